@@ -1,0 +1,325 @@
+"""`config.toml` loaded into typed, frozen, validated structures, one per section.
+
+An unknown key, a wrong type or an out-of-range value stops start-up with one line that
+names the key (and its line in the file), the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from installation.errors import ConfigError
+
+NUM_STYLES = 26  # the multi-style network's style count (indices 0..25)
+DEMO_CLIPS = ("carphone", "bikes", "bigbuckbunny")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class SourceConfig(_Section):
+    """Where pictures come from: `webcam:N`, `/dev/videoN`, a video file, an image, `demo`."""
+
+    uri: str = "webcam:0"
+    width: int = Field(1280, ge=16, le=7680, description="requested camera width, px")
+    height: int = Field(720, ge=16, le=4320, description="requested camera height, px")
+    fps: float = Field(30.0, gt=0, le=240, description="requested camera rate, frames/s")
+    on_missing: Literal["demo", "exit"] = "demo"
+    demo_clip: Literal["carphone", "bikes", "bigbuckbunny"] = "bikes"
+    stall_timeout_s: float = Field(3.0, gt=0, le=600)
+    reconnect_min_s: float = Field(0.5, gt=0, le=60)
+    reconnect_max_s: float = Field(10.0, gt=0, le=600)
+
+    @field_validator("reconnect_max_s")
+    @classmethod
+    def _backoff_order(cls, v: float, info: ValidationInfo) -> float:
+        if v < info.data.get("reconnect_min_s", 0.0):
+            raise ValueError("must be at least reconnect_min_s")
+        return v
+
+
+class DisplayConfig(_Section):
+    fullscreen: bool = False
+    display: int = Field(0, ge=0, le=16, description="which monitor, 0 = first")
+    width: int = Field(1280, ge=64, le=7680, description="window size, px")
+    height: int = Field(720, ge=64, le=4320, description="window size, px")
+    vsync: bool = True
+    mirror: bool = True
+    fit: Literal["fit", "fill"] = "fill"
+    hud: bool = False
+    max_fps: float = Field(60.0, gt=0, le=500, description="loop cap, frames/s")
+
+
+class HeadlessConfig(_Section):
+    """What happens when no display can be opened (or `--headless`)."""
+
+    duration_s: float = Field(20.0, gt=0, description="bounded run time with no display, s")
+    record: bool = True
+    folder: str = "recordings"
+
+
+class RecordingConfig(_Section):
+    fps: float = Field(30.0, gt=0, le=120, description="frame rate of the written file")
+    crf: int = Field(23, ge=0, le=51, description="H.264 quality, lower is better")
+    width: int = Field(1280, ge=16, le=7680)
+    height: int = Field(720, ge=16, le=4320)
+
+
+class SnapshotConfig(_Section):
+    enabled: bool = False
+    folder: str = "snapshots"
+
+
+class StyleConfig(_Section):
+    crossfade_s: float = Field(1.5, ge=0, le=60, description="style crossfade time, s")
+    paintings_dirs: list[str] = Field(default_factory=lambda: ["styles", "models/paintings"])
+
+
+class RuntimeConfig(_Section):
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    tensorrt: bool = False
+    threads: int = Field(0, ge=0, le=256, description="ONNX Runtime threads, 0 = all cores")
+
+
+class LoggingConfig(_Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    file: str = ""
+
+
+StyleEntry = int | dict[str, float]
+
+
+class SceneConfig(_Section):
+    name: str = Field(min_length=1)
+    effect: Literal["style", "arbitrary", "none"] = "style"
+    size: tuple[int, int] = Field((320, 180), description="processing resolution [W, H], px")
+    styles: list[StyleEntry] = Field(default_factory=lambda: [0], min_length=1)
+    paintings: list[str] = Field(default_factory=list)
+    strength: float = Field(1.0, ge=0.0, le=1.0)
+    preserve_color: bool = False
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, v: tuple[int, int]) -> tuple[int, int]:
+        w, h = v
+        if not (32 <= w <= 3840 and 32 <= h <= 2160):
+            raise ValueError("each side must be 32..3840 (W) and 32..2160 (H) px")
+        return v
+
+    @field_validator("styles")
+    @classmethod
+    def _styles(cls, v: list[StyleEntry]) -> list[StyleEntry]:
+        for entry in v:
+            style_weights(entry)  # raises ValueError with what is allowed
+        return v
+
+
+class Config(_Section):
+    source: SourceConfig = SourceConfig()
+    display: DisplayConfig = DisplayConfig()
+    headless: HeadlessConfig = HeadlessConfig()
+    recording: RecordingConfig = RecordingConfig()
+    snapshots: SnapshotConfig = SnapshotConfig()
+    style: StyleConfig = StyleConfig()
+    runtime: RuntimeConfig = RuntimeConfig()
+    logging: LoggingConfig = LoggingConfig()
+    scenes: list[SceneConfig] = Field(
+        default_factory=lambda: [SceneConfig(name="paint")], min_length=1
+    )
+    start_scene: str = ""  # declared after `scenes` so its validator can see them
+
+    @field_validator("scenes")
+    @classmethod
+    def _unique(cls, v: list[SceneConfig]) -> list[SceneConfig]:
+        names = [s.name for s in v]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"scene names must be unique; repeated: {', '.join(dup)}")
+        return v
+
+    @field_validator("start_scene")
+    @classmethod
+    def _known(cls, v: str, info: ValidationInfo) -> str:
+        names = [s.name for s in info.data.get("scenes", [])]
+        if v and names and v not in names:
+            raise ValueError(f"no such scene; scenes: {', '.join(names)}")
+        return v
+
+    def scene(self, name: str) -> SceneConfig:
+        for s in self.scenes:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    @property
+    def first_scene(self) -> str:
+        return self.start_scene or self.scenes[0].name
+
+
+def style_weights(entry: StyleEntry) -> list[float]:
+    """A style entry (an index, or a table of index → weight) as 26 weights summing to 1."""
+    w = [0.0] * NUM_STYLES
+    if isinstance(entry, bool):
+        raise ValueError("a style is an index 0..25 or a table like {3 = 0.5, 12 = 0.5}")
+    if isinstance(entry, int):
+        if not 0 <= entry < NUM_STYLES:
+            raise ValueError(f"style index {entry} is out of range; allowed 0..{NUM_STYLES - 1}")
+        w[entry] = 1.0
+        return w
+    for key, weight in entry.items():
+        if not key.isdigit() or not 0 <= int(key) < NUM_STYLES:
+            raise ValueError(f"style index {key!r} is out of range; allowed 0..{NUM_STYLES - 1}")
+        if weight < 0:
+            raise ValueError(f"style weight {weight} for {key} is negative; weights are >= 0")
+        w[int(key)] += float(weight)
+    total = sum(w)
+    if total <= 0:
+        raise ValueError("style weights are all zero; give at least one positive weight")
+    return [x / total for x in w]
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Read and validate `path` (defaults only when None), then apply dotted-key overrides.
+
+    `overrides` maps keys such as ``"source.uri"`` to values (from command-line flags).
+    """
+    text = ""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(
+                f"config file {path} not found: pass --config PATH or copy config.toml"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    for dotted, value in (overrides or {}).items():
+        node = raw
+        *parents, leaf = dotted.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(describe_error(exc, path, text, overrides or {})) from None
+
+
+def describe_error(
+    exc: ValidationError, path: Path | None, text: str, overrides: Mapping[str, Any]
+) -> str:
+    """One line for the first validation error: where, which key, which value, what is allowed."""
+    err = exc.errors()[0]
+    loc = err["loc"]
+    key = _dotted(loc)
+    where = str(path) if path else "config"
+    flag = _flag_for(key, overrides)
+    if flag:
+        where = flag
+    else:
+        line = _find_line(text, loc)
+        if line:
+            where = f"{where}:{line}"
+    if err["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        return f"{where}: unknown key '{key}'; allowed keys here: {', '.join(allowed)}"
+    if err["type"] == "missing":
+        return f"{where}: key '{key}' is required"
+    msg = err["msg"].removeprefix("Value error, ")
+    value = err.get("input")
+    if err["type"] == "literal_error":
+        msg = f"allowed: {err['ctx']['expected']}"
+    shown = repr(value) if not isinstance(value, dict | list) or len(repr(value)) < 60 else "..."
+    return f"{where}: key '{key}' = {shown} is not accepted: {msg}"
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("int", "dict[str,float]") or str(part).startswith("function-"):
+            continue  # pydantic's union-branch labels, not keys
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _flag_for(key: str, overrides: Mapping[str, Any]) -> str:
+    for dotted in overrides:
+        if key == dotted or key.startswith(dotted + "."):
+            return {"source.uri": "--source", "start_scene": "--scene"}.get(dotted, dotted)
+    return ""
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        ann = model.model_fields[str(part)].annotation
+        inner = getattr(ann, "__args__", (ann,))[0] if str(part) == "scenes" else ann
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            model = inner
+    return sorted(model.model_fields)
+
+
+def _find_line(text: str, loc: tuple[Any, ...]) -> int:
+    """The 1-based line of the key at `loc` in the TOML text, or 0 when not found.
+
+    Handles `[section]` tables and `[[scenes]]` arrays of tables, which is all our file uses.
+    """
+    if not text:
+        return 0
+    lines = text.splitlines()
+    names = [p for p in loc if isinstance(p, str)]
+    index = next((p for p in loc if isinstance(p, int)), None)
+    if not names:
+        return 0
+    if len(names) == 1:
+        header, key = None, names[0]
+    else:
+        header, key = names[0], names[1]
+    start, end = 0, len(lines)
+    if header is not None:
+        heads = [
+            i for i, ln in enumerate(lines)
+            if re.match(rf"\s*\[\[?\s*{re.escape(header)}\s*\]\]?\s*(#.*)?$", ln)
+        ]
+        if not heads:
+            return 0
+        pick = heads[index] if index is not None and index < len(heads) else heads[0]
+        if header == "scenes" and index is not None and index >= len(heads):
+            return 0
+        start = pick + 1
+        nxt = [i for i, ln in enumerate(lines) if i >= start and re.match(r"\s*\[", ln)]
+        end = nxt[0] if nxt else len(lines)
+    else:
+        nxt = [i for i, ln in enumerate(lines) if re.match(r"\s*\[", ln)]
+        end = nxt[0] if nxt else len(lines)
+    for i in range(start, end):
+        if re.match(rf"\s*{re.escape(key)}\s*=", lines[i]):
+            return i + 1
+    return start if header is not None else 0

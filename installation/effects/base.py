@@ -1,0 +1,28 @@
+"""The effect interface: a frame in, a frame out."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+
+class Effect(Protocol):
+    """Repaints a picture. Built from a scene's config; owns its network sessions.
+
+    `__call__` takes HxWx3 uint8 RGB at any size and the show time `t` (monotonic seconds)
+    and returns HxWx3 uint8 RGB at the scene's processing size. It is called from the
+    effect thread only; `step_style` and the other controls come from the main thread and
+    must only swap small state (a weight vector, an index).
+    """
+
+    name: str
+
+    def __call__(self, image: np.ndarray, t: float) -> np.ndarray: ...
+
+    def step_style(self, delta: int, t: float) -> None:
+        """Move to the next (+1) or previous (-1) style of the scene, crossfading."""
+
+    def describe(self) -> str:
+        """The current style for the HUD and telemetry, e.g. '7' or '3:0.5+12:0.5'."""
+        ...

