@@ -1,0 +1,41 @@
+"""Shared fixtures. Hardware the machine lacks (camera, GPU, display) is replaced here:
+the display by SDL's dummy driver, the GPU by the CPU provider. Everything else is real."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+from installation.models import ModelStore  # noqa: E402
+from installation.runtime import Device, choose_device  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def store() -> ModelStore:
+    """The pulled models (`make test` pulls them first)."""
+    s = ModelStore()
+    problems = s.verify()
+    if problems:
+        pytest.fail(problems[0].line())
+    return s
+
+
+@pytest.fixture(scope="session")
+def cpu() -> Device:
+    return choose_device("cpu")
+
+
+@pytest.fixture(scope="session")
+def photo() -> np.ndarray:
+    """A real photo (scikit-image's `astronaut`), RGB uint8, 512x512."""
+    from skimage import data
+
+    return np.ascontiguousarray(data.astronaut())
