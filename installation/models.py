@@ -12,6 +12,7 @@ import hashlib
 import importlib
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,10 @@ from typing import Literal
 
 from installation.errors import ModelError
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+# INSTALLATION_MODELS points elsewhere (a shared read-only copy, or a test's scratch copy).
+MODELS_DIR = Path(
+    os.environ.get("INSTALLATION_MODELS", Path(__file__).resolve().parent.parent / "models")
+)
 PULL_HINT = "run `python main.py models pull`"
 
 

@@ -82,7 +82,7 @@ def _usable(provider: str) -> tuple[bool, str]:
     try:
         with muted_stderr():
             sess = ort.InferenceSession(_probe_model(), opts, providers=[provider, CPU])
-    except Exception as exc:  # noqa: BLE001 - any failure means "not usable"
+    except Exception as exc:
         return False, f"{provider} failed to start: {str(exc).splitlines()[0]}"
     if sess.get_providers()[0] != provider:
         short = "CUDA libraries or GPU not found" if provider == CUDA else "failed to load"
@@ -141,7 +141,7 @@ def create_session(path: Path, device: Device, spinning: bool = False) -> ort.In
     try:
         with muted_stderr():
             return ort.InferenceSession(str(path), opts, providers=device.providers)
-    except Exception as exc:  # noqa: BLE001 - a broken file shows up as many exception types
+    except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ModelError(
             f"model {path} cannot be loaded ({first[:160]}); "

@@ -31,9 +31,9 @@ class Frame:
     t_capture: float
     stages: dict[str, float] = field(default_factory=dict)
 
-    def derive(self, image: np.ndarray, stage: str, ms: float) -> Frame:
-        """A result of this frame: same stamp and sequence, one more stage timing."""
-        return replace(self, image=image, stages={**self.stages, stage: ms})
+    def derive(self, image: np.ndarray, **stage_ms: float) -> Frame:
+        """A result of this frame: same stamp and sequence, more stage timings (ms)."""
+        return replace(self, image=image, stages={**self.stages, **stage_ms})
 
 
 class LatestSlot(Generic[T]):

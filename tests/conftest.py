@@ -12,8 +12,8 @@ import pytest
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
-from installation.models import ModelStore  # noqa: E402
-from installation.runtime import Device, choose_device  # noqa: E402
+from installation.models import ModelStore
+from installation.runtime import Device, choose_device
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from abc import ABC, abstractmethod
+from typing import Self
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class Source(ABC):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> Source:
+    def start(self) -> Self:
         self._thread = threading.Thread(target=self._guarded, name=f"capture-{self.kind}",
                                         daemon=True)
         self._thread.start()

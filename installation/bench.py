@@ -1,0 +1,186 @@
+"""`python main.py bench`: the pipeline against the bare network call, on the same frames.
+
+Three runs on the same decoded frames at the processing size:
+  bare      the network alone, inputs prepared beforehand (the ceiling);
+  pipeline  the installation as it runs: capture thread (replaying the frames at
+            --source-fps, a camera that is never the bottleneck), effect thread, main loop
+            presenting to a window (SDL's dummy driver where there is no display);
+  naive     one thread: take a frame, paint it, present it, then the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from installation.app import RunOptions, Show
+from installation.capture import ReplaySource, decode_frames
+from installation.config import Config, SceneConfig, style_weights
+from installation.display.screen import ScreenFitter
+from installation.display.window import open_window
+from installation.effects import build_effect
+from installation.errors import UserError
+from installation.models import ModelStore
+from installation.runtime import Device, create_session
+
+WARMUP = 10  # frames run before timing starts
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else 0.0
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UserError(f"--size {text!r}: give WxH, e.g. 320x180") from None
+    if not (32 <= w <= 3840 and 32 <= h <= 2160):
+        raise UserError(f"--size {text}: sides must be 32..3840 x 32..2160 px")
+    return w, h
+
+
+def _clip(uri: str, cfg: Config, store: ModelStore) -> Path:
+    if uri == "demo" or uri.startswith("demo:"):
+        clip = uri.partition(":")[2] or cfg.source.demo_clip
+        return store.require(f"demo-{clip}")
+    path = Path(uri)
+    if not path.is_file():
+        raise UserError(f"--source {uri}: no such video file (or use demo, demo:CLIP)")
+    return path
+
+
+def _scene(cfg: Config, name: str | None, size: tuple[int, int]) -> SceneConfig:
+    if name is None:
+        scene = next((s for s in cfg.scenes if s.effect == "style"), cfg.scenes[0])
+    else:
+        try:
+            scene = cfg.scene(name)
+        except KeyError:
+            raise UserError(f"--scene {name!r}: no such scene in the config") from None
+    # One style, fixed: the benchmark measures speed, not crossfades.
+    return scene.model_copy(update={"size": size, "styles": scene.styles[:1]})
+
+
+def bench_bare(frames: list[np.ndarray], scene: SceneConfig, device: Device,
+               store: ModelStore) -> dict[str, float]:
+    """The multi-style network alone on prepared inputs: the pipeline's ceiling."""
+    sess = create_session(store.require("multistyle26"), device)
+    weights = np.asarray(style_weights(scene.styles[0]), np.float32)
+    names = [i.name for i in sess.get_inputs()]
+    inputs = []
+    for f in frames:
+        x = f.astype(np.float32) / 255.0
+        h, w = x.shape[:2]
+        x = np.pad(x, ((0, -h % 4), (0, -w % 4), (0, 0)), mode="reflect")
+        inputs.append(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))
+    for x in inputs[:WARMUP]:
+        sess.run(None, {names[0]: x, names[1]: weights})
+    times = []
+    t0 = time.perf_counter()
+    for x in inputs:
+        t = time.perf_counter()
+        sess.run(None, {names[0]: x, names[1]: weights})
+        times.append((time.perf_counter() - t) * 1000.0)
+    elapsed = time.perf_counter() - t0
+    return {"fps": len(inputs) / elapsed, "frame_ms_p50": _pct(times, 50),
+            "frame_ms_p95": _pct(times, 95)}
+
+
+def bench_pipeline(frames: list[np.ndarray], cfg: Config, device: Device, store: ModelStore,
+                   source_fps: float) -> dict[str, Any]:
+    show = Show(cfg, store, device, RunOptions(max_frames=len(frames) + WARMUP),
+                source=ReplaySource(frames, source_fps, name="bench"))
+    rep = show.run()
+    lat = rep.latencies_ms[WARMUP:]
+    presents = rep.present_times[WARMUP:]
+    span = presents[-1] - presents[0] if len(presents) > 1 else 0.0
+    return {
+        "fps": (len(presents) - 1) / span if span > 0 else 0.0,
+        "latency_ms_p50": _pct(lat, 50),
+        "latency_ms_p95": _pct(lat, 95),
+        "stages_ms_p50": {k: round(_pct(v[WARMUP:], 50), 2) for k, v in rep.stage_ms.items()},
+    }
+
+
+def bench_naive(frames: list[np.ndarray], cfg: Config, scene: SceneConfig, device: Device,
+                store: ModelStore) -> dict[str, float]:
+    """Read, paint, present, one after another in one thread."""
+    effect = build_effect(scene, cfg.style, device, store)
+    window = open_window(cfg.display)
+    fitter = ScreenFitter((cfg.display.width, cfg.display.height), cfg.display.fit, True)
+    times = []
+    t0 = time.perf_counter()
+    try:
+        for i, f in enumerate([*frames[:WARMUP], *frames]):
+            if i == WARMUP:
+                t0 = time.perf_counter()
+            t = time.perf_counter()
+            out = effect(f, time.monotonic())
+            if window is not None:
+                window.present(out, None)
+            else:
+                fitter.apply(out)
+            if i >= WARMUP:
+                times.append((time.perf_counter() - t) * 1000.0)
+    finally:
+        if window is not None:
+            window.close()
+    elapsed = time.perf_counter() - t0
+    return {"fps": len(frames) / elapsed, "frame_ms_p50": _pct(times, 50),
+            "latency_ms_p50": _pct(times, 50), "latency_ms_p95": _pct(times, 95)}
+
+
+def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Namespace) -> int:
+    size = _size(args.size)
+    if args.frames < 20:
+        raise UserError(f"--frames {args.frames}: give at least 20")
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # present into memory, no screen
+    scene = _scene(cfg, args.scene, size)
+    cfg = cfg.model_copy(update={
+        "scenes": [scene], "start_scene": scene.name,
+        "display": cfg.display.model_copy(update={"fullscreen": False, "vsync": False,
+                                                   "max_fps": 1000.0}),
+    })
+    frames = decode_frames(_clip(args.source, cfg, store), args.frames, size)
+    bare = bench_bare(frames, scene, device, store)
+    pipe = bench_pipeline(frames, cfg, device, store, args.source_fps)
+    naive = bench_naive(frames, cfg, scene, device, store)
+    result = {
+        "device": device.describe(),
+        "cpu_count": os.cpu_count(),
+        "size": f"{size[0]}x{size[1]}",
+        "frames": args.frames,
+        "scene": scene.name,
+        "style": scene.styles[0],
+        "source_fps": args.source_fps,
+        "bare": bare,
+        "pipeline": pipe,
+        "naive": naive,
+        "pipeline_vs_bare_throughput": pipe["fps"] / bare["fps"],
+        "pipeline_latency_vs_bare_time": pipe["latency_ms_p50"] / bare["frame_ms_p50"],
+        "pipeline_vs_naive_throughput": pipe["fps"] / naive["fps"],
+    }
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(result["device"])
+    print(f"{result['size']}, scene {scene.name}, style {scene.styles[0]}, "
+          f"{args.frames} frames, source at {args.source_fps:g} fps")
+    print(f"  bare network  {bare['fps']:7.1f} fps   p50 {bare['frame_ms_p50']:6.1f} ms   "
+          f"p95 {bare['frame_ms_p95']:6.1f} ms")
+    print(f"  pipeline      {pipe['fps']:7.1f} fps   latency p50 {pipe['latency_ms_p50']:6.1f} ms"
+          f"   p95 {pipe['latency_ms_p95']:6.1f} ms   stages p50 {pipe['stages_ms_p50']}")
+    print(f"  naive loop    {naive['fps']:7.1f} fps   "
+          f"latency p50 {naive['latency_ms_p50']:6.1f} ms")
+    print(f"  pipeline / bare throughput: {result['pipeline_vs_bare_throughput']:.2f}   "
+          f"pipeline latency / bare time: {result['pipeline_latency_vs_bare_time']:.2f}   "
+          f"pipeline / naive: {result['pipeline_vs_naive_throughput']:.2f}")
+    return 0

@@ -1,0 +1,141 @@
+"""Write the show to an H.264 MP4 at a constant frame rate that keeps real time.
+
+Frame k of the file is shown at k / fps seconds after the first picture. Each `write(rgb, t)`
+fills the frames due by show time `t`: the gap before it repeats the previous picture, and
+a picture that arrives before its frame is due only replaces the one held for the gap.
+So a 10 s show is a 10 s file whatever the loop's rate was.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import av
+import numpy as np
+
+from installation.display.screen import ScreenFitter
+from installation.errors import UserError
+
+log = logging.getLogger(__name__)
+
+# Float show times such as 0.1 * 3 land a hair below a frame boundary; 1 µs of slack puts
+# them on it.
+TIME_SLACK_S = 1e-6
+
+
+class Recorder:
+    """H.264 (libx264, yuv420p) MP4 writer at `fps` frames/s, quality `crf` (0..51, lower is
+    better), frames of `size` (W, H) px rounded down to even sides (yuv420p needs them).
+
+    Pictures of any size are fitted whole ("fit": black bars, nothing cropped). A gap in the
+    pictures longer than `max_gap_s` is shortened to that, so a stalled loop (or a machine
+    that slept) cannot make one `write()` encode hours of repeated frames.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        size: tuple[int, int],
+        fps: float,
+        crf: int = 23,
+        *,
+        preset: str = "veryfast",  # x264 speed: real-time next to the networks on few cores
+        max_gap_s: float = 10.0,
+    ) -> None:
+        if fps <= 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        self.path = Path(path)
+        self.fps = float(fps)
+        w, h = (max(2, int(size[0]) // 2 * 2), max(2, int(size[1]) // 2 * 2))
+        self.size = (w, h)
+        self.frames_written = 0
+        self.max_gap_s = max_gap_s
+        self._fitter = ScreenFitter(self.size, "fit")
+        self._t0: float | None = None  # show time of frame 0, s
+        self._held: av.VideoFrame | None = None  # the newest picture, as encoder input
+        self._closed = False
+
+        # The file: folder first, then the container, so either failure names the path.
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "wb"):  # FFmpeg opens lazily; fail here, not mid-show
+                pass
+            self._container = av.open(str(self.path), mode="w", format="mp4")
+        except (OSError, av.FFmpegError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise UserError(f"cannot write recording {self.path}: {reason}") from None
+        try:
+            rate = Fraction(self.fps).limit_denominator(1001)  # exact for 30, 29.97, 23.976
+            self._stream = self._container.add_stream("libx264", rate=rate)
+            self._stream.width, self._stream.height = w, h
+            self._stream.pix_fmt = "yuv420p"
+            self._stream.options = {"crf": str(int(crf)), "preset": preset}
+            self._time_base = Fraction(1) / rate
+            self._stream.codec_context.time_base = self._time_base
+        except (av.FFmpegError, ValueError) as exc:
+            self._container.close()
+            raise UserError(f"cannot record {self.path} with libx264: {exc}") from None
+        log.info("recording %s: %dx%d at %g frames/s, crf %d", self.path, w, h, self.fps, crf)
+
+    def write(self, rgb: np.ndarray, t: float) -> int:
+        """Take the picture shown at show time `t` (monotonic s); returns frames encoded now."""
+        if self._closed:
+            raise RuntimeError(f"recorder for {self.path} is closed")
+        if self._t0 is None:
+            self._t0 = t
+        # Index of the frame due at t: frames 0..due are owed by now.
+        due = math.floor((t - self._t0) * self.fps + TIME_SLACK_S)
+        if self._held is not None and due - self.frames_written > self.max_gap_s * self.fps:
+            skipped = due - self.frames_written - round(self.max_gap_s * self.fps)
+            self._t0 += skipped / self.fps
+            due -= skipped
+            log.warning("recording: %.1f s without pictures; the file keeps only %.1f s of it",
+                        (skipped / self.fps) + self.max_gap_s, self.max_gap_s)
+        before = self.frames_written
+        # The gap up to frame due-1 shows what was on screen then: the held picture.
+        while self.frames_written < due and self._held is not None:
+            self._encode(self._held)
+        picture = self._frame(rgb)
+        if self.frames_written <= due:
+            self._encode(picture)
+        self._held = picture  # arrived early (or just written): it fills the next gap
+        return self.frames_written - before
+
+    def _frame(self, rgb: np.ndarray) -> av.VideoFrame:
+        fitted = self._fitter.apply(rgb)
+        # Convert to yuv420p once per picture; repeats of it reuse the converted frame.
+        return av.VideoFrame.from_ndarray(fitted, format="rgb24").reformat(format="yuv420p")
+
+    def _encode(self, frame: av.VideoFrame) -> None:
+        frame.pts = self.frames_written  # in 1/fps units: constant frame rate
+        frame.time_base = self._time_base
+        self._container.mux(self._stream.encode(frame))
+        self.frames_written += 1
+
+    def close(self) -> None:
+        """Flush the encoder and finish the file; safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        self._held = None
+        try:
+            self._container.mux(self._stream.encode(None))
+        finally:
+            self._container.close()
+        log.info("recording %s closed: %d frames, %.1f s", self.path, self.frames_written,
+                 self.frames_written / self.fps)
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,119 @@
+"""Fit a picture to an output size: letterbox ("fit") or centre crop ("fill"), optional mirror.
+
+Pure numpy/OpenCV so the window and the recorder share it. The output buffer is allocated
+once per output size and reused: the bars are cleared only when the geometry changes, and
+the picture is resized straight into its place in the buffer (a view, no copy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import cv2
+import numpy as np
+
+FitMode = Literal["fit", "fill"]
+FIT_MODES: tuple[FitMode, ...] = ("fit", "fill")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a picture goes: a source crop (x, y, w, h) drawn at a destination rect (x, y, w, h).
+
+    All values are pixels; the source crop is in the input picture, the destination rect
+    in the output buffer.
+    """
+
+    src: tuple[int, int, int, int]
+    dst: tuple[int, int, int, int]
+
+
+def place(picture: tuple[int, int], output: tuple[int, int], mode: FitMode) -> Placement:
+    """The placement of a `picture` (W, H) in an `output` (W, H), both in pixels.
+
+    "fit" shows the whole picture, centred, with black bars where the aspect ratios differ;
+    "fill" covers the whole output and crops the picture's overflow equally on both sides.
+    """
+    pw, ph = picture
+    ow, oh = output
+    if mode == "fit":
+        scale = min(ow / pw, oh / ph)
+        dw = min(ow, max(1, round(pw * scale)))
+        dh = min(oh, max(1, round(ph * scale)))
+        return Placement((0, 0, pw, ph), ((ow - dw) // 2, (oh - dh) // 2, dw, dh))
+    if mode == "fill":
+        scale = max(ow / pw, oh / ph)
+        cw = min(pw, max(1, round(ow / scale)))
+        ch = min(ph, max(1, round(oh / scale)))
+        return Placement(((pw - cw) // 2, (ph - ch) // 2, cw, ch), (0, 0, ow, oh))
+    raise ValueError(f"fit mode {mode!r} is not one of {', '.join(FIT_MODES)}")
+
+
+class ScreenFitter:
+    """Maps RGB uint8 HxWx3 pictures to an output of `size` (W, H) pixels.
+
+    `size`, `mode` and `mirror` may be changed between calls. `apply()` returns the output
+    buffer itself (H, W, 3), which the next call overwrites: copy it to keep it.
+    """
+
+    def __init__(self, size: tuple[int, int], mode: FitMode = "fit", mirror: bool = False) -> None:
+        self.size = size
+        self.mode = mode
+        self.mirror = mirror
+        self._out: np.ndarray | None = None
+        self._placement: Placement | None = None  # the geometry the bars were cleared for
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._size
+
+    @size.setter
+    def size(self, size: tuple[int, int]) -> None:
+        w, h = int(size[0]), int(size[1])
+        if w < 1 or h < 1:
+            raise ValueError(f"output size {w}x{h} must be at least 1x1 px")
+        self._size = (w, h)
+
+    @property
+    def mode(self) -> FitMode:
+        return self._mode
+
+    @mode.setter
+    def mode(self, mode: FitMode) -> None:
+        if mode not in FIT_MODES:
+            raise ValueError(f"fit mode {mode!r} is not one of {', '.join(FIT_MODES)}")
+        self._mode = mode
+
+    def apply(self, rgb: np.ndarray) -> np.ndarray:
+        """Fit `rgb` (HxWx3 uint8) into the output buffer and return that buffer."""
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"expected an HxWx3 uint8 picture, got {rgb.shape} {rgb.dtype}")
+        w, h = self._size
+        out = self._out
+        if out is None or out.shape[:2] != (h, w):
+            out = self._out = np.zeros((h, w, 3), np.uint8)
+            self._placement = None
+
+        # Geometry; clear the bars only when it changed (the picture covers the rest).
+        pl = place((rgb.shape[1], rgb.shape[0]), (w, h), self._mode)
+        if pl != self._placement:
+            out[...] = 0
+            self._placement = pl
+        sx, sy, sw, sh = pl.src
+        dx, dy, dw, dh = pl.dst
+        src = rgb[sy:sy + sh, sx:sx + sw]
+        dst = out[dy:dy + dh, dx:dx + dw]
+
+        # Resize straight into the buffer: INTER_AREA shrinks without aliasing, LINEAR grows.
+        if (sw, sh) == (dw, dh):
+            np.copyto(dst, src)
+        else:
+            shrink = dw < sw or dh < sh
+            interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+            cv2.resize(src, (dw, dh), dst=dst, interpolation=interp)
+        if self.mirror:
+            # Flip the picture's rect in place (no extra buffer). The rect is centred, so this
+            # equals flipping the whole output, give or take one column when the bars differ.
+            cv2.flip(dst, 1, dst=dst)
+        return out

@@ -1,0 +1,122 @@
+"""Still preview: one picture file through a style network, written to another file.
+
+Behind `python main.py stylize IN OUT --style N [--size PX] [--strength S]
+[--preserve-color] [--style-image PAINTING]`. At strength 1 without preserve-colour the
+output is exactly the network's answer under the documented pre-processing (see
+`style.py`): nothing else is applied, and PNG is written losslessly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from installation.config import NUM_STYLES, style_weights
+from installation.effects.arbitrary import (
+    PICTURE_EXTENSIONS,
+    StylePredictor,
+    StyleTransform,
+    read_picture,
+)
+from installation.effects.style import MultiStyleNet, finish, resize_to
+from installation.errors import UserError
+from installation.models import ModelStore
+from installation.runtime import Device, create_session
+
+JPEG_QUALITY = 95  # 0..100, for .jpg/.jpeg outputs (PNG, WebP-lossless and BMP are lossless)
+
+
+def fit_longer_side(w: int, h: int, size: int) -> tuple[int, int]:
+    """(W, H) scaled so the longer side is `size` px: each side round(side * size / longer)."""
+    longer = max(w, h)
+    return max(1, round(w * size / longer)), max(1, round(h * size / longer))
+
+
+def stylize_file(
+    src: Path,
+    dst: Path,
+    style: int,
+    size: int | None,
+    strength: float,
+    preserve_color: bool,
+    style_image: Path | None,
+    device: Device,
+    store: ModelStore,
+) -> tuple[int, int]:
+    """Repaint the picture `src` and write it to `dst`; returns the output size (W, H), px.
+
+    `size` is the output's longer side (None keeps the picture's size); the picture is
+    resized with `style.resize_to` (INTER_AREA shrinking, INTER_LINEAR enlarging). With
+    `style_image`, that painting is the style (arbitrary-style networks at 384 px, then
+    resized to the output size) and `style` is not used for the picture.
+    """
+    # Check every argument before the (slower) networks load.
+    if not 0 <= style < NUM_STYLES:
+        raise UserError(f"--style {style} is out of range; allowed 0..{NUM_STYLES - 1}")
+    if size is not None and not 1 <= size <= 16384:
+        raise UserError(f"--size {size} is out of range; allowed 1..16384 px (longer side)")
+    if not 0.0 <= strength <= 1.0:
+        raise UserError(f"--strength {strength} is out of range; allowed 0..1")
+    if dst.suffix.lower() not in PICTURE_EXTENSIONS:
+        allowed = ", ".join(PICTURE_EXTENSIONS)
+        raise UserError(f"output file {dst}: unsupported extension; use one of {allowed}")
+    if not dst.parent.is_dir():
+        raise UserError(f"output file {dst}: folder {dst.parent} does not exist")
+    if style_image is not None and not style_image.is_file():
+        raise UserError(f"style image {style_image} not found")
+    image = read_picture(src)
+
+    h, w = image.shape[:2]
+    if size is not None:
+        w, h = fit_longer_side(w, h, size)
+        image = resize_to(image, (w, h))
+
+    if style_image is None:
+        net = MultiStyleNet(create_session(store.require("multistyle26"), device))
+        weights = np.asarray(style_weights(style), np.float32)
+        out = finish(net.stylise(image, weights), image, strength, preserve_color)
+    else:
+        out = _paint_like(image, style_image, strength, preserve_color, device, store)
+
+    _write(dst, out)
+    return w, h
+
+
+def _paint_like(
+    image: np.ndarray,
+    painting: Path,
+    strength: float,
+    preserve_color: bool,
+    device: Device,
+    store: ModelStore,
+) -> np.ndarray:
+    """`image` in the style of `painting`; strength mixes style vectors, as in the live view."""
+    predictor = StylePredictor(create_session(store.require("arbitrary-predict"), device))
+    transform = StyleTransform(create_session(store.require("arbitrary-transform"), device))
+    fitted = transform.fit(image)
+    vector = predictor.of_image(read_picture(painting))
+    if strength < 1.0:
+        own = predictor.of_image(fitted)
+        vector = np.float32(strength) * vector + np.float32(1.0 - strength) * own
+    h, w = image.shape[:2]
+    # The transform runs at its fixed size; the result (and the picture, for preserve-colour)
+    # come back to the output size before finishing.
+    painted = resize_to(np.ascontiguousarray(transform.run(fitted, vector)), (w, h))
+    return finish(painted, image, 1.0, preserve_color)
+
+
+def _write(dst: Path, rgb: np.ndarray) -> None:
+    ext = dst.suffix.lower()
+    params: list[int] = []
+    if ext in (".jpg", ".jpeg"):
+        params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
+    elif ext == ".webp":
+        params = [cv2.IMWRITE_WEBP_QUALITY, 101]  # above 100 = lossless
+    try:
+        ok = cv2.imwrite(str(dst), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params)
+    except cv2.error as exc:
+        raise UserError(f"output file {dst} cannot be written: {exc.err}") from None
+    if not ok:
+        raise UserError(f"output file {dst} cannot be written")

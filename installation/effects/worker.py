@@ -1,0 +1,83 @@
+"""The effect thread: newest camera frame in, repainted frame out, through newest-wins slots."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from installation.capture.base import Source
+from installation.effects.base import Effect
+from installation.slots import Frame, LatestSlot
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.1  # how often an idle worker checks whether it should stop, s
+FAILURE_LIMIT = 50  # consecutive failing frames before the effect is bypassed
+
+
+class EffectWorker:
+    """Runs the current effect on the newest frame of `source`, in its own thread.
+
+    The effect can be swapped from the main thread at any time (`effect = ...`); the swap
+    takes hold at the next frame. A frame on which the effect raises passes through
+    unpainted (resized to the last good output size) and the error is logged, rate-limited;
+    after `FAILURE_LIMIT` failures in a row the effect is bypassed until it is swapped.
+    """
+
+    def __init__(self, source: Source, effect: Effect) -> None:
+        self.source = source
+        self.effect = effect
+        self.slot: LatestSlot[Frame] = LatestSlot()
+        self.errors = 0
+        self.bypassed = False
+        self._failing = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="effect", daemon=True)
+
+    def start(self) -> EffectWorker:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5.0)
+        self.slot.close()
+
+    def swap(self, effect: Effect) -> None:
+        self.effect = effect
+        self.bypassed = False
+        self._failing = 0
+
+    def _run(self) -> None:
+        seen = 0
+        while not self._stop.is_set():
+            seen, frame = self.source.read(after=seen, timeout=POLL_S)
+            if frame is None:
+                continue
+            t0 = time.monotonic()
+            effect = self.effect
+            wait_ms = (t0 - frame.t_capture) * 1000.0
+            try:
+                if self.bypassed:
+                    raise _Bypassed
+                image = effect(frame.image, t0)
+                self._failing = 0
+            except _Bypassed:
+                image = frame.image
+            except Exception as exc:  # a survivable stage error: the frame passes through
+                self.errors += 1
+                self._failing += 1
+                log.error("effect %s failed: %s (frame passes through)", effect.name, exc)
+                if self._failing >= FAILURE_LIMIT:
+                    self.bypassed = True
+                    log.error("effect %s keeps failing: bypassed until the scene changes",
+                              effect.name)
+                image = frame.image
+            ms = (time.monotonic() - t0) * 1000.0
+            self.slot.put(frame.derive(image, wait=wait_ms, effect=ms))
+
+
+class _Bypassed(Exception):
+    pass
+

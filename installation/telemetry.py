@@ -1,0 +1,55 @@
+"""Per-frame telemetry: one JSON line per shown frame (`--stats PATH`), and an fps meter."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from pathlib import Path
+from typing import IO, Any
+
+from installation.errors import UserError
+
+
+class FpsMeter:
+    """Frames per second over a sliding window of `window_s` seconds of present times."""
+
+    def __init__(self, window_s: float = 2.0) -> None:
+        self.window_s = window_s
+        self._times: deque[float] = deque()
+
+    def tick(self, t: float) -> float:
+        self._times.append(t)
+        while self._times and t - self._times[0] > self.window_s:
+            self._times.popleft()
+        return self.fps
+
+    @property
+    def fps(self) -> float:
+        if len(self._times) < 2:
+            return 0.0
+        span = self._times[-1] - self._times[0]
+        return (len(self._times) - 1) / span if span > 0 else 0.0
+
+
+class StatsWriter:
+    """Writes one JSON object per line; flushed each line so a crash loses nothing."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._f: IO[str] | None = None
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._f = path.open("w", encoding="utf-8")
+            except OSError as exc:
+                raise UserError(f"--stats {path}: cannot write ({exc.strerror})") from None
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self._f is not None:
+            self._f.write(json.dumps(record, separators=(",", ":")) + "\n")
+            self._f.flush()
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+            self._f = None

