@@ -143,7 +143,7 @@ class Show:
                     for action in actions(self.window.events()):
                         self._act(action, worker, shown)
                 # Read newest.
-                wait = HEADLESS_WAIT_S if headless else 1.0 / self.cfg.display.max_fps
+                wait = HEADLESS_WAIT_S if headless else 1.0 / self.cfg.display.idle_fps
                 version, result = worker.slot.get(after=seen, timeout=wait)
                 fresh = result is not None and not self.paused
                 if result is not None:

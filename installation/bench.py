@@ -146,8 +146,7 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
     scene = _scene(cfg, args.scene, size)
     cfg = cfg.model_copy(update={
         "scenes": [scene], "start_scene": scene.name,
-        "display": cfg.display.model_copy(update={"fullscreen": False, "vsync": False,
-                                                   "max_fps": 1000.0}),
+        "display": cfg.display.model_copy(update={"fullscreen": False, "vsync": False}),
     })
     frames = decode_frames(_clip(args.source, cfg, store), args.frames, size)
     bare = bench_bare(frames, scene, device, store)

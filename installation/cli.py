@@ -31,8 +31,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n", 2)[2] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--config", type=Path, default=Path("config.toml"),
-                   help="config file (default: %(default)s)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="config file (default: ./config.toml, else the one beside main.py)")
     p.add_argument("--source", help="override source.uri: webcam:N, /dev/videoN, a video, "
                    "an image, demo or demo:CLIP")
     p.add_argument("--scene", help="start with this scene (overrides start_scene)")
@@ -110,7 +110,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _models(args.action, ModelStore())
 
     overrides = _overrides(args) if args.command is None else {}
-    cfg = load_config(args.config, overrides)
+    cfg = load_config(args.config or _default_config(), overrides)
     setup_logging(cfg.logging)
     store = ModelStore()
 
@@ -129,6 +129,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_bench(cfg, store, device, args)
     return _run(cfg, store, device, args)
+
+
+def _default_config() -> Path:
+    here = Path("config.toml")
+    return here if here.is_file() else Path(__file__).resolve().parent.parent / "config.toml"
 
 
 def _models(action: str, store: Any) -> int:

@@ -61,7 +61,9 @@ class DisplayConfig(_Section):
     mirror: bool = True
     fit: Literal["fit", "fill"] = "fill"
     hud: bool = False
-    max_fps: float = Field(60.0, gt=0, le=500, description="loop cap, frames/s")
+    idle_fps: float = Field(
+        30.0, gt=0, le=500, description="redraw rate while no new picture arrives, frames/s"
+    )
 
 
 class HeadlessConfig(_Section):

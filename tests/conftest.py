@@ -4,6 +4,7 @@ the display by SDL's dummy driver, the GPU by the CPU provider. Everything else 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from installation.models import ModelStore
 from installation.runtime import Device, choose_device
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests import `fakes`
 
 
 @pytest.fixture(scope="session")

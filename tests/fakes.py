@@ -1,0 +1,71 @@
+"""Fakes for hardware this machine lacks, behind the same interface as the real thing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from installation.capture.camera import VideoDevice
+
+
+class FakeWorld:
+    """What the fake camera is doing; tests flip these while the source runs."""
+
+    def __init__(self, alive: bool = True, size: tuple[int, int] = (64, 48)) -> None:
+        self.alive = alive  # opens and reads succeed
+        self.frozen = False  # reads return the very same picture again and again
+        self.size = size  # (width, height), px
+        self.opens = 0
+        self.releases = 0
+        self.settings: dict[int, float] = {}
+        self.lock = threading.Lock()
+        w, h = size
+        self.still = np.full((h, w, 3), (200, 100, 10), np.uint8)  # what a frozen driver repeats
+
+
+class FakeCamera:
+    """A `VideoDevice`: ~200 frames/s of sensor noise in BGR (blue high, red low)."""
+
+    def __init__(self, world: FakeWorld) -> None:
+        self.world = world
+        self.opened = world.alive
+        self.rng = np.random.default_rng(world.opens)
+
+    def _picture(self, w: int, h: int) -> np.ndarray:
+        bgr = np.empty((h, w, 3), np.uint8)
+        bgr[..., 0] = 200 + self.rng.integers(0, 8, (h, w))  # blue
+        bgr[..., 1] = 100
+        bgr[..., 2] = 10 + self.rng.integers(0, 8, (h, w))  # red
+        return bgr
+
+    def isOpened(self) -> bool:
+        return self.opened
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        time.sleep(0.005)  # a real read blocks until the sensor delivers
+        if not (self.opened and self.world.alive):
+            return False, None
+        if self.world.frozen:
+            return True, self.world.still.copy()
+        return True, self._picture(*self.world.size)
+
+    def set(self, prop: int, value: float) -> bool:
+        self.world.settings[prop] = value
+        return True
+
+    def release(self) -> None:
+        with self.world.lock:
+            self.world.releases += 1
+        self.opened = False
+
+
+def opener_for(world: FakeWorld) -> Callable[[], VideoDevice]:
+    def open_fake() -> VideoDevice:
+        with world.lock:
+            world.opens += 1
+        return FakeCamera(world)
+
+    return open_fake

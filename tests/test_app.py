@@ -1,0 +1,183 @@
+"""The whole show, headless and in a (dummy-driver) window: recording, telemetry, newest-wins
+hand-off, a camera that dies mid-run, the keyboard, snapshots and a clean SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import pygame
+import pytest
+from fakes import FakeWorld, opener_for
+
+from installation.app import RunOptions, Show
+from installation.capture import CameraSource, ReplaySource
+from installation.config import Config, load_config
+from installation.models import ModelStore
+from installation.runtime import Device
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def config(tmp_path: Path, extra: str = "") -> Config:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[source]\nuri = 'demo:carphone'\n"
+        "[display]\nfullscreen = false\nwidth = 320\nheight = 180\n"
+        "[recording]\nwidth = 320\nheight = 180\nfps = 10.0\n"
+        "[[scenes]]\nname = 'one'\nsize = [96, 64]\nstyles = [3, 9]\n"
+        "[[scenes]]\nname = 'two'\nsize = [96, 64]\nstyles = [1]\npreserve_color = true\n"
+        + extra
+    )
+    return load_config(path)
+
+
+def decoded_frames(path: Path) -> int:
+    with av.open(str(path)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+        return sum(1 for _ in container.decode(video=0))
+
+
+def test_headless_recording_and_stats(tmp_path: Path, store: ModelStore, cpu: Device) -> None:
+    cfg = config(tmp_path)
+    rec, stats = tmp_path / "out.mp4", tmp_path / "stats.jsonl"
+    opts = RunOptions(headless=True, duration_s=3.0, record=rec, stats=stats)
+    report = Show(cfg, store, cpu, opts).run()
+
+    assert report.recording == rec and report.recorded_frames > 0
+    # The file decodes to exactly the frames written: one per 1/fps of show time.
+    assert decoded_frames(rec) == report.recorded_frames
+    assert report.recorded_frames <= 3.0 * cfg.recording.fps + 1
+
+    lines = [json.loads(ln) for ln in stats.read_text().splitlines()]
+    assert len(lines) == report.shown > 0
+    assert [r["frame"] for r in lines] == list(range(1, len(lines) + 1))
+    for r in lines:
+        assert r["latency_ms"] == pytest.approx((r["t_present"] - r["t_capture"]) * 1000, abs=0.1)
+        assert {"wait", "effect", "present"} <= set(r["stages_ms"])
+        assert r["scene"] == "one" and r["style"] == "3"
+    seqs = [r["seq"] for r in lines]
+    assert seqs == sorted(seqs)
+
+
+class SlowEffect:
+    """Wraps an effect and takes `delay_s` longer: inference slower than capture."""
+
+    def __init__(self, inner: object, delay_s: float) -> None:
+        self.inner, self.delay_s, self.name = inner, delay_s, "slow"
+
+    def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
+        time.sleep(self.delay_s)
+        return self.inner(image, t)  # type: ignore[operator]
+
+    def step_style(self, delta: int, t: float) -> None: ...
+
+    def describe(self) -> str:
+        return "slow"
+
+
+def test_newest_wins_when_inference_is_slower_than_capture(
+    tmp_path: Path, store: ModelStore, cpu: Device
+) -> None:
+    cfg = config(tmp_path)
+    frames = [np.full((64, 96, 3), i, np.uint8) for i in range(50)]
+    source = ReplaySource(frames, fps=100.0)  # 10 ms apart; the effect takes > 100 ms
+    show = Show(cfg, store, cpu, RunOptions(headless=True, max_frames=12), source=source)
+    show.effects["one"] = SlowEffect(show.effects["one"], 0.1)
+    report = show.run()
+
+    assert report.shown == 12
+    # No backlog: each shown frame is the newest at pickup, so most frames are skipped ...
+    assert source.frames > 3 * report.shown
+    # ... and latency stays about one effect call instead of growing frame after frame.
+    lat = report.latencies_ms
+    assert max(lat) < 1000.0  # a queue would reach 12 x 90 ms of backlog
+    assert np.median(lat[-4:]) < np.median(lat[:4]) + 150.0
+
+
+def test_camera_dies_mid_run_and_the_show_goes_on(
+    tmp_path: Path, store: ModelStore, cpu: Device
+) -> None:
+    cfg = config(tmp_path)
+    world = FakeWorld(size=(96, 64))
+    source = CameraSource("webcam:0", opener_for(world), stall_timeout_s=0.3,
+                          reconnect_min_s=0.05, reconnect_max_s=0.2)
+    assert source.try_open()
+    rec = tmp_path / "through-outage.mp4"
+    show = Show(cfg, store, cpu, RunOptions(headless=True, duration_s=4.0, record=rec),
+                source=source)
+    seq_at_death: list[int] = []
+
+    def unplug_and_replug() -> None:
+        time.sleep(1.0)
+        seq_at_death.append(source.frames)
+        world.alive = False
+        time.sleep(1.2)
+        world.alive = True
+
+    threading.Thread(target=unplug_and_replug, daemon=True).start()
+    report = show.run()
+
+    assert source.reconnects >= 1
+    assert report.shown > 0 and report.effect_errors == 0
+    assert source.frames > seq_at_death[0]  # frames came again after the replug
+    # The recording never stopped: the last good picture filled the outage.
+    assert decoded_frames(rec) == report.recorded_frames >= 2.0 * cfg.recording.fps
+
+
+def post_keys_then_quit(keys: list[int]) -> None:
+    time.sleep(1.0)  # let the loop start
+    for key in keys:
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode=""))
+        time.sleep(0.3)
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_q, mod=0, unicode=""))
+
+
+def test_keys_drive_the_show_in_a_window(tmp_path: Path, store: ModelStore, cpu: Device,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg = config(tmp_path, "[snapshots]\nenabled = true\nfolder = 'snaps'\n")
+    show = Show(cfg, store, cpu, RunOptions(duration_s=30.0))
+    keys = [pygame.K_RIGHT, pygame.K_DOWN, pygame.K_m, pygame.K_h, pygame.K_s]
+    threading.Thread(target=post_keys_then_quit, args=(keys,), daemon=True).start()
+    t0 = time.monotonic()
+    show.run()
+
+    assert time.monotonic() - t0 < 25.0  # Q ended it, not the duration
+    assert show.scene == "two"
+    assert show.effects["one"].describe().endswith("9")  # Right moved to the next style
+    assert show.mirror is False and show.hud_on is True
+    assert len(list((tmp_path / "snaps").glob("snapshot-*.png"))) == 1
+
+
+def test_no_snapshot_unless_enabled(tmp_path: Path, store: ModelStore, cpu: Device,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    show = Show(config(tmp_path), store, cpu, RunOptions(headless=True))
+    assert show.snapshot(np.zeros((8, 8, 3), np.uint8)) is None
+    assert list(tmp_path.rglob("*.png")) == []
+
+
+def test_sigterm_closes_the_recording(tmp_path: Path) -> None:
+    rec = tmp_path / "term.mp4"
+    cmd = [sys.executable, str(ROOT / "main.py"), "--config", str(ROOT / "config.toml"),
+           "--source", "demo:carphone", "--headless", "--duration", "60", "--record", str(rec)]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "SDL_VIDEODRIVER": "dummy"})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (rec.exists() and rec.stat().st_size > 20_000):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert f"recording: {rec}" in out
+    assert decoded_frames(rec) > 0
