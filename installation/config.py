@@ -27,11 +27,13 @@ NUM_STYLES = 26  # the multi-style network's style count (indices 0..25)
 DEMO_CLIPS = ("carphone", "bikes", "bigbuckbunny")
 
 
-class _Section(BaseModel):
+class Section(BaseModel):
+    """A config section: unknown keys refused, values frozen after validation."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
 
-class SourceConfig(_Section):
+class SourceConfig(Section):
     """Where pictures come from: `webcam:N`, `/dev/videoN`, a video file, an image, `demo`."""
 
     uri: str = "webcam:0"
@@ -52,7 +54,7 @@ class SourceConfig(_Section):
         return v
 
 
-class DisplayConfig(_Section):
+class DisplayConfig(Section):
     fullscreen: bool = False
     display: int = Field(0, ge=0, le=16, description="which monitor, 0 = first")
     width: int = Field(1280, ge=64, le=7680, description="window size, px")
@@ -66,7 +68,7 @@ class DisplayConfig(_Section):
     )
 
 
-class HeadlessConfig(_Section):
+class HeadlessConfig(Section):
     """What happens when no display can be opened (or `--headless`)."""
 
     duration_s: float = Field(20.0, gt=0, description="bounded run time with no display, s")
@@ -74,30 +76,30 @@ class HeadlessConfig(_Section):
     folder: str = "recordings"
 
 
-class RecordingConfig(_Section):
+class RecordingConfig(Section):
     fps: float = Field(30.0, gt=0, le=120, description="frame rate of the written file")
     crf: int = Field(23, ge=0, le=51, description="H.264 quality, lower is better")
     width: int = Field(1280, ge=16, le=7680)
     height: int = Field(720, ge=16, le=4320)
 
 
-class SnapshotConfig(_Section):
+class SnapshotConfig(Section):
     enabled: bool = False
     folder: str = "snapshots"
 
 
-class StyleConfig(_Section):
+class StyleConfig(Section):
     crossfade_s: float = Field(1.5, ge=0, le=60, description="style crossfade time, s")
     paintings_dirs: list[str] = Field(default_factory=lambda: ["styles", "models/paintings"])
 
 
-class RuntimeConfig(_Section):
+class RuntimeConfig(Section):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     tensorrt: bool = False
     threads: int = Field(0, ge=0, le=256, description="ONNX Runtime threads, 0 = all cores")
 
 
-class LoggingConfig(_Section):
+class LoggingConfig(Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
     file: str = ""
 
@@ -105,7 +107,7 @@ class LoggingConfig(_Section):
 StyleEntry = int | dict[str, float]
 
 
-class SceneConfig(_Section):
+class SceneConfig(Section):
     name: str = Field(min_length=1)
     effect: Literal["style", "arbitrary", "none"] = "style"
     size: tuple[int, int] = Field((320, 180), description="processing resolution [W, H], px")
@@ -130,7 +132,7 @@ class SceneConfig(_Section):
         return v
 
 
-class Config(_Section):
+class Config(Section):
     source: SourceConfig = SourceConfig()
     display: DisplayConfig = DisplayConfig()
     headless: HeadlessConfig = HeadlessConfig()
