@@ -87,3 +87,15 @@ def test_headless_run_falls_back_to_demo_and_says_where_the_recording_is(tmp_pat
     assert "no camera at webcam:5" in done.stderr and "demo clip 'carphone'" in done.stderr
     assert "recording: recordings/installation-" in done.stdout
     assert len(list((tmp_path / "recordings").glob("*.mp4"))) == 1
+
+
+def test_readme_documents_every_key() -> None:
+    from installation.controls.keys import KEYMAP, Action
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Keys", 1)[1].split("\n## ", 1)[0]
+    for action in Action:
+        assert action in KEYMAP.values()
+    for word in ("Right", "Left", "Down", "Up", "| H |", "| F |", "| M |", "Space", "| S |",
+                 "Q / Esc"):
+        assert word in section
