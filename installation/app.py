@@ -8,11 +8,13 @@ newest-wins slots, so the screen always shows the newest picture the effect has 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import statistics
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +40,7 @@ from installation.telemetry import FpsMeter, StatsWriter
 log = logging.getLogger(__name__)
 
 HEADLESS_WAIT_S = 0.05  # longest wait for a new result before checking the clock again, s
+SAMPLES = 20_000  # per-frame figures kept for the report: ~10 min at 30 fps
 
 
 @dataclass
@@ -55,9 +58,10 @@ class ShowReport:
 
     shown: int = 0
     elapsed_s: float = 0.0
-    latencies_ms: list[float] = field(default_factory=list)
-    present_times: list[float] = field(default_factory=list)  # monotonic s, shown frames
-    stage_ms: dict[str, list[float]] = field(default_factory=dict)
+    # The newest SAMPLES shown frames: a show runs for weeks, memory must not grow with it.
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=SAMPLES))
+    present_times: deque[float] = field(default_factory=lambda: deque(maxlen=SAMPLES))
+    stage_ms: dict[str, deque[float]] = field(default_factory=dict)
     recording: Path | None = None
     recorded_frames: int = 0
     effect_errors: int = 0
@@ -110,33 +114,35 @@ class Show:
 
     def run(self) -> ShowReport:
         opts = self.opts
-        if not opts.headless:
-            self.window = open_window(self.cfg.display)
-        headless = self.window is None
-        duration = opts.duration_s
-        record = opts.record
-        if headless and opts.max_frames is None:
-            duration = duration if duration is not None else self.cfg.headless.duration_s
-            if record is None and self.cfg.headless.record:
-                stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-                record = Path(self.cfg.headless.folder) / f"installation-{stamp}.mp4"
         rc = self.cfg.recording
-        recorder = Recorder(record, (rc.width, rc.height), rc.fps, rc.crf) if record else None
-        self._recording = record
-        # What would be shown, at the recording's size: the display's fit and mirror.
-        fitter = ScreenFitter((rc.width, rc.height), self.cfg.display.fit, self.mirror)
-        stats = StatsWriter(opts.stats)
         worker = EffectWorker(self.source, self.effects[self.scene])
-        self._install_signals()
-        log.info("%s", self.device.describe())
-        log.info("source: %s; scene: %s; %s", self.source.name, self.scene,
-                 "headless" if headless else "window open")
-        self.source.start()
-        worker.start()
+        recorder: Recorder | None = None
+        stats: StatsWriter | None = None
         t_start = time.monotonic()
-        seen = 0
-        shown: Frame | None = None
         try:
+            # Set-up inside the try: whatever opened is closed again, whatever fails later.
+            stats = StatsWriter(opts.stats)
+            if not opts.headless:
+                self.window = open_window(self.cfg.display)
+            headless = self.window is None
+            duration, record = opts.duration_s, opts.record
+            if headless and opts.max_frames is None:
+                duration = duration if duration is not None else self.cfg.headless.duration_s
+                record = record or self._headless_recording()
+            if record is not None:
+                recorder = Recorder(record, (rc.width, rc.height), rc.fps, rc.crf)
+                self._recording = record
+            # What would be shown, at the recording's size: the display's fit and mirror.
+            fitter = ScreenFitter((rc.width, rc.height), self.cfg.display.fit, self.mirror)
+            self._install_signals()
+            log.info("%s", self.device.describe())
+            log.info("source: %s; scene: %s; %s", self.source.name, self.scene,
+                     "headless" if headless else "window open")
+            self.source.start()
+            worker.start()
+            t_start = time.monotonic()
+            seen = 0
+            shown: Frame | None = None
             while not self._stop.is_set():
                 # Events.
                 if self.window is not None:
@@ -153,13 +159,13 @@ class Show:
                 # Present.
                 t = time.monotonic()
                 if shown is not None:
-                    self._present(shown, worker, t)
+                    self._present(shown, worker)
                 t_present = time.monotonic()
                 if fresh and shown is not None:
                     self._account(shown, t, t_present, stats, worker)
-                if recorder is not None and shown is not None:
-                    fitter.mirror = self.mirror
-                    recorder.write(fitter.apply(shown.image), t_present)
+                    if recorder is not None:  # it repeats the last picture over gaps itself
+                        fitter.mirror = self.mirror
+                        recorder = self._record(recorder, fitter.apply(shown.image), t_present)
                 # Tick.
                 if duration is not None and t_present - t_start >= duration:
                     break
@@ -169,24 +175,47 @@ class Show:
             log.info("interrupted: closing")
         finally:
             self.report.elapsed_s = time.monotonic() - t_start
+            self.source.stop()  # first: wakes the effect thread at once
             worker.stop()
-            self.source.stop()
             self.report.effect_errors = worker.errors
             if recorder is not None:
                 recorder.close()
-                self.report.recording = record
+                self.report.recording = self._recording
                 self.report.recorded_frames = recorder.frames_written
-            stats.close()
+            if stats is not None:
+                stats.close()
             if self.window is not None:
                 self.window.close()
         return self.report
+
+    def _headless_recording(self) -> Path | None:
+        """The automatic recording of a headless run: never of a live camera (privacy)."""
+        if not self.cfg.headless.record:
+            return None
+        if self.source.kind == "camera":
+            log.info("headless with a camera: not recording visitors (pass --record to do so)")
+            return None
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        return Path(self.cfg.headless.folder) / f"installation-{stamp}.mp4"
+
+    def _record(self, recorder: Recorder, picture: np.ndarray, t: float) -> Recorder | None:
+        """Write to the recording; a full disk stops the recording, never the show."""
+        try:
+            recorder.write(picture, t)
+            return recorder
+        except Exception as exc:  # OSError, av errors: all mean "cannot write"
+            log.error("recording stopped: %s (the show goes on)", exc)
+            self.report.recorded_frames = recorder.frames_written
+            with contextlib.suppress(Exception):  # already failing; the file is what it is
+                recorder.close()
+            return None
 
     def stop(self) -> None:
         self._stop.set()
 
     # -- steps ----------------------------------------------------------------------------
 
-    def _present(self, frame: Frame, worker: EffectWorker, t: float) -> None:
+    def _present(self, frame: Frame, worker: EffectWorker) -> None:
         if self.window is None:
             return
         self.window.mirror = self.mirror
@@ -203,7 +232,7 @@ class Show:
         rep.present_times.append(t_present)
         stages = {**frame.stages, "present": (t_present - t) * 1000.0}
         for k, v in stages.items():
-            rep.stage_ms.setdefault(k, []).append(v)
+            rep.stage_ms.setdefault(k, deque(maxlen=SAMPLES)).append(v)
         fps = self.fps.tick(t_present)
         stats.write({
             "frame": rep.shown,
@@ -262,10 +291,17 @@ class Show:
             log.info("snapshot not taken: snapshots are off (snapshots.enabled = false)")
             return None
         folder = Path(self.cfg.snapshots.folder)
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"snapshot-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.png"
         picture = image[:, ::-1] if self.mirror else image
-        cv2.imwrite(str(path), cv2.cvtColor(np.ascontiguousarray(picture), cv2.COLOR_RGB2BGR))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            ok = cv2.imwrite(str(path), cv2.cvtColor(np.ascontiguousarray(picture),
+                                                     cv2.COLOR_RGB2BGR))
+        except (OSError, cv2.error) as exc:
+            ok, path = False, Path(f"{path} ({exc})")
+        if not ok:
+            log.error("snapshot not written: %s", path)
+            return None
         log.info("snapshot: %s", path)
         return path
 

@@ -98,14 +98,15 @@ def bench_pipeline(frames: list[np.ndarray], cfg: Config, device: Device, store:
     show = Show(cfg, store, device, RunOptions(max_frames=len(frames) + WARMUP),
                 source=ReplaySource(frames, source_fps, name="bench"))
     rep = show.run()
-    lat = rep.latencies_ms[WARMUP:]
-    presents = rep.present_times[WARMUP:]
+    lat = list(rep.latencies_ms)[WARMUP:]
+    presents = list(rep.present_times)[WARMUP:]
     span = presents[-1] - presents[0] if len(presents) > 1 else 0.0
     return {
         "fps": (len(presents) - 1) / span if span > 0 else 0.0,
         "latency_ms_p50": _pct(lat, 50),
         "latency_ms_p95": _pct(lat, 95),
-        "stages_ms_p50": {k: round(_pct(v[WARMUP:], 50), 2) for k, v in rep.stage_ms.items()},
+        "stages_ms_p50": {k: round(_pct(list(v)[WARMUP:], 50), 2)
+                          for k, v in rep.stage_ms.items()},
     }
 
 

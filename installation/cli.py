@@ -158,6 +158,8 @@ def _models(action: str, store: Any) -> int:
 def _run(cfg: Any, store: Any, device: Any, args: argparse.Namespace) -> int:
     from installation.app import RunOptions, Show
 
+    if args.duration is not None and args.duration <= 0:
+        raise UserError(f"--duration {args.duration:g}: give a positive number of seconds")
     opts = RunOptions(headless=args.headless, duration_s=args.duration, record=args.record,
                       stats=args.stats)
     report = Show(cfg, store, device, opts).run()

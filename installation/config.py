@@ -6,6 +6,7 @@ names the key (and its line in the file), the value and what is allowed.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Mapping
@@ -224,9 +225,13 @@ def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None) -
         *parents, leaf = dotted.split(".")
         for p in parents:
             node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{path}: '{p}' must be a [{p}] section, not a value")
         node[leaf] = value
     try:
-        return Config.model_validate(raw)
+        # Strict, through JSON: "yes" is no boolean and "640" no integer, but TOML arrays
+        # still fill tuples and integers still fill floats.
+        return Config.model_validate_json(json.dumps(raw, default=str), strict=True)
     except ValidationError as exc:
         raise ConfigError(describe_error(exc, path, text, overrides or {})) from None
 

@@ -48,8 +48,7 @@ def setup_logging(cfg: LoggingConfig) -> None:
         handlers.append(
             logging.handlers.RotatingFileHandler(cfg.file, maxBytes=10 << 20, backupCount=5)
         )
-    repeat = RepeatFilter()
     for h in handlers:
         h.setFormatter(logging.Formatter(FORMAT, "%H:%M:%S"))
-        h.addFilter(repeat)
+        h.addFilter(RepeatFilter())  # one each: a shared one would drop the file's copy
         root.addHandler(h)

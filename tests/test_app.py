@@ -52,10 +52,11 @@ def test_headless_recording_and_stats(tmp_path: Path, store: ModelStore, cpu: De
     opts = RunOptions(headless=True, duration_s=3.0, record=rec, stats=stats)
     report = Show(cfg, store, cpu, opts).run()
 
-    assert report.recording == rec and report.recorded_frames > 0
-    # The file decodes to exactly the frames written: one per 1/fps of show time.
+    assert report.recording == rec
+    # The file decodes to exactly the frames written: one per 1/fps of show time from the
+    # first shown frame (start-up takes a moment, so at least half of the 3 s).
     assert decoded_frames(rec) == report.recorded_frames
-    assert report.recorded_frames <= 3.0 * cfg.recording.fps + 1
+    assert 1.5 * cfg.recording.fps <= report.recorded_frames <= 3.0 * cfg.recording.fps + 1
 
     lines = [json.loads(ln) for ln in stats.read_text().splitlines()]
     assert len(lines) == report.shown > 0
@@ -98,7 +99,7 @@ def test_newest_wins_when_inference_is_slower_than_capture(
     # No backlog: each shown frame is the newest at pickup, so most frames are skipped ...
     assert source.frames > 3 * report.shown
     # ... and latency stays about one effect call instead of growing frame after frame.
-    lat = report.latencies_ms
+    lat = list(report.latencies_ms)
     assert max(lat) < 1000.0  # a queue would reach 12 x 90 ms of backlog
     assert np.median(lat[-4:]) < np.median(lat[:4]) + 150.0
 
@@ -133,8 +134,10 @@ def test_camera_dies_mid_run_and_the_show_goes_on(
     assert decoded_frames(rec) == report.recorded_frames >= 2.0 * cfg.recording.fps
 
 
-def post_keys_then_quit(keys: list[int]) -> None:
-    time.sleep(1.0)  # let the loop start
+def post_keys_then_quit(show: Show, keys: list[int]) -> None:
+    deadline = time.monotonic() + 60
+    while show.report.shown == 0 and time.monotonic() < deadline:  # the loop is running
+        time.sleep(0.05)
     for key in keys:
         pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode=""))
         time.sleep(0.3)
@@ -147,11 +150,11 @@ def test_keys_drive_the_show_in_a_window(tmp_path: Path, store: ModelStore, cpu:
     cfg = config(tmp_path, "[snapshots]\nenabled = true\nfolder = 'snaps'\n")
     show = Show(cfg, store, cpu, RunOptions(duration_s=30.0))
     keys = [pygame.K_RIGHT, pygame.K_DOWN, pygame.K_m, pygame.K_h, pygame.K_s]
-    threading.Thread(target=post_keys_then_quit, args=(keys,), daemon=True).start()
+    threading.Thread(target=post_keys_then_quit, args=(show, keys), daemon=True).start()
     t0 = time.monotonic()
     show.run()
 
-    assert time.monotonic() - t0 < 25.0  # Q ended it, not the duration
+    assert time.monotonic() - t0 < 29.0  # Q ended it, not the duration
     assert show.scene == "two"
     assert show.effects["one"].describe().endswith("9")  # Right moved to the next style
     assert show.mirror is False and show.hud_on is True

@@ -39,6 +39,8 @@ def test_defaults_without_a_file() -> None:
         ("speed = 3\n", "speed", 1, "allowed keys here:"),
         ("[display]\nfit = 'zoom'\n", "display.fit", 2, "'fit' or 'fill'"),
         ("[source]\n\nfps = 'fast'\n", "source.fps", 3, "valid number"),
+        ("[display]\nfullscreen = 'yes'\n", "display.fullscreen", 2, "valid boolean"),
+        ("[display]\nwidth = '640'\n", "display.width", 2, "valid integer"),
         ("[source]\nfps = 1000\n", "source.fps", 2, "less than or equal to 240"),
         ("[source]\non_missing = 'crash'\n", "source.on_missing", 2, "'demo' or 'exit'"),
         ("[source]\nreconnect_max_s = 0.1\n", "source.reconnect_max_s", 2, "reconnect_min_s"),
@@ -65,6 +67,10 @@ def test_bad_value_names_key_line_and_allowed(
     if line:
         assert f"config.toml:{line}:" in msg
     assert hint in msg
+
+
+def test_flag_against_a_plain_value_is_refused(tmp_path: Path) -> None:
+    assert "must be a [source] section" in _error(tmp_path, "source = 'x'\n", **{"source.uri": "demo"})
 
 
 def test_not_toml(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ class EffectWorker:
 
     The effect can be swapped from the main thread at any time (`effect = ...`); the swap
     takes hold at the next frame. A frame on which the effect raises passes through
-    unpainted (resized to the last good output size) and the error is logged, rate-limited;
+    unpainted (at the camera's size; the display scales it) and the error is logged;
     after `FAILURE_LIMIT` failures in a row the effect is bypassed until it is swapped.
     """
 
