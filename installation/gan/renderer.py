@@ -1,0 +1,237 @@
+"""GAN rendering: the newest latent in, the newest image out, in its own thread.
+
+`Generator` runs one exported generator (models `gan-eyes`, `gan-faces`) through ONNX
+Runtime; `GanRenderer` feeds it from a newest-wins slot, so when the walk moves faster than
+the network renders, stale latents are skipped rather than queued, and every image carries
+the stamp of the latent it was made from.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from installation.gan.labels import EYE_CLASSES, LATENT_DIM
+from installation.models import ModelStore
+from installation.runtime import Device, create_session
+from installation.slots import LatestSlot
+
+log = logging.getLogger(__name__)
+
+GeneratorName = Literal["eyes", "faces"]
+MODELS: dict[str, tuple[str, tuple[str, ...]]] = {  # generator → (model, its class names)
+    "eyes": ("gan-eyes", EYE_CLASSES),
+    "faces": ("gan-faces", ()),
+}
+INTERPOLATIONS = {"cubic": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4}
+POLL_S = 0.1  # how often an idle renderer checks whether it should stop, s
+LOG_EVERY_S = 10.0  # a repeated error is logged at most this often, s
+
+
+class Generator:
+    """One GAN generator behind an ONNX Runtime session.
+
+    The latent input is the session input with `LATENT_DIM` numbers, the label input (if
+    any) the other one; the output size is read from the model, nothing is hard-coded.
+    """
+
+    def __init__(self, session: ort.InferenceSession, name: str,
+                 classes: tuple[str, ...] = ()) -> None:
+        self.session = session
+        self.name = name
+        inputs = session.get_inputs()
+        latent = [i for i in inputs if i.shape[-1] == LATENT_DIM]
+        if len(latent) != 1 or len(inputs) > 2:
+            shapes = ", ".join(f"{i.name}{i.shape}" for i in inputs)
+            raise ValueError(f"generator {name}: inputs {shapes} are not z[1,100] (+ labels)")
+        self.z_input = latent[0].name
+        others = [i for i in inputs if i.name != self.z_input]
+        self.label_input = others[0].name if others else None
+        self.n_labels = int(others[0].shape[-1]) if others else 0
+        if classes and len(classes) != self.n_labels:
+            raise ValueError(f"generator {name}: {len(classes)} class names for "
+                             f"{self.n_labels} labels")
+        self.classes = classes
+        output = session.get_outputs()[0]
+        self.output = output.name
+        self.size = (int(output.shape[3]), int(output.shape[2]))  # (width, height), px
+
+    def render(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+        """The image for latent `z` (100 numbers) and, for a conditional generator, a label
+        vector (one-hot or a blend; ignored by a generator without labels): HxWx3 uint8 RGB.
+        """
+        feeds = {self.z_input: np.asarray(z, np.float32).reshape(1, LATENT_DIM)}
+        if self.label_input is not None:
+            if labels is None:
+                raise ValueError(f"generator {self.name} needs labels ({self.n_labels} numbers)")
+            feeds[self.label_input] = np.asarray(labels, np.float32).reshape(1, self.n_labels)
+        out = self.session.run([self.output], feeds)[0][0]  # [3,H,W] in [−1,1]
+        # [−1,1] → [0,255], rounded; HWC for OpenCV and pygame.
+        rgb = np.clip((out.transpose(1, 2, 0) + 1.0) * 127.5 + 0.5, 0.0, 255.0)
+        return np.ascontiguousarray(rgb.astype(np.uint8))
+
+    def warm_up(self) -> None:
+        """One render, so the first frame of a scene does not pay for allocation."""
+        self.render(np.zeros(LATENT_DIM, np.float32),
+                    np.full(self.n_labels, 1.0 / max(self.n_labels, 1), np.float32))
+
+
+def load_generator(name: GeneratorName, device: Device, store: ModelStore) -> Generator:
+    """The verified, warmed-up generator `name` ("eyes" or "faces") on `device`.
+
+    ModelError (one line) when its model file is missing or altered; ValueError for a name
+    that is not a generator.
+    """
+    if name not in MODELS:
+        raise ValueError(f"unknown generator {name!r}; known: {', '.join(MODELS)}")
+    model, classes = MODELS[name]
+    gen = Generator(create_session(store.require(model), device), name, classes)
+    gen.warm_up()
+    return gen
+
+
+class Renders(Protocol):
+    """What the renderer needs of a generator (a `Generator`, or a test's stand-in)."""
+
+    name: str
+
+    def render(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class LatentRequest:
+    """A latent to render. `stamp`: monotonic s of the input it came from (for latency)."""
+
+    z: np.ndarray  # float32 [100]
+    labels: np.ndarray | None  # float32 [n_classes], or None for an unconditional generator
+    stamp: float
+    seq: int  # submission number, from 1
+
+
+@dataclass(frozen=True)
+class GanImage:
+    """A rendered latent: `image` HxWx3 uint8 RGB at the renderer's output size."""
+
+    image: np.ndarray
+    stamp: float  # the request's stamp, monotonic s
+    seq: int  # the request's submission number
+    generator: str
+    render_ms: float  # network + upscaling, ms
+    stages: dict[str, float] = field(default_factory=dict)  # "gan", "upscale": ms
+
+
+class GanRenderer:
+    """Renders the newest submitted latent with `generator`, in its own thread.
+
+    `output_size` (width, height) in px, or None for the network's own size; it and the
+    generator (`swap`) may change at any time and take hold at the next render. Errors are
+    counted and logged rate-limited; the thread keeps going and the last good image stays.
+    """
+
+    def __init__(self, generator: Renders, output_size: tuple[int, int] | None = None,
+                 interpolation: Literal["cubic", "lanczos"] = "cubic") -> None:
+        if interpolation not in INTERPOLATIONS:
+            raise ValueError(f"interpolation {interpolation!r}: use one of "
+                             f"{', '.join(INTERPOLATIONS)}")
+        self.generator = generator
+        self.output_size = output_size
+        self.interpolation = INTERPOLATIONS[interpolation]
+        self.slot: LatestSlot[GanImage] = LatestSlot()
+        self.renders = 0  # images produced
+        self.errors = 0  # renders that raised
+        self._requests: LatestSlot[LatentRequest] = LatestSlot()
+        self._seq = 0
+        self._lock = threading.Lock()  # guards _seq across submitting threads
+        self._last_error = ("", 0.0)  # (message, monotonic s when logged)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gan", daemon=True)
+
+    @property
+    def submitted(self) -> int:
+        return self._seq
+
+    @property
+    def dropped(self) -> int:
+        """Requests replaced by a newer one before the thread took them."""
+        return self._requests.dropped
+
+    def start(self) -> GanRenderer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._requests.close()
+        self._thread.join(timeout=5.0)
+        self.slot.close()
+
+    def submit(self, z: np.ndarray, labels: np.ndarray | None = None,
+               stamp: float | None = None) -> LatentRequest:
+        """Hand over the newest latent (copied: the caller may keep changing its own).
+
+        `stamp` defaults to now (monotonic s). Replaces any request not yet taken.
+        """
+        with self._lock:
+            self._seq += 1
+            request = LatentRequest(
+                z=np.array(z, np.float32).reshape(LATENT_DIM),
+                labels=None if labels is None else np.array(labels, np.float32).ravel(),
+                stamp=time.monotonic() if stamp is None else stamp,
+                seq=self._seq,
+            )
+            self._requests.put(request)
+        return request
+
+    def swap(self, generator: Renders) -> None:
+        """Render with `generator` from now on; the last request is rendered again with it."""
+        self.generator = generator
+        _, last = self._requests.peek()
+        if last is not None:
+            self._requests.put(last)
+
+    def read(self, after: int = 0, timeout: float | None = None) -> tuple[int, GanImage | None]:
+        """The newest image with a slot version above `after` (see `LatestSlot.get`)."""
+        return self.slot.get(after, timeout)
+
+    def _run(self) -> None:
+        seen = 0
+        while not self._stop.is_set():
+            seen, request = self._requests.get(after=seen, timeout=POLL_S)
+            if request is None:
+                continue
+            try:
+                self.slot.put(self._render(request))
+                self.renders += 1
+            except Exception as exc:  # survivable: keep the last image, try the next latent
+                self.errors += 1
+                self._log_error(f"{type(exc).__name__}: {exc}")
+
+    def _render(self, request: LatentRequest) -> GanImage:
+        generator, size = self.generator, self.output_size
+        t0 = time.monotonic()
+        image = generator.render(request.z, request.labels)
+        t1 = time.monotonic()
+        if size is not None and (image.shape[1], image.shape[0]) != tuple(size):
+            image = cv2.resize(image, tuple(size), interpolation=self.interpolation)
+        t2 = time.monotonic()
+        return GanImage(
+            image=image, stamp=request.stamp, seq=request.seq, generator=generator.name,
+            render_ms=(t2 - t0) * 1000.0,
+            stages={"gan": (t1 - t0) * 1000.0, "upscale": (t2 - t1) * 1000.0},
+        )
+
+    def _log_error(self, message: str) -> None:
+        """Log a new message at once, a repeated one at most every LOG_EVERY_S seconds."""
+        now = time.monotonic()
+        last, when = self._last_error
+        if message != last or now - when >= LOG_EVERY_S:
+            log.error("gan %s failed: %s (%d errors so far; last image stays)",
+                      self.generator.name, message, self.errors)
+            self._last_error = (message, now)
