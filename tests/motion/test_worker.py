@@ -1,0 +1,68 @@
+"""The motion thread: signals from a replayed clip, and errors that never stop it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from motion.scenes import Scene
+
+from installation.capture import ReplaySource
+from installation.motion import MotionConfig, MotionSignals, MotionWorker
+
+Until = Callable[..., bool]
+
+
+def moving(scene: Scene, count: int = 40) -> list[np.ndarray]:
+    """A visitor crossing the room at 4 camera px per frame (120 px/s at 30 frames/s)."""
+    return [scene.picture(10.0 + 4.0 * (i % 60)) for i in range(count)]
+
+
+def test_worker_publishes_signals_from_a_replayed_clip(scene: Scene, until: Until) -> None:
+    source = ReplaySource(moving(scene), fps=30.0)
+    worker = MotionWorker(source, MotionConfig())
+    rest = worker.latest()  # before the first frame: signals at rest
+    assert (rest.energy, rest.centroid, rest.presence) == (0.0, (0.5, 0.5), 0.0)
+    source.start()
+    worker.start()
+    got: list[MotionSignals] = []
+    try:
+
+        def energetic() -> bool:
+            _, signals = worker.slot.peek()
+            if signals is not None and (not got or signals is not got[-1]):
+                got.append(signals)
+            return signals is not None and signals.energy > 0.1
+
+        assert until(energetic)
+    finally:
+        worker.stop()
+        source.stop()
+    last = got[-1]
+    assert last.seq > 0 and last.t > 0.0 and last.ms > 0.0
+    assert last.mask.shape == (90, 160)  # 320x180 camera at 160 px wide
+    assert [s.seq for s in got] == sorted({s.seq for s in got})  # newest only, in order
+    assert [s.t for s in got] == sorted(s.t for s in got)
+    assert worker.errors == 0 and not worker.failing
+
+
+def test_analysis_errors_are_logged_once_and_never_stop_the_thread(
+    scene: Scene, until: Until, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = np.zeros((7,), np.uint8)  # not a picture: the analyser raises on it
+    frames = [broken if i % 2 else f for i, f in enumerate(moving(scene, 20))]
+    source = ReplaySource(frames, fps=60.0).start()
+    worker = MotionWorker(source)
+    with caplog.at_level(logging.ERROR, logger="installation.motion.worker"):
+        worker.start()
+        try:
+            assert until(lambda: worker.errors >= 6 and worker.slot.peek()[0] >= 3)
+            assert worker._thread.is_alive()
+        finally:
+            worker.stop()
+            source.stop()
+    failures = [r for r in caplog.records if "motion analysis failed" in r.getMessage()]
+    assert len(failures) == 1  # the same error again and again: logged once per 30 s
+    assert not worker._thread.is_alive()
