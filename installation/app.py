@@ -21,6 +21,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import onnxruntime as ort
 
 from installation.capture import Source, open_source
 from installation.config import Config
@@ -93,8 +94,9 @@ class Show:
         self.scene_index = self.scene_names.index(cfg.first_scene)
         # Fail at start-up, never mid-show: every scene's models and paintings load (and warm
         # up) now, so a scene change mid-show costs nothing.
+        sessions: dict[str, ort.InferenceSession] = {}
         self.effects: dict[str, Effect] = {
-            s.name: build_effect(s, cfg.style, device, store) for s in cfg.scenes
+            s.name: build_effect(s, cfg.style, device, store, sessions) for s in cfg.scenes
         }
         self.source = source or open_source(cfg.source, store)
         self.window: Window | None = None

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import numpy as np
+import onnxruntime as ort
 
 from installation.config import SceneConfig, StyleConfig
 from installation.effects.arbitrary import ArbitraryStyleEffect, find_paintings
@@ -46,27 +47,38 @@ class PassThrough:
 
 
 def build_effect(
-    scene: SceneConfig, style_cfg: StyleConfig, device: Device, store: ModelStore
+    scene: SceneConfig,
+    style_cfg: StyleConfig,
+    device: Device,
+    store: ModelStore,
+    sessions: dict[str, ort.InferenceSession] | None = None,
 ) -> Effect:
     """The effect for `scene`, its models verified, sessions created and warmed up.
 
+    `sessions` (model name → session), when given, is shared between the scenes of a show,
+    so each network is loaded once however many scenes use it.
     Raises ModelError (a model missing or altered) or UserError (no paintings) in one line:
     meant for start-up and scene loading, never for the middle of a frame.
     """
+    shared = sessions if sessions is not None else {}
+
+    def session(name: str) -> ort.InferenceSession:
+        if name not in shared:
+            shared[name] = create_session(store.require(name), device)
+        return shared[name]
+
     if scene.effect == "none":
         return PassThrough(scene)
     if scene.effect == "style":
-        style = MultiStyleEffect(
-            create_session(store.require("multistyle26"), device), scene, style_cfg.crossfade_s
-        )
+        style = MultiStyleEffect(session("multistyle26"), scene, style_cfg.crossfade_s)
         style.warm_up()
         return style
     # Relative painting folders (and the style-vector cache) live in the project folder,
     # the parent of models/, whatever the current folder is.
     paintings = find_paintings(style_cfg.paintings_dirs, scene.paintings, root=store.root.parent)
     arbitrary = ArbitraryStyleEffect(
-        create_session(store.require("arbitrary-predict"), device),
-        create_session(store.require("arbitrary-transform"), device),
+        session("arbitrary-predict"),
+        session("arbitrary-transform"),
         scene,
         paintings,
         style_cfg.crossfade_s,
