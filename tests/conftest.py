@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -41,3 +43,22 @@ def photo() -> np.ndarray:
     from skimage import data
 
     return np.ascontiguousarray(data.astronaut())
+
+
+DEADLINE_S = 15.0  # generous for a loaded 2-core machine; a passing test returns early
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = DEADLINE_S) -> bool:
+    """Poll `predicate` every 5 ms until it holds (True) or `timeout` seconds pass (False)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return predicate()
+
+
+@pytest.fixture
+def until() -> Callable[..., bool]:
+    """Event-style waits with a deadline instead of sleeps (see `wait_until`)."""
+    return wait_until

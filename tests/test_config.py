@@ -70,7 +70,8 @@ def test_bad_value_names_key_line_and_allowed(
 
 
 def test_flag_against_a_plain_value_is_refused(tmp_path: Path) -> None:
-    assert "must be a [source] section" in _error(tmp_path, "source = 'x'\n", **{"source.uri": "demo"})
+    msg = _error(tmp_path, "source = 'x'\n", **{"source.uri": "demo"})
+    assert "must be a [source] section" in msg
 
 
 def test_not_toml(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 import cv2
@@ -32,16 +31,6 @@ def latent(seed: int) -> np.ndarray:
 def diff(a: np.ndarray, b: np.ndarray) -> float:
     """Mean absolute difference, in 0..255 pixel units."""
     return float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean())
-
-
-def wait_until(predicate: Callable[[], bool]) -> bool:
-    """Poll `predicate` every 5 ms until it holds, or DEADLINE_S passes (False)."""
-    end = time.monotonic() + DEADLINE_S
-    while not predicate():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.005)
-    return True
 
 
 def wait_for(renderer: GanRenderer, done: Callable[[GanImage], bool]) -> GanImage:
@@ -162,13 +151,14 @@ def test_renderer_upscales_and_stamps(eyes: Generator) -> None:
 
 
 def test_errors_are_survived_and_swap_rerenders(
-    eyes: Generator, faces: Generator, caplog: pytest.LogCaptureFixture
+    eyes: Generator, faces: Generator, caplog: pytest.LogCaptureFixture,
+    until: Callable[..., bool],
 ) -> None:
     renderer = GanRenderer(eyes).start()
     try:
         for _ in range(3):  # the eye generator needs labels: each render raises
             renderer.submit(latent(6))
-            assert wait_until(lambda: renderer.errors >= 1)
+            assert until(lambda: renderer.errors >= 1)
         renderer.swap(faces)  # the last request again, with a generator that can draw it
         out = wait_for(renderer, lambda r: r.generator == "faces")
         assert out.image.shape == (64, 64, 3)
