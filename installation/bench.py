@@ -25,6 +25,7 @@ from installation.config import Config, SceneConfig, style_weights
 from installation.display.screen import ScreenFitter
 from installation.display.window import open_window
 from installation.effects import build_effect
+from installation.effects.style import preprocess
 from installation.errors import UserError
 from installation.models import ModelStore
 from installation.runtime import Device, create_session
@@ -74,12 +75,7 @@ def bench_bare(frames: list[np.ndarray], scene: SceneConfig, device: Device,
     sess = create_session(store.require("multistyle26"), device)
     weights = np.asarray(style_weights(scene.styles[0]), np.float32)
     names = [i.name for i in sess.get_inputs()]
-    inputs = []
-    for f in frames:
-        x = f.astype(np.float32) / 255.0
-        h, w = x.shape[:2]
-        x = np.pad(x, ((0, -h % 4), (0, -w % 4), (0, 0)), mode="reflect")
-        inputs.append(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))
+    inputs = [preprocess(f) for f in frames]  # the effect's own documented preprocessing
     for x in inputs[:WARMUP]:
         sess.run(None, {names[0]: x, names[1]: weights})
     times = []

@@ -59,12 +59,8 @@ class EffectWorker:
             effect = self.effect
             wait_ms = (t0 - frame.t_capture) * 1000.0
             try:
-                if self.bypassed:
-                    raise _Bypassed
-                image = effect(frame.image, t0)
+                image = frame.image if self.bypassed else effect(frame.image, t0)
                 self._failing = 0
-            except _Bypassed:
-                image = frame.image
             except Exception as exc:  # a survivable stage error: the frame passes through
                 self.errors += 1
                 self._failing += 1
@@ -76,8 +72,4 @@ class EffectWorker:
                 image = frame.image
             ms = (time.monotonic() - t0) * 1000.0
             self.slot.put(frame.derive(image, wait=wait_ms, effect=ms))
-
-
-class _Bypassed(Exception):
-    pass
 
