@@ -1,9 +1,12 @@
 """Wires the stages and owns the loop and shutdown.
 
-    capture thread ──► effect thread ──► main loop: events → newest result → present → record
+    capture thread ─┬─► effect thread ──────────────────────┐
+                    └─► motion thread ─► walk ─► GAN thread ─┴─► main loop: compose → present
 
-The main loop runs in the main thread (pygame wants it there). Between threads sit
-newest-wins slots, so the screen always shows the newest picture the effect has finished.
+The main loop runs in the main thread (pygame wants it there): events, the newest painted
+frame, the interactive state (`Interaction.update`: walk step, attract), the scene's layers
+composed, dissolves, present, record. Between threads sit newest-wins slots, so the screen
+always shows the newest pictures the stages have finished.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ import numpy as np
 import onnxruntime as ort
 
 from installation.capture import Source, open_source
-from installation.config import Config
+from installation.compositor import compose
+from installation.compositor.dissolve import Dissolve
+from installation.config import Config, SceneConfig
 from installation.controls.keys import Action, actions
 from installation.display.hud import format_hud
 from installation.display.recorder import Recorder
@@ -33,6 +38,7 @@ from installation.display.window import Window, open_window
 from installation.effects import build_effect
 from installation.effects.base import Effect
 from installation.effects.worker import EffectWorker
+from installation.interaction import Interaction, Moment
 from installation.models import ModelStore
 from installation.runtime import Device
 from installation.slots import Frame
@@ -99,6 +105,22 @@ class Show:
             s.name: build_effect(s, cfg.style, device, store, sessions) for s in cfg.scenes
         }
         self.source = source or open_source(cfg.source, store)
+        # The interactive half only when a scene shows generated imagery or attract is on:
+        # a painting-only show spends no CPU on motion analysis.
+        self.play: Interaction | None = None
+        if cfg.interactive:
+            painters = {  # own instances: they run in the GAN thread
+                s.name: build_effect(s, cfg.style, device, store, sessions)
+                for s in cfg.scenes if s.paint_gan and s.has_gan
+            }
+            self.play = Interaction(cfg, self.source, device, store, painters,
+                                    self.scene_cfg, time.monotonic())
+        self.moment: Moment | None = None
+        self.picture: np.ndarray | None = None  # the last composed picture
+        self.dissolve = Dissolve()
+        self._attract = False
+        self._gan_seq = 0
+        self._t0 = time.monotonic()
         self.window: Window | None = None
         self.hud_on = cfg.display.hud
         self.mirror = cfg.display.mirror
@@ -111,6 +133,10 @@ class Show:
     @property
     def scene(self) -> str:
         return self.scene_names[self.scene_index]
+
+    @property
+    def scene_cfg(self) -> SceneConfig:
+        return self.cfg.scenes[self.scene_index]
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -142,14 +168,16 @@ class Show:
                      "headless" if headless else "window open")
             self.source.start()
             worker.start()
-            t_start = time.monotonic()
+            if self.play is not None:
+                self.play.start()
+            t_start = self._t0 = time.monotonic()
             seen = 0
             shown: Frame | None = None
             while not self._stop.is_set():
                 # Events.
                 if self.window is not None:
                     for action in actions(self.window.events()):
-                        self._act(action, worker, shown)
+                        self._act(action, worker)
                 # Read newest.
                 wait = HEADLESS_WAIT_S if headless else 1.0 / self.cfg.display.idle_fps
                 version, result = worker.slot.get(after=seen, timeout=wait)
@@ -158,16 +186,24 @@ class Show:
                     seen = version
                 if fresh:
                     shown = result
-                # Present.
+                # Compose: the scene's layers (camera, GAN), any dissolve.
                 t = time.monotonic()
-                if shown is not None:
-                    self._present(shown, worker)
+                changed = False
+                if shown is not None and not self.paused:
+                    picture = self._compose(shown, t, fresh)
+                    if picture is not None:
+                        self.picture, changed = picture, True
+                # Present.
+                t_composed = time.monotonic()
+                if self.picture is not None:
+                    self._present(self.picture, worker)
                 t_present = time.monotonic()
                 if fresh and shown is not None:
-                    self._account(shown, t, t_present, stats, worker)
-                    if recorder is not None:  # it repeats the last picture over gaps itself
-                        fitter.mirror = self.mirror
-                        recorder = self._record(recorder, fitter.apply(shown.image), t_present)
+                    self._account(shown, t, t_composed, t_present, stats, worker)
+                if changed and recorder is not None and self.picture is not None:
+                    # The recorder repeats the last picture over gaps itself.
+                    fitter.mirror = self.mirror
+                    recorder = self._record(recorder, fitter.apply(self.picture), t_present)
                 # Tick.
                 if duration is not None and t_present - t_start >= duration:
                     break
@@ -179,6 +215,8 @@ class Show:
             self.report.elapsed_s = time.monotonic() - t_start
             self.source.stop()  # first: wakes the effect thread at once
             worker.stop()
+            if self.play is not None:
+                self.play.stop()
             self.report.effect_errors = worker.errors
             if recorder is not None:
                 recorder.close()
@@ -217,26 +255,55 @@ class Show:
 
     # -- steps ----------------------------------------------------------------------------
 
-    def _present(self, frame: Frame, worker: EffectWorker) -> None:
+    def _compose(self, frame: Frame, t: float, fresh: bool) -> np.ndarray | None:
+        """The picture to show at `t`, or None when nothing in it has changed."""
+        m = self.moment = self.play.update(t) if self.play is not None else None
+        attract = m is not None and m.attract
+        if attract != self._attract:
+            self._attract = attract
+            a = self.cfg.attract
+            self.dissolve.start(self.picture, t, a.fade_in_s if attract else a.fade_out_s)
+            log.info("attract mode %s", "on: nobody there" if attract else "off: welcome")
+        gan_seq = m.gan.seq if m is not None and m.gan is not None else 0
+        if not (fresh or gan_seq != self._gan_seq or self.dissolve.active):
+            return None
+        self._gan_seq = gan_seq
+        if m is None:
+            picture = frame.image
+        else:
+            scene = self.scene_cfg
+            layers = self.cfg.attract.layers if m.attract else scene.layers
+            # Presence strengthens the generated layers (not in attract: it is all there is).
+            gain = 1.0 if m.attract or m.walk is None else m.walk.intensity
+            mask = m.signals.mask if m.signals.mask.size > 1 else None
+            gan = m.gan.image if m.gan is not None else None
+            picture = compose(layers, frame.image, gan, mask, t - self._t0, gain)
+        return self.dissolve.apply(picture, t)
+
+    def _present(self, picture: np.ndarray, worker: EffectWorker) -> None:
         if self.window is None:
             return
         self.window.mirror = self.mirror
-        lines = self._hud_lines(worker, frame) if self.hud_on else None
-        self.window.present(frame.image, lines)
+        lines = self._hud_lines(worker) if self.hud_on else None
+        self.window.present(picture, lines)
 
     def _account(
-        self, frame: Frame, t: float, t_present: float, stats: StatsWriter, worker: EffectWorker
+        self, frame: Frame, t: float, t_composed: float, t_present: float,
+        stats: StatsWriter, worker: EffectWorker,
     ) -> None:
         rep = self.report
         rep.shown += 1
         latency = (t_present - frame.t_capture) * 1000.0
         rep.latencies_ms.append(latency)
         rep.present_times.append(t_present)
-        stages = {**frame.stages, "present": (t_present - t) * 1000.0}
+        stages = {**frame.stages}
+        if self.play is not None:
+            stages["compose"] = (t_composed - t) * 1000.0
+        stages["present"] = (t_present - t_composed) * 1000.0
         for k, v in stages.items():
             rep.stage_ms.setdefault(k, deque(maxlen=SAMPLES)).append(v)
         fps = self.fps.tick(t_present)
-        stats.write({
+        record = {
             "frame": rep.shown,
             "seq": frame.seq,
             "t_capture": round(frame.t_capture, 6),
@@ -246,9 +313,25 @@ class Show:
             "fps": round(fps, 2),
             "scene": self.scene,
             "style": worker.effect.describe(),
-        })
+        }
+        m = self.moment
+        if m is not None:
+            s = m.signals
+            record.update({
+                "motion": {"energy": round(s.energy, 4), "presence": round(s.presence, 4),
+                           "centroid": [round(s.centroid[0], 4), round(s.centroid[1], 4)],
+                           "direction": [round(s.direction[0], 3), round(s.direction[1], 3)],
+                           "ms": round(s.ms, 2)},
+                "attract": m.attract,
+                "generator": m.generator,
+                "walk_speed": None if m.walk is None else round(m.walk.speed, 4),
+                "intensity": None if m.walk is None else round(m.walk.intensity, 4),
+                "gan_ms": None if m.gan is None else round(m.gan.render_ms, 2),
+            })
+        stats.write(record)
 
-    def _hud_lines(self, worker: EffectWorker, frame: Frame) -> list[str]:
+    def _hud_lines(self, worker: EffectWorker) -> list[str]:
+        m = self.moment
         lines = format_hud({
             "fps": self.fps.fps,
             "latency_ms": self.report.latencies_ms[-1] if self.report.latencies_ms else None,
@@ -256,6 +339,13 @@ class Show:
             "style": worker.effect.describe(),
             "source": self.source.describe(),
             "device": self.device.kind,
+            "energy": None if m is None else m.signals.energy,
+            "presence": None if m is None else m.signals.presence,
+            "walk_speed": None if m is None or m.walk is None else m.walk.speed,
+            "generator": None if m is None else m.generator,
+            "seed": None if m is None or m.walk is None else m.seed,
+            "gan_ms": None if m is None or m.gan is None else m.gan.render_ms,
+            "attract": None if m is None else m.attract,
             "recording": self._recording is not None,
             "snapshots": self.cfg.snapshots.enabled,
         })
@@ -265,17 +355,24 @@ class Show:
             lines.append("PAUSED")
         return lines
 
-    def _act(self, action: Action, worker: EffectWorker, shown: Frame | None) -> None:
+    def _act(self, action: Action, worker: EffectWorker) -> None:
         t = time.monotonic()
+        play = self.play
         if action is Action.QUIT:
             self._stop.set()
         elif action in (Action.NEXT_STYLE, Action.PREV_STYLE):
-            worker.effect.step_style(1 if action is Action.NEXT_STYLE else -1, t)
+            step = 1 if action is Action.NEXT_STYLE else -1
+            worker.effect.step_style(step, t)
+            if play is not None and self.scene in play.painters:
+                play.painters[self.scene].step_style(step, t)  # the GAN painted alike
         elif action in (Action.NEXT_SCENE, Action.PREV_SCENE):
-            step = 1 if action is Action.NEXT_SCENE else -1
-            self.scene_index = (self.scene_index + step) % len(self.scene_names)
-            worker.swap(self.effects[self.scene])
-            log.info("scene: %s", self.scene)
+            self.change_scene(1 if action is Action.NEXT_SCENE else -1, worker)
+        elif action is Action.RESEED and play is not None:
+            log.info("walk reseeded: seed %d", play.reseed())
+        elif action is Action.GENERATOR and play is not None:
+            log.info("generator: %s", play.switch_generator())
+        elif action is Action.ATTRACT and play is not None:
+            play.schedule.force(not play.schedule.active)
         elif action is Action.HUD:
             self.hud_on = not self.hud_on
         elif action is Action.FULLSCREEN and self.window is not None:
@@ -284,8 +381,17 @@ class Show:
             self.mirror = not self.mirror
         elif action is Action.PAUSE:
             self.paused = not self.paused
-        elif action is Action.SNAPSHOT and shown is not None:
-            self.snapshot(shown.image)
+        elif action is Action.SNAPSHOT and self.picture is not None:
+            self.snapshot(self.picture)
+
+    def change_scene(self, step: int, worker: EffectWorker) -> None:
+        """`step` scenes on (wrapping), dissolving from the picture on screen."""
+        self.scene_index = (self.scene_index + step) % len(self.scene_names)
+        worker.swap(self.effects[self.scene])
+        if self.play is not None:
+            self.play.scene = self.scene_cfg
+        self.dissolve.start(self.picture, time.monotonic(), self.cfg.compositor.scene_fade_s)
+        log.info("scene: %s", self.scene)
 
     def snapshot(self, image: np.ndarray) -> Path | None:
         """Write the shown picture as PNG, only when `snapshots.enabled` (privacy)."""

@@ -21,6 +21,7 @@ import numpy as np
 
 from installation.app import RunOptions, Show
 from installation.capture import ReplaySource, decode_frames
+from installation.compositor.layers import PLAIN
 from installation.config import Config, SceneConfig, style_weights
 from installation.display.screen import ScreenFitter
 from installation.display.window import open_window
@@ -58,15 +59,20 @@ def _clip(uri: str, cfg: Config, store: ModelStore) -> Path:
 
 
 def _scene(cfg: Config, name: str | None, size: tuple[int, int]) -> SceneConfig:
+    """The scene measured: --scene as configured, or else the first style scene's style
+    alone (no generated layers)."""
+    update: dict[str, Any] = {"size": size}
     if name is None:
         scene = next((s for s in cfg.scenes if s.effect == "style"), cfg.scenes[0])
+        update.update(generator="none", layers=[PLAIN], paint_gan=False)
     else:
         try:
             scene = cfg.scene(name)
         except KeyError:
             raise UserError(f"--scene {name!r}: no such scene in the config") from None
     # One style, fixed: the benchmark measures speed, not crossfades.
-    return scene.model_copy(update={"size": size, "styles": scene.styles[:1]})
+    update["styles"] = scene.styles[:1]
+    return scene.model_copy(update=update)
 
 
 def bench_bare(frames: list[np.ndarray], scene: SceneConfig, device: Device,
@@ -143,6 +149,7 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
     scene = _scene(cfg, args.scene, size)
     cfg = cfg.model_copy(update={
         "scenes": [scene], "start_scene": scene.name,
+        "attract": cfg.attract.model_copy(update={"enabled": False}),  # the scene, measured
         "display": cfg.display.model_copy(update={"fullscreen": False, "vsync": False}),
     })
     frames = decode_frames(_clip(args.source, cfg, store), args.frames, size)
@@ -155,6 +162,7 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
         "size": f"{size[0]}x{size[1]}",
         "frames": args.frames,
         "scene": scene.name,
+        "layers": "style alone" if args.scene is None else "as configured",
         "style": scene.styles[0],
         "source_fps": args.source_fps,
         "bare": bare,
@@ -168,7 +176,7 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
         print(json.dumps(result))
         return 0
     print(result["device"])
-    print(f"{result['size']}, scene {scene.name}, style {scene.styles[0]}, "
+    print(f"{result['size']}, scene {scene.name} ({result['layers']}), style {scene.styles[0]}, "
           f"{args.frames} frames, source at {args.source_fps:g} fps")
     print(f"  bare network  {bare['fps']:7.1f} fps   p50 {bare['frame_ms_p50']:6.1f} ms   "
           f"p95 {bare['frame_ms_p95']:6.1f} ms")

@@ -7,6 +7,8 @@ Examples:
     python main.py models pull                  # fetch, verify, convert every model
     python main.py stylize photo.jpg out.png --style 7 --size 640
     python main.py bench --source demo --size 320x180 --frames 300
+    python main.py gan-response --source demo:carphone   # GAN change: moving vs still
+    python main.py contact-sheet --out docs/walk-eyes.png
     python main.py --help-keys
 """
 
@@ -73,6 +75,30 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--source-fps", type=float, default=240.0,
                    help="rate the replayed frames arrive at, frames/s (default: 240)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
+
+    g = sub.add_parser("gan-response", help="how much faster the GAN layer changes on a "
+                       "moving clip than on a still frame of it")
+    g.add_argument("--source", default="demo:carphone",
+                   help="a video file or demo[:CLIP] (default: demo:carphone)")
+    g.add_argument("--seconds", type=float, default=20.0,
+                   help="simulated time per run, s (default: 20)")
+    g.add_argument("--noise", type=float, default=2.0,
+                   help="sensor noise added to both, grey levels (default: 2)")
+    g.add_argument("--json", action="store_true", help="print one JSON object")
+
+    c = sub.add_parser("contact-sheet", help="a grid of GAN frames taken along a walk")
+    c.add_argument("--out", type=Path, default=Path("walk.png"), help="output picture (.png or .jpg)")
+    c.add_argument("--source", default="demo:carphone",
+                   help="motion from a video file, demo[:CLIP], or none (idle drift)")
+    c.add_argument("--seconds", type=float, default=24.0, help="walk length, s (default: 24)")
+    c.add_argument("--cols", type=int, default=8)
+    c.add_argument("--rows", type=int, default=3)
+    c.add_argument("--tile", type=int, default=160, help="tile side, px (default: 160)")
+    for sp in (g, c):
+        sp.add_argument("--scene", help="whose walk settings (default: the first scene "
+                        "with a generator)")
+        sp.add_argument("--generator", choices=["eyes", "faces"],
+                        help="default: the scene's")
     return p
 
 
@@ -128,6 +154,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from installation.bench import run_bench
 
         return run_bench(cfg, store, device, args)
+    if args.command in ("gan-response", "contact-sheet"):
+        from installation.gan.study import run_contact_sheet, run_response
+
+        study = run_response if args.command == "gan-response" else run_contact_sheet
+        return study(cfg, store, device, args)
     return _run(cfg, store, device, args)
 
 

@@ -15,23 +15,20 @@ from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
     field_validator,
 )
 
+from installation.compositor.layers import LayerConfig
 from installation.errors import ConfigError
+from installation.latent.config import AxisMapping, WalkConfig
+from installation.motion.config import MotionConfig
+from installation.section import Section
 
 NUM_STYLES = 26  # the multi-style network's style count (indices 0..25)
 DEMO_CLIPS = ("carphone", "bikes", "bigbuckbunny")
-
-
-class Section(BaseModel):
-    """A config section: unknown keys refused, values frozen after validation."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
 
 class SourceConfig(Section):
@@ -105,7 +102,47 @@ class LoggingConfig(Section):
     file: str = ""
 
 
+class CompositorConfig(Section):
+    scene_fade_s: float = Field(
+        1.0, ge=0.0, le=30.0, description="crossfade from one scene to the next, s"
+    )
+    gan_interpolation: Literal["cubic", "lanczos"] = Field(
+        "cubic", description="how the generated picture is enlarged to the scene's size"
+    )
+
+
+class AttractConfig(Section):
+    """The idle composition shown after a while with nobody there."""
+
+    enabled: bool = True
+    after_s: float = Field(60.0, ge=1.0, le=86_400.0, description="nobody there this long, s")
+    absent_below: float = Field(
+        0.2, ge=0.0, le=1.0, description="presence (0..1) below this counts as nobody there"
+    )
+    arrive_above: float = Field(
+        0.4, gt=0.0, le=1.0, description="presence (0..1) above this ends attract at once"
+    )
+    fade_in_s: float = Field(3.0, ge=0.0, le=60.0, description="dissolve into attract, s")
+    fade_out_s: float = Field(
+        0.4, ge=0.0, le=1.0, description="dissolve back to interaction, s (at most 1 s)"
+    )
+    generator: Literal["eyes", "faces"] = Field(
+        "eyes", description="generator for scenes that have none"
+    )
+    layers: list[LayerConfig] = Field(
+        default_factory=lambda: [LayerConfig(source="gan")], min_length=1
+    )
+
+    @field_validator("arrive_above")
+    @classmethod
+    def _hysteresis(cls, v: float, info: ValidationInfo) -> float:
+        if v < info.data.get("absent_below", 0.0):
+            raise ValueError("must be at least absent_below (arrival needs more than absence)")
+        return v
+
+
 StyleEntry = int | dict[str, float]
+Generator = Literal["none", "eyes", "faces"]
 
 
 class SceneConfig(Section):
@@ -116,6 +153,17 @@ class SceneConfig(Section):
     paintings: list[str] = Field(default_factory=list)
     strength: float = Field(1.0, ge=0.0, le=1.0)
     preserve_color: bool = False
+    # -- generated imagery (declared before `layers`, which are checked against it)
+    generator: Generator = "none"
+    paint_gan: bool = Field(
+        False, description="the scene's style also paints the generated picture"
+    )
+    mapping: list[AxisMapping] | None = Field(
+        None, max_length=64, description="motion → walk axes for this scene; None: [walk]'s"
+    )
+    layers: list[LayerConfig] = Field(
+        default_factory=lambda: [LayerConfig()], min_length=1, max_length=8
+    )
 
     @field_validator("size")
     @classmethod
@@ -132,6 +180,29 @@ class SceneConfig(Section):
             style_weights(entry)  # raises ValueError with what is allowed
         return v
 
+    @field_validator("paint_gan")
+    @classmethod
+    def _paintable(cls, v: bool, info: ValidationInfo) -> bool:
+        if v and info.data.get("effect") == "none":
+            raise ValueError("needs a painting effect (effect = 'style' or 'arbitrary')")
+        return v
+
+    @field_validator("layers")
+    @classmethod
+    def _gan_layers(cls, v: list[LayerConfig], info: ValidationInfo) -> list[LayerConfig]:
+        if info.data.get("generator", "none") == "none":
+            for i, layer in enumerate(v):
+                if layer.source == "gan":
+                    raise ValueError(
+                        f"layer {i} shows the GAN but the scene has generator = 'none'; "
+                        "set generator = 'eyes' or 'faces'"
+                    )
+        return v
+
+    @property
+    def has_gan(self) -> bool:
+        return any(layer.source == "gan" for layer in self.layers)
+
 
 class Config(Section):
     source: SourceConfig = SourceConfig()
@@ -142,6 +213,10 @@ class Config(Section):
     style: StyleConfig = StyleConfig()
     runtime: RuntimeConfig = RuntimeConfig()
     logging: LoggingConfig = LoggingConfig()
+    motion: MotionConfig = MotionConfig()
+    walk: WalkConfig = WalkConfig()
+    compositor: CompositorConfig = CompositorConfig()
+    attract: AttractConfig = AttractConfig()
     scenes: list[SceneConfig] = Field(
         default_factory=lambda: [SceneConfig(name="paint")], min_length=1
     )
@@ -155,6 +230,22 @@ class Config(Section):
         if dup:
             raise ValueError(f"scene names must be unique; repeated: {', '.join(dup)}")
         return v
+
+    def cross_check(self) -> tuple[tuple[Any, ...], Any, str] | None:
+        """The first problem between sections (location, value, what is wrong), or None.
+
+        Checks a field validator cannot make with the key named: they span sections.
+        """
+        if self.walk.labels:
+            return ("walk", "labels"), self.walk.labels, (
+                "labels come from the generator (eyes: 8 classes, faces: none); remove it")
+        axes = self.walk.axes
+        for si, scene in enumerate(self.scenes):
+            for i, m in enumerate(scene.mapping or []):
+                if m.axis >= axes:
+                    return ("scenes", si, "mapping", i, "axis"), m.axis, (
+                        f"allowed 0..{axes - 1} (walk.axes = {axes})")
+        return None
 
     @field_validator("start_scene")
     @classmethod
@@ -173,6 +264,18 @@ class Config(Section):
     @property
     def first_scene(self) -> str:
         return self.start_scene or self.scenes[0].name
+
+    @property
+    def interactive(self) -> bool:
+        """Whether the show needs motion analysis and a generator (a GAN layer or attract)."""
+        return self.attract.enabled or any(s.has_gan for s in self.scenes)
+
+    def walk_for(self, scene: SceneConfig, labels: int) -> WalkConfig:
+        """The walk settings of `scene` with a generator of `labels` classes."""
+        update: dict[str, Any] = {"labels": labels}
+        if scene.mapping is not None:
+            update["mapping"] = scene.mapping
+        return self.walk.model_copy(update=update)
 
 
 def style_weights(entry: StyleEntry) -> list[float]:
@@ -231,9 +334,15 @@ def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None) -
     try:
         # Strict, through JSON: "yes" is no boolean and "640" no integer, but TOML arrays
         # still fill tuples and integers still fill floats.
-        return Config.model_validate_json(json.dumps(raw, default=str), strict=True)
+        cfg = Config.model_validate_json(json.dumps(raw, default=str), strict=True)
     except ValidationError as exc:
         raise ConfigError(describe_error(exc, path, text, overrides or {})) from None
+    problem = cfg.cross_check()
+    if problem is not None:
+        loc, value, msg = problem
+        where = _where(loc, path, text, overrides or {})
+        raise ConfigError(f"{where}: key '{_dotted(loc)}' = {value!r} is not accepted: {msg}")
+    return cfg
 
 
 def describe_error(
@@ -243,14 +352,7 @@ def describe_error(
     err = exc.errors()[0]
     loc = err["loc"]
     key = _dotted(loc)
-    where = str(path) if path else "config"
-    flag = _flag_for(key, overrides)
-    if flag:
-        where = flag
-    else:
-        line = _find_line(text, loc)
-        if line:
-            where = f"{where}:{line}"
+    where = _where(loc, path, text, overrides)
     if err["type"] == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
         return f"{where}: unknown key '{key}'; allowed keys here: {', '.join(allowed)}"
@@ -262,6 +364,18 @@ def describe_error(
         msg = f"allowed: {err['ctx']['expected']}"
     shown = repr(value) if not isinstance(value, dict | list) or len(repr(value)) < 60 else "..."
     return f"{where}: key '{key}' = {shown} is not accepted: {msg}"
+
+
+def _where(
+    loc: tuple[Any, ...], path: Path | None, text: str, overrides: Mapping[str, Any]
+) -> str:
+    """Where a key came from: its command-line flag, or the file and line."""
+    flag = _flag_for(_dotted(loc), overrides)
+    if flag:
+        return flag
+    where = str(path) if path else "config"
+    line = _find_line(text, loc)
+    return f"{where}:{line}" if line else where
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
@@ -286,13 +400,23 @@ def _flag_for(key: str, overrides: Mapping[str, Any]) -> str:
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     model: type[BaseModel] = Config
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or str(part) not in model.model_fields:
             continue
-        ann: Any = model.model_fields[str(part)].annotation
-        inner: Any = ann.__args__[0] if str(part) == "scenes" else ann
-        if isinstance(inner, type) and issubclass(inner, BaseModel):
+        inner = _model_in(model.model_fields[str(part)].annotation)
+        if inner is not None:
             model = inner
     return sorted(model.model_fields)
+
+
+def _model_in(ann: Any) -> type[BaseModel] | None:
+    """The section type inside an annotation: `X`, `list[X]`, `list[X] | None`."""
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in getattr(ann, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _find_line(text: str, loc: tuple[Any, ...]) -> int:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from installation.capture.base import Source
 from installation.capture.camera import VideoDevice
 
 
@@ -69,3 +70,27 @@ def opener_for(world: FakeWorld) -> Callable[[], VideoDevice]:
         return FakeCamera(world)
 
     return open_fake
+
+
+class Room(Source):
+    """A camera watching a room (`motion.scenes.Scene`): empty, or a visitor walking to and
+    fro across it while `visitor` is True. ~30 frames/s with sensor noise."""
+
+    kind = "camera"
+
+    def __init__(self, fps: float = 30.0) -> None:
+        from motion.scenes import Scene
+
+        super().__init__("room")
+        self.scene = Scene(seed=5)
+        self.fps = fps
+        self.visitor = False
+
+    def _run(self) -> None:
+        self.status = "live"
+        t0 = time.monotonic()
+        while not self._stop.wait(1.0 / self.fps):
+            t = time.monotonic() - t0
+            span = self.scene.width - self.scene.side
+            x = abs((100.0 * t) % (2 * span) - span) if self.visitor else None  # 100 px/s
+            self._emit(self.scene.picture(x))

@@ -97,5 +97,5 @@ def test_readme_documents_every_key() -> None:
     for action in Action:
         assert action in KEYMAP.values()
     for word in ("Right", "Left", "Down", "Up", "| H |", "| F |", "| M |", "Space", "| S |",
-                 "Q / Esc"):
+                 "| R |", "| G |", "| A |", "Q / Esc"):
         assert word in section

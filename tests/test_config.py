@@ -10,6 +10,7 @@ from installation.config import Config, load_config, style_weights
 from installation.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
+G = "[[scenes]]\nname = 'a'\ngenerator = 'eyes'\n"  # a scene with a generator, lines 1-3
 
 
 def _error(tmp_path: Path, text: str, **overrides: object) -> str:
@@ -57,6 +58,41 @@ def test_defaults_without_a_file() -> None:
         ("[[scenes]]\nname = 'a'\n[[scenes]]\nname = 'a'\n", "scenes", 0, "repeated: a"),
         ("scenes = []\n", "scenes", 1, "at least 1"),
         ("start_scene = 'b'\n[[scenes]]\nname = 'a'\n", "start_scene", 1, "scenes: a"),
+        # Scenes with generated imagery: layers, generators, mappings.
+        ("[[scenes]]\nname = 'a'\nlayers = [{source = 'gan'}]\n", "scenes[0].layers", 3,
+         "generator = 'none'"),
+        ("[[scenes]]\nname = 'a'\ngenerator = 'cats'\n", "scenes[0].generator", 3,
+         "'eyes' or 'faces'"),
+        (f"{G}layers = [{{source = 'gan', blend = 'burn'}}]\n", "scenes[0].layers[0].blend", 4,
+         "'screen'"),
+        (f"{G}layers = [{{source = 'gan', opacity = 1.5}}]\n", "scenes[0].layers[0].opacity",
+         4, "less than or equal to 1"),
+        (f"{G}layers = [{{source = 'gan', placement = 'sky'}}]\n",
+         "scenes[0].layers[0].placement", 4, "'motion'"),
+        (f"{G}layers = [{{source = 'gan', colour = 1}}]\n", "scenes[0].layers[0].colour", 4,
+         "allowed keys here: blend, drift_speed, grid"),
+        (f"{G}layers = [{{source = 'video'}}]\n", "scenes[0].layers[0].source", 4,
+         "'camera' or 'gan'"),
+        (f"{G}layers = []\n", "scenes[0].layers", 4, "at least 1"),
+        (f"{G}mapping = [{{signal = 'nose', axis = 0}}]\n", "scenes[0].mapping[0].signal", 4,
+         "'centroid_x'"),
+        (f"{G}mapping = [{{signal = 'energy', axis = 4}}]\n", "scenes[0].mapping[0].axis", 4,
+         "allowed 0..3 (walk.axes = 4)"),
+        (f"[walk]\naxes = 2\n{G}mapping = [{{signal = 'energy', axis = 2}}]\n",
+         "scenes[0].mapping[0].axis", 6, "allowed 0..1"),
+        (f"{G}effect = 'none'\npaint_gan = true\n", "scenes[0].paint_gan", 5, "'style'"),
+        ("[walk]\nlabels = 8\n", "walk.labels", 2, "come from the generator"),
+        ("[walk]\nmapping = [{signal = 'energy', axis = 9}]\n", "walk.mapping", 2, "0..3"),
+        ("[walk]\nidle_speed = 0\n", "walk.idle_speed", 2, "greater than 0"),
+        ("[motion]\nwidth = 8\n", "motion.width", 2, "greater than or equal to 32"),
+        ("[attract]\nafter_s = 0.5\n", "attract.after_s", 2, "greater than or equal to 1"),
+        ("[attract]\nfade_out_s = 3\n", "attract.fade_out_s", 2, "less than or equal to 1"),
+        ("[attract]\nabsent_below = 0.5\narrive_above = 0.3\n", "attract.arrive_above", 3,
+         "at least absent_below"),
+        ("[attract]\ngenerator = 'none'\n", "attract.generator", 2, "'eyes' or 'faces'"),
+        ("[attract]\nlayers = [{source = 'gan', blend = 'x'}]\n", "attract.layers[0].blend",
+         2, "'normal'"),
+        ("[compositor]\nscene_fade_s = -1\n", "compositor.scene_fade_s", 2, "0"),
     ],
 )
 def test_bad_value_names_key_line_and_allowed(
@@ -99,3 +135,26 @@ def test_style_weights_blend_normalised() -> None:
     assert style_weights(7)[7] == 1.0
     with pytest.raises(ValueError, match="all zero"):
         style_weights({"3": 0.0})
+
+
+def test_scene_layers_and_walk_per_scene(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[walk]\nseed = 5\n"
+        "[[scenes]]\nname = 'plain'\n"
+        "[[scenes]]\nname = 'eyes'\ngenerator = 'eyes'\n"
+        "mapping = [{signal = 'energy', axis = 3, gain = 2.0, mode = 'velocity'}]\n"
+        "layers = [{source = 'camera'}, {source = 'gan', blend = 'screen', "
+        "placement = 'motion'}]\n"
+    )
+    cfg = load_config(path)
+    plain, eyes = cfg.scenes
+    assert not plain.has_gan and eyes.has_gan
+    assert [ly.source for ly in eyes.layers] == ["camera", "gan"]
+    walk = cfg.walk_for(eyes, labels=8)
+    assert walk.seed == 5 and walk.labels == 8 and walk.mapping == eyes.mapping
+    assert cfg.walk_for(plain, labels=0).mapping == cfg.walk.mapping  # [walk]'s own
+    assert cfg.interactive  # attract is on by default
+    off = load_config(None).model_copy(
+        update={"attract": cfg.attract.model_copy(update={"enabled": False})})
+    assert not off.interactive  # no GAN layer, no attract: no motion analysis at all

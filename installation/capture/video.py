@@ -145,12 +145,13 @@ class ReplaySource(Source):
 
 
 def decode_frames(
-    path: Path, count: int, size: tuple[int, int] | None = None
+    path: Path, count: int, size: tuple[int, int] | None = None, loop: bool = True
 ) -> list[np.ndarray]:
     """The first `count` pictures of a video as RGB uint8, looping a shorter clip.
 
     `size` is (width, height) in px; pictures are resized with INTER_AREA when given. When
-    the clip is shorter than `count`, the list repeats the same arrays (not copies).
+    the clip is shorter than `count`, the list repeats the same arrays (not copies), or,
+    with `loop` False, ends with the clip.
     """
     if count <= 0:
         return []
@@ -169,4 +170,6 @@ def decode_frames(
         log.warning("video %s: decoding stopped after %d pictures (%s)", path, len(decoded), exc)
     if not decoded:
         raise SourceError(f"video file {path} has no pictures: pick another clip")
+    if not loop:
+        return decoded
     return [decoded[i % len(decoded)] for i in range(count)]

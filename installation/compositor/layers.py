@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from installation.compositor.blend import BlendMode, blend
-from installation.config import Section
+from installation.section import Section
 
 Placement = Literal["full", "grid", "motion"]
 
@@ -26,6 +26,9 @@ class LayerConfig(Section):
     grid: tuple[int, int] = Field((3, 2), description="grid columns, rows")
     drift_speed: float = Field(0.03, ge=-2.0, le=2.0, description="grid drift, widths/s")
     mask_softness_px: int = Field(9, ge=0, le=101, description="motion mask blur, px")
+
+
+PLAIN = LayerConfig()  # the camera picture, full frame, as it is
 
 
 def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -65,18 +68,24 @@ def compose(
     gan: np.ndarray | None,
     motion_mask: np.ndarray | None,
     t: float,
+    gan_opacity: float = 1.0,
 ) -> np.ndarray:
     """The scene's layers over each other, at the camera picture's size; uint8 RGB out.
 
+    `t`: show time, s (drives the grid's drift); `gan_opacity` (0..1) scales every GAN
+    layer's opacity (the walk's intensity: the imagery strengthens as visitors arrive).
     A GAN layer with no picture yet, or a motion-placed layer with no mask yet, is skipped:
     the show starts on the camera alone and the generated imagery joins when it is ready.
     """
+    if layers == [PLAIN]:
+        return camera  # the camera alone: nothing to blend
     h, w = camera.shape[:2]
     out: np.ndarray | None = None
     for layer in layers:
         picture = camera if layer.source == "camera" else gan
         if picture is None:
             continue
+        opacity = layer.opacity * (gan_opacity if layer.source == "gan" else 1.0)
         mask = None
         if layer.placement == "grid":
             top = grid(picture, (w, h), *layer.grid, shift=t * layer.drift_speed)
@@ -89,7 +98,7 @@ def compose(
         top_f = top.astype(np.float32) * (1 / 255)
         if out is None:  # the bottom layer lies on black
             out = np.zeros_like(top_f)
-        out = blend(out, top_f, layer.blend, layer.opacity, mask)
+        out = blend(out, top_f, layer.blend, opacity, mask)
     if out is None:
         return camera
     return (np.clip(out, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)

@@ -17,6 +17,9 @@ class Action(Enum):
     MIRROR = "mirror on / off"
     PAUSE = "pause / resume (freezes the picture)"
     SNAPSHOT = "snapshot to snapshots.folder (only when snapshots.enabled)"
+    RESEED = "reseed the latent walk (glides to a new walk)"
+    GENERATOR = "switch generator: eyes / faces (this scene and its attract)"
+    ATTRACT = "attract mode now / back to interaction"
     QUIT = "quit (closes any recording properly)"
 
 
@@ -30,6 +33,9 @@ KEYMAP: dict[int, Action] = {
     pygame.K_m: Action.MIRROR,
     pygame.K_SPACE: Action.PAUSE,
     pygame.K_s: Action.SNAPSHOT,
+    pygame.K_r: Action.RESEED,
+    pygame.K_g: Action.GENERATOR,
+    pygame.K_a: Action.ATTRACT,
     pygame.K_q: Action.QUIT,
     pygame.K_ESCAPE: Action.QUIT,
 }

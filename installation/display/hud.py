@@ -20,7 +20,9 @@ def format_hud(info: Mapping[str, Any]) -> list[str]:
     """The standard HUD lines from the loop's numbers; keys that are missing are left out.
 
     Keys: `fps` (frames/s), `latency_ms` (capture → present, ms), `scene`, `style`, `source`,
-    `device`, and `recording` / `snapshots` (bool: the HUD says when pictures are written).
+    `device`; `energy`, `presence` (0..1), `walk_speed` (rad/s), `generator`, `seed`,
+    `gan_ms` (ms), `attract` (bool); and `recording` / `snapshots` (bool: the HUD says
+    when pictures are written).
     """
     lines: list[str] = []
     rate = []
@@ -34,6 +36,18 @@ def format_hud(info: Mapping[str, Any]) -> list[str]:
         value = info.get(key)
         if value is not None and value != "":
             lines.append(f"{key:<7}{value}")
+    if info.get("energy") is not None:
+        lines.append(f"motion energy {float(info['energy']):.2f}   "
+                     f"presence {float(info.get('presence') or 0.0):.2f}")
+    if info.get("walk_speed") is not None:
+        walk = f"walk   {float(info['walk_speed']):.2f} rad/s   {info.get('generator') or ''}"
+        if info.get("seed") is not None:
+            walk += f"   seed {info['seed']}"
+        if info.get("gan_ms") is not None:
+            walk += f"   gan {float(info['gan_ms']):.0f} ms"
+        lines.append(walk)
+    if info.get("attract"):
+        lines.append("ATTRACT (nobody there)")
     writing = [k for k in ("recording", "snapshots") if info.get(k)]
     if writing:
         lines.append("WRITING " + " + ".join(writing))  # privacy: say when pictures are kept

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -123,16 +124,18 @@ class GanImage:
     stamp: float  # the request's stamp, monotonic s
     seq: int  # the request's submission number
     generator: str
-    render_ms: float  # network + upscaling, ms
-    stages: dict[str, float] = field(default_factory=dict)  # "gan", "upscale": ms
+    render_ms: float  # network + upscaling (+ painting), ms
+    stages: dict[str, float] = field(default_factory=dict)  # "gan", "upscale", "paint": ms
 
 
 class GanRenderer:
     """Renders the newest submitted latent with `generator`, in its own thread.
 
-    `output_size` (width, height) in px, or None for the network's own size; it and the
-    generator (`swap`) may change at any time and take hold at the next render. Errors are
-    counted and logged rate-limited; the thread keeps going and the last good image stays.
+    `output_size` (width, height) in px, or None for the network's own size; it, the
+    generator (`swap`) and `paint` (an effect — picture and time in, picture out — run on
+    the enlarged image, or None) may change at any time and take hold at the next render.
+    Errors are counted and logged rate-limited; the thread keeps going and the last good
+    image stays.
     """
 
     def __init__(self, generator: Renders, output_size: tuple[int, int] | None = None,
@@ -143,6 +146,7 @@ class GanRenderer:
         self.generator = generator
         self.output_size = output_size
         self.interpolation = INTERPOLATIONS[interpolation]
+        self.paint: Callable[[np.ndarray, float], np.ndarray] | None = None
         self.slot: LatestSlot[GanImage] = LatestSlot()
         self.renders = 0  # images produced
         self.errors = 0  # renders that raised
@@ -214,17 +218,20 @@ class GanRenderer:
                 self._log_error(f"{type(exc).__name__}: {exc}")
 
     def _render(self, request: LatentRequest) -> GanImage:
-        generator, size = self.generator, self.output_size
+        generator, size, paint = self.generator, self.output_size, self.paint
         t0 = time.monotonic()
         image = generator.render(request.z, request.labels)
         t1 = time.monotonic()
         if size is not None and (image.shape[1], image.shape[0]) != tuple(size):
             image = cv2.resize(image, tuple(size), interpolation=self.interpolation)
         t2 = time.monotonic()
+        stages = {"gan": (t1 - t0) * 1000.0, "upscale": (t2 - t1) * 1000.0}
+        if paint is not None:
+            image = paint(image, t2)
+            stages["paint"] = (time.monotonic() - t2) * 1000.0
         return GanImage(
             image=image, stamp=request.stamp, seq=request.seq, generator=generator.name,
-            render_ms=(t2 - t0) * 1000.0,
-            stages={"gan": (t1 - t0) * 1000.0, "upscale": (t2 - t1) * 1000.0},
+            render_ms=(time.monotonic() - t0) * 1000.0, stages=stages,
         )
 
     def _log_error(self, message: str) -> None:

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from installation.config import Section
+from installation.section import Section
 
 Signal = Literal["centroid_x", "centroid_y", "direction_x", "direction_y", "energy", "presence"]
 

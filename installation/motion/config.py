@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from installation.config import Section
+from installation.section import Section
 
 
 class MotionConfig(Section):

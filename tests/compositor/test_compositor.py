@@ -74,3 +74,14 @@ def test_motion_placement_shows_the_gan_where_visitors_move() -> None:
     assert out[45, 150, 0] == 255 and out[45, 10, 0] == 0
     # No mask yet: the motion layer waits.
     np.testing.assert_array_equal(compose(layers, camera, gan, None, 0.0), camera)
+
+
+def test_camera_alone_is_passed_through_and_intensity_scales_gan_layers() -> None:
+    camera = np.full((4, 6, 3), 100, np.uint8)
+    gan = np.full((4, 4, 3), 200, np.uint8)
+    assert compose([LayerConfig()], camera, gan, None, 0.0) is camera  # nothing to blend
+    layers = [LayerConfig(), LayerConfig(source="gan", opacity=0.8)]
+    full = compose(layers, camera, gan, None, 0.0)
+    assert np.all(full == 180)  # 100 + 0.8 × (200 − 100)
+    dim = compose(layers, camera, gan, None, 0.0, gan_opacity=0.5)
+    assert np.all(dim == 140)  # the walk's intensity halves the GAN layer's opacity

@@ -121,6 +121,11 @@ def test_format_hud() -> None:
     assert lines[-1] == "WRITING recording"
     assert format_hud({}) == []
     assert format_hud({"scene": "x", "snapshots": False}) == ["scene  x"]
+    lines = format_hud({"energy": 0.123, "presence": 0.9, "walk_speed": 0.4, "generator": "eyes",
+                        "seed": 3, "gan_ms": 7.4, "attract": True})
+    assert lines == ["motion energy 0.12   presence 0.90",
+                     "walk   0.40 rad/s   eyes   seed 3   gan 7 ms",
+                     "ATTRACT (nobody there)"]
 
 
 def test_open_window_with_dummy_driver() -> None:

@@ -1,0 +1,136 @@
+"""The interactive half of the piece: motion steers a latent walk, a GAN paints it.
+
+    capture ──► motion thread ──► main loop: walk.step(dt) ──► GAN thread ──► newest picture
+
+The main loop calls `update(t)` once per shown frame: it takes the newest motion signals,
+advances the current walk by the real time since the last call (so the walk does not
+depend on the frame rate), hands its latent to the GAN thread (newest wins) and returns a
+`Moment`: what the compositor needs for this frame. Attract mode is decided here too.
+
+Each (scene, generator) pair has its own walk, created when first shown and paused while
+another is on screen, so a scene comes back where it left off; the scene crossfade covers
+the change from one walk to another.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from installation.attract import AttractSchedule
+from installation.capture.base import Source
+from installation.config import Config, SceneConfig
+from installation.effects.base import Effect
+from installation.gan.renderer import MODELS, GanImage, GanRenderer, Generator, load_generator
+from installation.latent import LatentWalk, WalkInput, WalkState
+from installation.models import ModelStore
+from installation.motion import MotionSignals, MotionWorker
+from installation.runtime import Device
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One frame's interactive state."""
+
+    signals: MotionSignals
+    attract: bool
+    generator: str  # "" when the composition on screen has no generator
+    walk: WalkState | None = None
+    gan: GanImage | None = None  # the newest picture of `generator` (None before the first)
+    seed: int = 0
+
+
+def walk_input(s: MotionSignals) -> WalkInput:
+    return WalkInput(energy=s.energy, centroid=s.centroid, direction=s.direction,
+                     coherence=s.magnitude, presence=s.presence)
+
+
+class Interaction:
+    """Motion analysis, the walks, the GAN renderer and the attract schedule of one show.
+
+    `painters` maps a scene name to the effect that paints its generated pictures (scenes
+    with `paint_gan`); each is its own instance, since it runs in the GAN thread.
+    """
+
+    def __init__(self, cfg: Config, source: Source, device: Device, store: ModelStore,
+                 painters: dict[str, Effect], scene: SceneConfig, t_start: float) -> None:
+        self.cfg = cfg
+        self.motion = MotionWorker(source, cfg.motion)
+        # Both generators load now (together well under a second): the operator's switch
+        # key then never loads anything mid-show.
+        self.generators: dict[str, Generator] = {
+            name: load_generator(name, device, store) for name in MODELS  # type: ignore[arg-type]
+        }
+        self.renderer = GanRenderer(next(iter(self.generators.values())), scene.size,
+                                    cfg.compositor.gan_interpolation)
+        self.schedule = AttractSchedule(cfg.attract, t_start)
+        self.painters = painters
+        self.scene = scene
+        self.walks: dict[tuple[str, str], LatentWalk] = {}
+        self.chosen: dict[str, str] = {}  # scene name → generator picked by key
+        self._t: float | None = None
+
+    def start(self) -> Interaction:
+        self.motion.start()
+        self.renderer.start()
+        return self
+
+    def stop(self) -> None:
+        self.motion.stop()
+        self.renderer.stop()
+
+    # -- operator -----------------------------------------------------------------------------
+
+    def generator_for(self, scene: SceneConfig, attract: bool) -> str:
+        """The generator shown for `scene` ("none" when it has none and attract is off)."""
+        name = self.chosen.get(scene.name, scene.generator)
+        return self.cfg.attract.generator if name == "none" and attract else name
+
+    def switch_generator(self) -> str:
+        """The next generator for the current scene (and its attract), by key."""
+        names = list(MODELS)
+        current = self.generator_for(self.scene, True)
+        nxt = names[(names.index(current) + 1) % len(names)]
+        self.chosen[self.scene.name] = nxt
+        return nxt
+
+    def reseed(self) -> int:
+        """Move the current walk to the next seed (it glides there); the new seed."""
+        name = self.generator_for(self.scene, self.schedule.active)
+        walk = self._walk(self.scene, name if name != "none" else self.cfg.attract.generator)
+        walk.reseed(walk.seed + 1)
+        return walk.seed
+
+    # -- per frame ----------------------------------------------------------------------------
+
+    def update(self, t: float) -> Moment:
+        """Advance to monotonic time `t` (s) and say what to compose."""
+        dt = 0.0 if self._t is None else t - self._t
+        self._t = t
+        signals = self.motion.latest()
+        attract = self.schedule.update(signals.presence, t)
+        name = self.generator_for(self.scene, attract)
+        if name == "none" or (not attract and not self.scene.has_gan):
+            return Moment(signals, attract, "")
+        walk = self._walk(self.scene, name)
+        state = walk.step(dt, walk_input(signals))
+        r = self.renderer
+        generator = self.generators[name]
+        if r.generator is not generator:
+            r.swap(generator)
+        r.output_size = self.scene.size
+        r.paint = None if attract else self.painters.get(self.scene.name)
+        r.submit(state.z, state.labels, stamp=t)
+        _, image = r.slot.peek()
+        if image is not None and image.generator != name:
+            image = None  # made before a switch: the compositor waits for the new one
+        return Moment(signals, attract, name, state, image, walk.seed)
+
+    def _walk(self, scene: SceneConfig, generator: str) -> LatentWalk:
+        key = (scene.name, generator)
+        if key not in self.walks:
+            labels = self.generators[generator].n_labels
+            self.walks[key] = LatentWalk(self.cfg.walk_for(scene, labels))
+        return self.walks[key]

@@ -1,0 +1,157 @@
+"""The interactive half in the running show: motion → walk → GAN picture → layers, attract
+mode coming and going, the operator's keys, and the telemetry it adds."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pygame
+from fakes import Room
+
+from installation.app import RunOptions, Show
+from installation.config import Config, load_config
+from installation.interaction import Interaction
+from installation.models import ModelStore
+from installation.runtime import Device
+
+SCENES = (
+    "[[scenes]]\nname = 'eyes'\nsize = [96, 64]\nstyles = [3]\ngenerator = 'eyes'\n"
+    "layers = [{source = 'camera'}, {source = 'gan', blend = 'screen', opacity = 0.9}]\n"
+    "[[scenes]]\nname = 'faces'\nsize = [96, 64]\nstyles = [1, 2]\ngenerator = 'faces'\n"
+    "paint_gan = true\n"
+    "layers = [{source = 'camera'}, {source = 'gan', placement = 'grid', grid = [3, 2]}]\n"
+    "[[scenes]]\nname = 'plain'\nsize = [96, 64]\nstyles = [5]\n"
+)
+
+
+def config(tmp_path: Path, extra: str = "") -> Config:
+    path = tmp_path / "config.toml"
+    path.write_text("[display]\nfullscreen = false\nwidth = 192\nheight = 128\n"
+                    "[recording]\nwidth = 192\nheight = 128\nfps = 10.0\n" + extra + SCENES)
+    return load_config(path)
+
+
+def test_interaction_walks_renders_and_switches(
+    tmp_path: Path, store: ModelStore, cpu: Device, until: Callable[..., bool]
+) -> None:
+    cfg = config(tmp_path)
+    room = Room().start()
+    play = Interaction(cfg, room, cpu, store, {}, cfg.scenes[0], time.monotonic()).start()
+    try:
+        def moment_with_picture(generator: str) -> bool:
+            m = play.update(time.monotonic())
+            return m.gan is not None and m.generator == generator
+
+        assert until(lambda: moment_with_picture("eyes"))
+        m = play.update(time.monotonic())
+        assert m.walk is not None and m.walk.labels is not None and len(m.walk.labels) == 8
+        assert m.gan is not None and m.gan.image.shape == (64, 96, 3)  # the scene's size
+        assert m.signals.energy < 0.05 and not m.attract  # an empty room: nobody moves
+
+        assert play.switch_generator() == "faces"
+        assert until(lambda: moment_with_picture("faces"))
+        m = play.update(time.monotonic())
+        assert m.walk is not None and m.walk.labels is None  # faces take no labels
+        seed = m.seed
+        assert play.reseed() == seed + 1
+
+        play.scene = cfg.scenes[2]  # no generator, attract not on: nothing generated
+        m = play.update(time.monotonic())
+        assert m.generator == "" and m.walk is None
+        play.schedule.force(True)  # attract shows the attract generator even here
+        assert until(lambda: moment_with_picture(cfg.attract.generator))
+    finally:
+        play.stop()
+        room.stop()
+
+
+def test_show_with_gan_layers_records_and_reports(
+    tmp_path: Path, store: ModelStore, cpu: Device
+) -> None:
+    cfg = config(tmp_path)
+    room = Room()
+    room.visitor = True
+    rec, stats = tmp_path / "gan.mp4", tmp_path / "stats.jsonl"
+    show = Show(cfg, store, cpu, RunOptions(headless=True, duration_s=4.0, record=rec,
+                                            stats=stats), source=room)
+    report = show.run()
+
+    assert report.recorded_frames > 0 and report.effect_errors == 0
+    lines = [json.loads(ln) for ln in stats.read_text().splitlines()]
+    assert lines and all(r["generator"] == "eyes" for r in lines)
+    late = lines[len(lines) // 2:]
+    assert max(r["motion"]["energy"] for r in late) > 0.05  # the visitor is seen
+    assert max(r["motion"]["presence"] for r in late) > 0.5
+    assert all(0.0 <= r["motion"]["centroid"][0] <= 1.0 for r in lines)
+    speeds = [r["walk_speed"] for r in late]
+    assert min(speeds) >= cfg.walk.idle_speed  # never still
+    assert any(r["gan_ms"] is not None and r["gan_ms"] > 0 for r in late)
+    assert all("compose" in r["stages_ms"] for r in lines)
+    # The picture shown is the composite: a generated layer over the painted camera.
+    assert show.moment is not None and show.moment.gan is not None
+    assert show.picture is not None and show.picture.shape == (64, 96, 3)
+
+
+def test_attract_comes_with_nobody_and_goes_when_someone_arrives(
+    tmp_path: Path, store: ModelStore, cpu: Device
+) -> None:
+    cfg = config(tmp_path, "[attract]\nafter_s = 1.0\nfade_in_s = 0.2\n"
+                           "[motion]\npresence_hold_s = 1.0\n")
+    room = Room()
+    show = Show(cfg, store, cpu, RunOptions(headless=True, duration_s=60.0), source=room)
+    seen: dict[str, float] = {}
+
+    def visit() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not show._attract:
+            time.sleep(0.02)
+        seen["attract"] = time.monotonic()
+        room.visitor = True
+        while time.monotonic() < deadline + 30 and show._attract:
+            time.sleep(0.02)
+        seen["back"] = time.monotonic()
+        show.stop()
+
+    threading.Thread(target=visit, daemon=True).start()
+    show.run()
+
+    assert "attract" in seen and "back" in seen  # it came, and went when someone arrived
+    assert show.play is not None and show.play.schedule.changes == 2
+    # No timing bound here (a loaded machine may lag): test_attract checks the schedule.
+
+
+def test_keys_reseed_switch_generator_and_attract(
+    tmp_path: Path, store: ModelStore, cpu: Device
+) -> None:
+    cfg = config(tmp_path)
+    show = Show(cfg, store, cpu, RunOptions(duration_s=30.0), source=Room())
+    assert show.play is not None
+    play = show.play
+
+    def press(*keys: int) -> None:
+        deadline = time.monotonic() + 60
+        while show.report.shown == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for key in keys:
+            pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode=""))
+            time.sleep(0.3)
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_q, mod=0,
+                                             unicode=""))
+
+    keys = (pygame.K_r, pygame.K_g, pygame.K_a, pygame.K_h, pygame.K_DOWN, pygame.K_RIGHT)
+    threading.Thread(target=press, args=keys, daemon=True).start()
+    show.run()
+
+    assert play.walks[("eyes", "eyes")].seed == cfg.walk.seed + 1  # R
+    assert play.chosen == {"eyes": "faces"}  # G
+    assert play.schedule.changes >= 1  # A started attract by hand
+    assert show.scene == "faces" and show.hud_on
+    # Right steps the scene's style and the effect that paints its generated pictures.
+    assert show.effects["faces"].describe().endswith("2")  # "1→2" while crossfading
+    assert play.painters["faces"].describe().endswith("2")
+    assert show.picture is not None and np.isfinite(show.picture).all()
