@@ -52,6 +52,7 @@ def test_interaction_walks_renders_and_switches(
         assert m.walk is not None and m.walk.labels is not None and len(m.walk.labels) == 8
         assert m.gan is not None and m.gan.image.shape == (64, 96, 3)  # the scene's size
         assert m.signals.energy < 0.05 and not m.attract  # an empty room: nobody moves
+        assert m.walk.speed < cfg.walk.idle_speed + 0.05 * cfg.walk.motion_speed  # drift only
 
         assert play.switch_generator() == "faces"
         assert until(lambda: moment_with_picture("faces"))
