@@ -87,7 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="print one JSON object")
 
     c = sub.add_parser("contact-sheet", help="a grid of GAN frames taken along a walk")
-    c.add_argument("--out", type=Path, default=Path("walk.png"), help="output picture (.png or .jpg)")
+    c.add_argument("--out", type=Path, default=Path("walk.png"),
+                   help="output picture (.png or .jpg)")
     c.add_argument("--source", default="demo:carphone",
                    help="motion from a video file, demo[:CLIP], or none (idle drift)")
     c.add_argument("--seconds", type=float, default=24.0, help="walk length, s (default: 24)")
