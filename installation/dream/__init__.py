@@ -1,4 +1,7 @@
-"""DeepDream: the backbone network whose activations the dream amplifies (more to come)."""
+"""DeepDream: the EfficientNet-Lite0 backbone (`backbone`), gradient ascent with octaves and
+jitter (`ascent`), and the live dream effect with flow-warped feedback (`live`, settings in
+`config.DreamConfig`). Not yet selectable in a scene: that, the fast dream networks and
+their training come next (issue 4)."""
 
 from installation.dream.backbone import EfficientNetLite0, load_backbone
 

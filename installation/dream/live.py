@@ -1,0 +1,86 @@
+"""The live dream effect: DeepDream on the camera picture, fed back from frame to frame.
+
+Each frame starts from the last dream, warped along the optical flow from the last camera
+picture to this one (so the dream sticks to what it grew on), blended with the new camera
+picture by how much each region moved: where a visitor stands still the dream carries on
+and deepens; where they move it dissolves back to the camera and starts again. An optional
+slow zoom gives the classic endless dream for attract mode. Runs in torch (gradients with
+respect to the picture), on the GPU when there is one.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from installation.dream.ascent import dream
+from installation.dream.backbone import EfficientNetLite0
+from installation.dream.config import DreamConfig
+from installation.effects.style import resize_to
+
+FLOW_WIDTH = 160  # px: the flow is measured on a small grey copy, then scaled up
+
+
+class DreamEffect:
+    """An `Effect`: the scene's camera picture dreamt at `size` (W, H)."""
+
+    name = "dream"
+
+    def __init__(self, net: EfficientNetLite0, cfg: DreamConfig, size: tuple[int, int],
+                 device: str = "cpu") -> None:
+        self.net, self.cfg, self.size, self.device = net, cfg, size, device
+        self.layers = cfg.weights()
+        self._last: np.ndarray | None = None  # the last dream, float32 HxWx3 0..255
+        self._grey: np.ndarray | None = None  # the last camera picture, small grey
+        self._t: float | None = None
+        self._frame = 0
+
+    def reset(self) -> None:
+        self._last = self._grey = self._t = None
+
+    def start_from(self, camera: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """The picture this frame dreams on (float32 0..255, at the scene's size) and how
+        much of the last dream each pixel keeps (0..1), from a camera picture."""
+        camera = resize_to(camera, self.size)
+        cam = camera.astype(np.float32)
+        w, h = self.size
+        small_h = max(8, round(FLOW_WIDTH * h / w))
+        grey = cv2.resize(cv2.cvtColor(camera, cv2.COLOR_RGB2GRAY), (FLOW_WIDTH, small_h),
+                          interpolation=cv2.INTER_AREA)
+        last, prev, t_prev = self._last, self._grey, self._t
+        self._grey, self._t = grey, t
+        if last is None or prev is None or t_prev is None:
+            return cam, np.zeros((h, w), np.float32)
+        # Flow from this picture back to the last one: where each pixel came from.
+        flow: np.ndarray = np.zeros((*grey.shape, 2), np.float32)
+        flow = cv2.calcOpticalFlowFarneback(grey, prev, flow, 0.5, 3, 13, 2, 5, 1.1, 0)
+        flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * (w / FLOW_WIDTH)
+        xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        map_x, map_y = xs + flow[..., 0], ys + flow[..., 1]
+        if self.cfg.zoom_per_s > 0:  # look a little further in each second
+            k = 1.0 / (1.0 + self.cfg.zoom_per_s * max(0.0, t - t_prev))
+            map_x = (map_x - w / 2) * k + w / 2
+            map_y = (map_y - h / 2) * k + h / 2
+        warped = cv2.remap(last, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        speed = np.hypot(flow[..., 0], flow[..., 1])  # px/frame at the scene's size
+        keep = self.cfg.feedback * np.clip(1.0 - speed / self.cfg.reset_px, 0.0, 1.0)
+        keep = cv2.GaussianBlur(keep, (0, 0), 3)  # soft edges between kept and reset
+        return keep[..., None] * warped + (1.0 - keep[..., None]) * cam, keep
+
+    def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
+        start, _ = self.start_from(image, t)
+        x = torch.from_numpy(np.ascontiguousarray(start.transpose(2, 0, 1)))[None]
+        c = self.cfg
+        self._frame += 1
+        out = dream(self.net, x.to(self.device), self.layers, c.steps, c.step_size, c.octaves,
+                    c.octave_scale, c.jitter_px, seed=self._frame)
+        result = out[0].permute(1, 2, 0).detach().cpu().numpy()
+        self._last = result
+        return (result + 0.5).astype(np.uint8)
+
+    def step_style(self, delta: int, t: float) -> None:
+        """Nothing to step: a dream scene has one look (its layers)."""
+
+    def describe(self) -> str:
+        return "dream " + "+".join(f"{k}:{w:g}" for k, w in self.cfg.layers.items())
