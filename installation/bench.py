@@ -14,13 +14,12 @@ import argparse
 import json
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from installation.app import RunOptions, Show
-from installation.capture import ReplaySource, decode_frames
+from installation.capture import ReplaySource, clip_file, decode_frames
 from installation.compositor.layers import PLAIN
 from installation.config import Config, SceneConfig, style_weights
 from installation.display.screen import ScreenFitter
@@ -46,16 +45,6 @@ def _size(text: str) -> tuple[int, int]:
     if not (32 <= w <= 3840 and 32 <= h <= 2160):
         raise UserError(f"--size {text}: sides must be 32..3840 x 32..2160 px")
     return w, h
-
-
-def _clip(uri: str, cfg: Config, store: ModelStore) -> Path:
-    if uri == "demo" or uri.startswith("demo:"):
-        clip = uri.partition(":")[2] or cfg.source.demo_clip
-        return store.require(f"demo-{clip}")
-    path = Path(uri)
-    if not path.is_file():
-        raise UserError(f"--source {uri}: no such video file (or use demo, demo:CLIP)")
-    return path
 
 
 def _scene(cfg: Config, name: str | None, size: tuple[int, int]) -> SceneConfig:
@@ -152,7 +141,8 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
         "attract": cfg.attract.model_copy(update={"enabled": False}),  # the scene, measured
         "display": cfg.display.model_copy(update={"fullscreen": False, "vsync": False}),
     })
-    frames = decode_frames(_clip(args.source, cfg, store), args.frames, size)
+    frames = decode_frames(clip_file(args.source, cfg.source.demo_clip, store), args.frames,
+                           size)
     bare = bench_bare(frames, scene, device, store)
     pipe = bench_pipeline(frames, cfg, device, store, args.source_fps)
     naive = bench_naive(frames, cfg, scene, device, store)

@@ -98,8 +98,7 @@ class Interaction:
 
     def reseed(self) -> int:
         """Move the current walk to the next seed (it glides there); the new seed."""
-        name = self.generator_for(self.scene, self.schedule.active)
-        walk = self._walk(self.scene, name if name != "none" else self.cfg.attract.generator)
+        walk = self._walk(self.scene, self.generator_for(self.scene, attract=True))
         walk.reseed(walk.seed + 1)
         return walk.seed
 

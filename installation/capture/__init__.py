@@ -31,6 +31,7 @@ __all__ = [
     "StillSource",
     "VideoDevice",
     "VideoFileSource",
+    "clip_file",
     "cv2_opener",
     "decode_frames",
     "demo_source",
@@ -81,6 +82,17 @@ def open_source(cfg: SourceConfig, store: ModelStore, opener: Opener | None = No
     if ext in VIDEO_EXTS:
         return VideoFileSource(path)
     return StillSource(path, fps=cfg.fps, max_size=(cfg.width, cfg.height))
+
+
+def clip_file(uri: str, demo_clip: str, store: ModelStore) -> Path:
+    """The video file a command's `--source` names: a path, or `demo[:CLIP]` from the
+    verified store (`demo_clip` when no clip is named). SourceError when there is none."""
+    if uri == "demo" or uri.startswith("demo:"):
+        return store.require(f"demo-{uri.partition(':')[2] or demo_clip}")
+    path = Path(uri)
+    if not path.is_file():
+        raise SourceError(f"--source {uri}: no such video file (or use demo, demo:CLIP)")
+    return path
 
 
 def demo_source(clip: str, store: ModelStore) -> VideoFileSource:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from installation.compositor.layers import cover
 from installation.latent.sphere import smoothstep
 
 
@@ -45,7 +46,6 @@ class Dissolve:
             self._from = None
             return live
         old = self._from
-        if old.shape != live.shape:  # scenes can differ in size: match the live picture
-            old = self._from = cv2.resize(old, (live.shape[1], live.shape[0]),
-                                          interpolation=cv2.INTER_AREA)
+        if old.shape != live.shape:  # scenes can differ in size: cover the live picture
+            old = self._from = cover(old, (live.shape[1], live.shape[0]))
         return cv2.addWeighted(old, 1.0 - w, live, w, 0.0)

@@ -18,8 +18,11 @@ from installation.dream.ascent import dream
 from installation.dream.backbone import EfficientNetLite0
 from installation.dream.config import DreamConfig
 from installation.effects.style import resize_to
+from installation.motion.config import MotionConfig
 
-FLOW_WIDTH = 160  # px: the flow is measured on a small grey copy, then scaled up
+# The flow is measured like the motion stage's (its Farneback settings and small grey
+# analysis picture), then scaled up to the scene's size.
+FLOW = MotionConfig()
 
 
 class DreamEffect:
@@ -35,6 +38,9 @@ class DreamEffect:
         self._grey: np.ndarray | None = None  # the last camera picture, small grey
         self._t: float | None = None
         self._frame = 0
+        w, h = size
+        self._xs, self._ys = np.meshgrid(np.arange(w, dtype=np.float32),
+                                         np.arange(h, dtype=np.float32))  # pixel grid, px
 
     def reset(self) -> None:
         self._last = self._grey = self._t = None
@@ -45,8 +51,8 @@ class DreamEffect:
         camera = resize_to(camera, self.size)
         cam = camera.astype(np.float32)
         w, h = self.size
-        small_h = max(8, round(FLOW_WIDTH * h / w))
-        grey = cv2.resize(cv2.cvtColor(camera, cv2.COLOR_RGB2GRAY), (FLOW_WIDTH, small_h),
+        small = FLOW.analysis_size(w, h)
+        grey = cv2.resize(cv2.cvtColor(camera, cv2.COLOR_RGB2GRAY), small,
                           interpolation=cv2.INTER_AREA)
         last, prev, t_prev = self._last, self._grey, self._t
         self._grey, self._t = grey, t
@@ -54,10 +60,12 @@ class DreamEffect:
             return cam, np.zeros((h, w), np.float32)
         # Flow from this picture back to the last one: where each pixel came from.
         flow: np.ndarray = np.zeros((*grey.shape, 2), np.float32)
-        flow = cv2.calcOpticalFlowFarneback(grey, prev, flow, 0.5, 3, 13, 2, 5, 1.1, 0)
-        flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * (w / FLOW_WIDTH)
-        xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        map_x, map_y = xs + flow[..., 0], ys + flow[..., 1]
+        flow = cv2.calcOpticalFlowFarneback(
+            grey, prev, flow, FLOW.pyr_scale, FLOW.levels, FLOW.winsize, FLOW.iterations,
+            FLOW.poly_n, FLOW.poly_sigma, 0,
+        )
+        flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * (w / small[0])
+        map_x, map_y = self._xs + flow[..., 0], self._ys + flow[..., 1]
         if self.cfg.zoom_per_s > 0:  # look a little further in each second
             k = 1.0 / (1.0 + self.cfg.zoom_per_s * max(0.0, t - t_prev))
             map_x = (map_x - w / 2) * k + w / 2

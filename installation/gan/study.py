@@ -14,12 +14,11 @@ import argparse
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-from installation.capture import decode_frames
+from installation.capture import clip_file, decode_frames
 from installation.capture.video import file_fps
 from installation.config import Config, SceneConfig
 from installation.errors import UserError
@@ -113,12 +112,7 @@ def _generator(args: argparse.Namespace, scene: SceneConfig, cfg: Config, device
 def _clip(uri: str, cfg: Config, store: ModelStore, seconds: float
           ) -> tuple[list[np.ndarray], float]:
     """`seconds` of a clip at its own rate, ping-pong looped, small, and its fps."""
-    if uri == "demo" or uri.startswith("demo:"):
-        path = store.require(f"demo-{uri.partition(':')[2] or cfg.source.demo_clip}")
-    else:
-        path = Path(uri)
-        if not path.is_file():
-            raise UserError(f"--source {uri}: no such video file (or use demo, demo:CLIP)")
+    path = clip_file(uri, cfg.source.demo_clip, store)
     fps = file_fps(path)
     count = round(seconds * fps)
     frames = decode_frames(path, count, None, loop=False)
