@@ -24,7 +24,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
 from installation.capture import Source, open_source
 from installation.compositor import compose
@@ -35,7 +34,7 @@ from installation.display.hud import format_hud
 from installation.display.recorder import Recorder
 from installation.display.screen import ScreenFitter
 from installation.display.window import Window, open_window
-from installation.effects import build_effect
+from installation.effects import Loaded, build_effect
 from installation.effects.base import Effect
 from installation.effects.worker import EffectWorker
 from installation.interaction import Interaction, Moment
@@ -100,18 +99,18 @@ class Show:
         self.scene_index = self.scene_names.index(cfg.first_scene)
         # Fail at start-up, never mid-show: every scene's models and paintings load (and warm
         # up) now, so a scene change mid-show costs nothing.
-        sessions: dict[str, ort.InferenceSession] = {}
+        loaded: Loaded = {}
         self.effects: dict[str, Effect] = {
-            s.name: build_effect(s, cfg.style, device, store, sessions) for s in cfg.scenes
+            s.name: build_effect(s, cfg.style, device, store, loaded) for s in cfg.scenes
         }
         self.source = source or open_source(cfg.source, store)
         # The interactive half only when a scene shows generated imagery or attract is on:
         # a painting-only show spends no CPU on motion analysis.
         self.play: Interaction | None = None
         if cfg.interactive:
-            painters = {  # own instances: they run in the GAN thread
-                s.name: build_effect(s, cfg.style, device, store, sessions)
-                for s in cfg.scenes if s.paint_gan and s.has_gan
+            painters = {  # own instances, the painting effect alone: they run in the GAN thread
+                s.name: build_effect(s, cfg.style, device, store, loaded, (s.painter,))
+                for s in cfg.scenes if s.paint_gan and s.has_gan and s.painter
             }
             self.play = Interaction(cfg, self.source, device, store, painters,
                                     self.scene_cfg, time.monotonic())

@@ -52,8 +52,8 @@ def _scene(cfg: Config, name: str | None, size: tuple[int, int]) -> SceneConfig:
     alone (no generated layers)."""
     update: dict[str, Any] = {"size": size}
     if name is None:
-        scene = next((s for s in cfg.scenes if s.effect == "style"), cfg.scenes[0])
-        update.update(generator="none", layers=[PLAIN], paint_gan=False)
+        scene = next((s for s in cfg.scenes if "style" in s.chain), cfg.scenes[0])
+        update.update(effect="style", generator="none", layers=[PLAIN], paint_gan=False)
     else:
         try:
             scene = cfg.scene(name)

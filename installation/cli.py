@@ -9,6 +9,8 @@ Examples:
     python main.py bench --source demo --size 320x180 --frames 300
     python main.py gan-response --source demo:carphone   # GAN change: moving vs still
     python main.py contact-sheet --out docs/walk-eyes.png
+    python main.py train-dream --layers 6 --out models/dream-mine.onnx
+    python main.py dream-compare --picture docs/dream-compare.jpg
     python main.py --help-keys
 """
 
@@ -65,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="keep the photo's colours, take the style's strokes")
     s.add_argument("--style-image", type=Path, metavar="PAINTING",
                    help="use any painting as the style (arbitrary-style network)")
+    s.add_argument("--effect", default="style", metavar="EFFECT",
+                   help="style (default), dream (the iterative dream) or fast-dream:NAME "
+                   "(a trained dream network, models/dream-NAME.onnx)")
+    s.add_argument("--layers", help="with --effect dream: blocks and weights, e.g. 6:1,9:0.5")
 
     b = sub.add_parser("bench", help="measure the pipeline against the bare network call")
     b.add_argument("--source", default="demo", help="a video file or demo[:CLIP] "
@@ -74,17 +80,48 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--scene", help="scene to measure (default: the first style scene)")
     b.add_argument("--source-fps", type=float, default=240.0,
                    help="rate the replayed frames arrive at, frames/s (default: 240)")
-    b.add_argument("--json", action="store_true", help="print one JSON object")
 
     g = sub.add_parser("gan-response", help="how much faster the GAN layer changes on a "
                        "moving clip than on a still frame of it")
-    g.add_argument("--source", default="demo:carphone",
-                   help="a video file or demo[:CLIP] (default: demo:carphone)")
     g.add_argument("--seconds", type=float, default=20.0,
                    help="simulated time per run, s (default: 20)")
     g.add_argument("--noise", type=float, default=2.0,
                    help="sensor noise added to both, grey levels (default: 2)")
-    g.add_argument("--json", action="store_true", help="print one JSON object")
+
+    t = sub.add_parser("train-dream", help="train a fast dream network and export it to ONNX")
+    t.add_argument("--layers", required=True,
+                   help="backbone blocks (0..15) and weights, e.g. 6 or 6:1,9:0.5")
+    t.add_argument("--out", type=Path, required=True, help="the network, e.g. "
+                   "models/dream-mine.onnx (then: effect = 'fast-dream:mine')")
+    t.add_argument("--steps", type=int, default=3000, help="training steps (default: 3000)")
+    t.add_argument("--batch", type=int, default=4, help="crops per step (default: 4)")
+    t.add_argument("--crop", type=int, default=128, help="crop side, px (default: 128)")
+    t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 1e-3)")
+    t.add_argument("--content", type=float, default=5000.0,
+                   help="weight of staying close to the picture (default: 5000)")
+    t.add_argument("--tv", type=float, default=0.5,
+                   help="weight of total variation, against speckle (default: 0.5)")
+    t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    t.add_argument("--frames-per-clip", type=int, default=40,
+                   help="training frames from each demo clip (default: 40)")
+    t.add_argument("--checkpoint", type=Path, metavar="PATH",
+                   help="checkpoint file (default: the --out path with .ckpt)")
+    t.add_argument("--checkpoint-every", type=int, default=250, metavar="STEPS",
+                   help="save a checkpoint this often (default: 250)")
+    t.add_argument("--resume", action="store_true", help="go on from the checkpoint")
+
+    d = sub.add_parser("dream-compare", help="fast dream networks against the live dream: "
+                       "speed and how much dream each delivers")
+    d.add_argument("--size", default="320x180", help="processing size WxH (default: 320x180)")
+    d.add_argument("--frames", type=int, default=30, help="frames compared (default: 30)")
+    d.add_argument("--networks", help="comma-separated names (default: every "
+                   "models/dream-*.onnx)")
+    d.add_argument("--picture", type=Path, help="write the last frame side by side here")
+    for sp in (g, d):  # the studies: a clip with a person moving
+        sp.add_argument("--source", default="demo:carphone",
+                        help="a video file or demo[:CLIP] (default: demo:carphone)")
+    for sp in (b, g, d):
+        sp.add_argument("--json", action="store_true", help="print one JSON object")
 
     c = sub.add_parser("contact-sheet", help="a grid of GAN frames taken along a walk")
     c.add_argument("--out", type=Path, default=Path("walk.png"),
@@ -114,6 +151,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded by train-dream
     try:
         return _dispatch(args)
     except UserError as exc:
@@ -148,9 +186,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         from installation.effects.stylize import stylize_file
 
         w, h = stylize_file(args.input, args.output, args.style, args.size, args.strength,
-                            args.preserve_color, args.style_image, device, store)
+                            args.preserve_color, args.style_image, device, store,
+                            args.effect, args.layers)
         print(f"wrote {args.output} ({w}x{h})")
         return 0
+    if args.command == "train-dream":
+        from installation.dream.train import train_command
+
+        return train_command(args, store)
+    if args.command == "dream-compare":
+        from installation.dream.compare import run_compare
+
+        return run_compare(cfg, store, device, args)
     if args.command == "bench":
         from installation.bench import run_bench
 
@@ -175,8 +222,11 @@ def _models(action: str, store: Any) -> int:
     if action == "list":
         problems = {p.model: p.what for p in store.verify()}
         for name, spec in store.manifest.models.items():
-            origin = f"{spec.wheel}=={store.manifest.wheels[spec.wheel].version}" \
-                if spec.wheel else f"installed {spec.installed}"
+            if spec.wheel:
+                origin = f"{spec.wheel}=={store.manifest.wheels[spec.wheel].version}"
+            else:
+                origin = "trained here (models/README.md)" if spec.committed \
+                    else f"installed {spec.installed}"
             print(f"{name:22} {problems.get(name, 'ok'):10.10} models/{spec.file:36} {origin}")
         return 0
     problems = store.verify()

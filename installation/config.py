@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from installation.compositor.layers import LayerConfig
+from installation.dream.config import DreamConfig
 from installation.errors import ConfigError
 from installation.latent.config import AxisMapping, WalkConfig
 from installation.motion.config import MotionConfig
@@ -143,16 +144,24 @@ class AttractConfig(Section):
 
 StyleEntry = int | dict[str, float]
 Generator = Literal["none", "eyes", "faces"]
+EFFECTS = ("style", "arbitrary", "none", "dream")  # and "fast-dream:NAME"
+PAINTERS = ("style", "arbitrary")  # the effects that repaint with a painting's style
+FAST_DREAM = re.compile(r"^fast-dream:[a-z0-9][a-z0-9_-]{0,39}$")
 
 
 class SceneConfig(Section):
     name: str = Field(min_length=1)
-    effect: Literal["style", "arbitrary", "none"] = "style"
+    effect: str | list[str] = Field(
+        "style", description="style | arbitrary | none | dream | fast-dream:NAME, or a list "
+        "of them applied in order, e.g. ['style', 'fast-dream:ripples']",
+    )
     size: tuple[int, int] = Field((320, 180), description="processing resolution [W, H], px")
     styles: list[StyleEntry] = Field(default_factory=lambda: [0], min_length=1)  # type: ignore[arg-type]
     paintings: list[str] = Field(default_factory=list)
     strength: float = Field(1.0, ge=0.0, le=1.0)
     preserve_color: bool = False
+    dream: DreamConfig = Field(default_factory=DreamConfig,
+                               description="the live dream's settings (effect 'dream')")
     # -- generated imagery (declared before `layers`, which are checked against it)
     generator: Generator = "none"
     paint_gan: bool = Field(
@@ -173,6 +182,25 @@ class SceneConfig(Section):
             raise ValueError("each side must be 32..3840 (W) and 32..2160 (H) px")
         return v
 
+    @field_validator("effect")
+    @classmethod
+    def _effect(cls, v: str | list[str]) -> str | list[str]:
+        chain = [v] if isinstance(v, str) else v
+        allowed = ("allowed: 'style', 'arbitrary', 'none', 'dream', 'fast-dream:NAME' "
+                   "(NAME: a-z, 0-9, '-', '_'), or a list of them")
+        if not chain:
+            raise ValueError(allowed)
+        for step in chain:
+            if step not in EFFECTS and not FAST_DREAM.match(step):
+                raise ValueError(f"{step!r} is not an effect; {allowed}")
+        if len(set(chain)) < len(chain):
+            raise ValueError("an effect appears twice in the chain")
+        if "none" in chain and len(chain) > 1:
+            raise ValueError("'none' stands alone: leave it out of a chain")
+        if sum(step in PAINTERS for step in chain) > 1:
+            raise ValueError("one painting effect per scene: 'style' or 'arbitrary'")
+        return v
+
     @field_validator("styles")
     @classmethod
     def _styles(cls, v: list[StyleEntry]) -> list[StyleEntry]:
@@ -183,8 +211,10 @@ class SceneConfig(Section):
     @field_validator("paint_gan")
     @classmethod
     def _paintable(cls, v: bool, info: ValidationInfo) -> bool:
-        if v and info.data.get("effect") == "none":
-            raise ValueError("needs a painting effect (effect = 'style' or 'arbitrary')")
+        effect = info.data.get("effect", "style")
+        chain = [effect] if isinstance(effect, str) else effect
+        if v and not any(step in PAINTERS for step in chain):
+            raise ValueError("needs a painting effect ('style' or 'arbitrary' in effect)")
         return v
 
     @field_validator("layers")
@@ -198,6 +228,16 @@ class SceneConfig(Section):
                         "set generator = 'eyes' or 'faces'"
                     )
         return v
+
+    @property
+    def chain(self) -> tuple[str, ...]:
+        """The effects in the order they are applied."""
+        return (self.effect,) if isinstance(self.effect, str) else tuple(self.effect)
+
+    @property
+    def painter(self) -> str | None:
+        """The chain's painting effect ('style' or 'arbitrary'), if it has one."""
+        return next((step for step in self.chain if step in PAINTERS), None)
 
     @property
     def has_gan(self) -> bool:

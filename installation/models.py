@@ -48,10 +48,11 @@ class Wheel:
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
-    member: str
     file: str
+    member: str = ""  # the file inside the wheel or package (none for committed ones)
     wheel: str = ""
     installed: str = ""  # an importable package whose files we copy instead of a wheel
+    committed: bool = False  # trained here and kept in git (models/README.md says how)
     sha256: str = ""  # pinned hash of the produced file (extractions)
     convert: Literal["extract", "torch-onnx"] = "extract"
     exporter: str = ""  # "package.module:function(source: Path, out: Path)" for torch-onnx
@@ -79,8 +80,11 @@ class Manifest:
         except (KeyError, TypeError) as exc:
             raise ModelError(f"model manifest {path}: bad entry ({exc})") from None
         for m in models.values():
-            if bool(m.wheel) == bool(m.installed):
-                raise ModelError(f"model manifest {path}: {m.name} needs `wheel` or `installed`")
+            if bool(m.wheel) + bool(m.installed) + m.committed != 1:
+                raise ModelError(f"model manifest {path}: {m.name} needs one of `wheel`, "
+                                 "`installed` or `committed = true`")
+            if m.committed and not m.sha256:
+                raise ModelError(f"model manifest {path}: {m.name} is committed: pin its sha256")
             if m.wheel and m.wheel not in wheels:
                 raise ModelError(f"model manifest {path}: {m.name} names unknown wheel {m.wheel}")
         return cls(wheels, models)
@@ -99,8 +103,12 @@ class Problem:
     model: str
     file: Path
     what: str  # "missing", "altered", "unrecorded"
+    committed: bool = False
 
     def line(self) -> str:
+        if self.committed:  # no wheel to pull it from: git has it
+            return (f"model {self.model}: {self.file} is {self.what}; it ships with the "
+                    f"project: restore it with `git checkout -- models/{self.file.name}`")
         return f"model {self.model}: {self.file} is {self.what}; {PULL_HINT}"
 
 
@@ -132,12 +140,13 @@ class ModelStore:
         spec = self.manifest.models[name]
         path = self.path(name)
         if not path.is_file():
-            return Problem(name, path, "missing")
+            return Problem(name, path, "missing", spec.committed)
         expected = spec.sha256 or (lock if lock is not None else self._lock()).get(name)
         if not expected:
             return Problem(name, path, "not recorded in models/lock.json")
         if sha256_file(path) != expected:
-            return Problem(name, path, "altered (sha256 differs from the pinned one)")
+            return Problem(name, path, "altered (sha256 differs from the pinned one)",
+                           spec.committed)
         return None
 
     def verify(self, names: Iterable[str] | None = None) -> list[Problem]:
@@ -160,6 +169,9 @@ class ModelStore:
         """Fetch what is missing or altered; returns how many files were (re)produced."""
         lock = self._lock()
         todo = [n for n in self.manifest.models if self.check(n, lock)]
+        for name in todo:  # nothing to pull these from: say how to get them back
+            if self.manifest.models[name].committed:
+                raise ModelError(self.check(name, lock).line())  # type: ignore[union-attr]
         if not todo:
             say(f"all {len(self.manifest.models)} models present and verified")
             return 0

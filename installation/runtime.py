@@ -90,6 +90,16 @@ def _usable(provider: str) -> tuple[bool, str]:
     return True, ""
 
 
+def torch_device(device: Device) -> str:
+    """Where torch work (the live dream) runs: 'cuda' when the device is CUDA and torch can
+    use it, else 'cpu'."""
+    if device.kind != "cuda":
+        return "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def choose_device(
     requested: Literal["auto", "cpu", "cuda"] = "auto",
     tensorrt: bool = False,

@@ -184,3 +184,22 @@ def test_sigterm_closes_the_recording(tmp_path: Path) -> None:
     assert "Traceback" not in err
     assert f"recording: {rec}" in out
     assert decoded_frames(rec) > 0
+
+
+def test_dream_scenes_run_in_the_show(tmp_path: Path, store: ModelStore, cpu: Device) -> None:
+    """A style chained with a fast dream, a GAN layer over it, and the live dream: each
+    scene shows frames, and the telemetry names the whole chain."""
+    cfg = config(tmp_path, "[attract]\nenabled = false\n"
+                 "[[scenes]]\nname = 'dreamt'\nsize = [96, 64]\n"
+                 "effect = ['style', 'fast-dream:ripples']\ngenerator = 'eyes'\n"
+                 "layers = [{source = 'camera'}, {source = 'gan', opacity = 0.5}]\n"
+                 "[[scenes]]\nname = 'live'\nsize = [64, 48]\neffect = 'dream'\n"
+                 "dream = {steps = 1}\n").model_copy(update={"start_scene": "dreamt"})
+    stats = tmp_path / "stats.jsonl"
+    show = Show(cfg, store, cpu, RunOptions(headless=True, max_frames=6, stats=stats))
+    show.run()
+    lines = [json.loads(ln) for ln in stats.read_text().splitlines()]
+    assert lines and all(r["style"] == "0 > fast-dream:ripples (6:1)" for r in lines)
+    assert show.effects["live"].describe() == "dream 6:1+9:0.5"  # DreamConfig default
+    live = show.effects["live"](np.zeros((48, 64, 3), np.uint8) + 128, 0.0)
+    assert live.shape == (48, 64, 3) and live.std() > 0  # the grey field is dreamt

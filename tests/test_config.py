@@ -53,7 +53,25 @@ def test_defaults_without_a_file() -> None:
          "scenes[1].size", 5, "32..3840"),
         ("[[scenes]]\nname = 'a'\nstyles = [30]\n", "scenes[0].styles", 3, "0..25"),
         ("[[scenes]]\nname = 'a'\nstyles = [{3 = -1.0}]\n", "scenes[0].styles", 3, ">= 0"),
-        ("[[scenes]]\nname = 'a'\neffect = 'dream'\n", "scenes[0].effect", 3, "'style'"),
+        ("[[scenes]]\nname = 'a'\neffect = 'dreamy'\n", "scenes[0].effect", 3, "'style'"),
+        # Effect chains and the dream table.
+        ("[[scenes]]\nname = 'a'\neffect = ['style', 'arbitrary']\n", "scenes[0].effect", 3,
+         "one painting effect"),
+        ("[[scenes]]\nname = 'a'\neffect = ['none', 'dream']\n", "scenes[0].effect", 3,
+         "'none' stands alone"),
+        ("[[scenes]]\nname = 'a'\neffect = ['dream', 'dream']\n", "scenes[0].effect", 3,
+         "appears twice"),
+        ("[[scenes]]\nname = 'a'\neffect = 'fast-dream:My Net'\n", "scenes[0].effect", 3,
+         "NAME: a-z"),
+        ("[[scenes]]\nname = 'a'\neffect = []\n", "scenes[0].effect", 3, "a list of them"),
+        ("[[scenes]]\nname = 'a'\ndream = {layers = {'16' = 1.0}}\n",
+         "scenes[0].dream.layers", 3, "allowed 0..15"),
+        ("[[scenes]]\nname = 'a'\ndream = {steps = 0}\n", "scenes[0].dream.steps", 3,
+         "greater than or equal to 1"),
+        ("[[scenes]]\nname = 'a'\ndream = {depth = 3}\n", "scenes[0].dream.depth", 3,
+         "allowed keys here: feedback, jitter_px, layers"),
+        ("[[scenes]]\nname = 'a'\neffect = 'dream'\npaint_gan = true\n", "scenes[0].paint_gan",
+         4, "painting effect"),
         ("[[scenes]]\nname = 'a'\ncolour = 1\n", "scenes[0].colour", 3, "preserve_color"),
         ("[[scenes]]\nname = 'a'\n[[scenes]]\nname = 'a'\n", "scenes", 0, "repeated: a"),
         ("scenes = []\n", "scenes", 1, "at least 1"),
@@ -158,3 +176,14 @@ def test_scene_layers_and_walk_per_scene(tmp_path: Path) -> None:
     off = load_config(None).model_copy(
         update={"attract": cfg.attract.model_copy(update={"enabled": False})})
     assert not off.interactive  # no GAN layer, no attract: no motion analysis at all
+
+
+def test_effect_chains_and_dream_settings(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[[scenes]]\nname = 'a'\neffect = ['style', 'fast-dream:deep']\n"
+                    "[[scenes]]\nname = 'b'\neffect = 'dream'\n"
+                    "dream = {layers = {'6' = 1.0, '9' = 0.5}, steps = 3}\n")
+    a, b = load_config(path).scenes
+    assert a.chain == ("style", "fast-dream:deep") and a.painter == "style"
+    assert b.chain == ("dream",) and b.painter is None
+    assert b.dream.weights() == {6: 1.0, 9: 0.5} and b.dream.steps == 3

@@ -30,7 +30,7 @@ def test_manifest_pins_every_wheel() -> None:
     for w in m.wheels.values():
         assert len(w.sha256) == 64
     for spec in m.models.values():
-        assert spec.wheel in m.wheels or spec.installed
+        assert spec.wheel in m.wheels or spec.installed or len(spec.sha256) == 64
 
 
 def test_pulled_models_verify(store: ModelStore) -> None:
@@ -65,6 +65,13 @@ def test_missing_file_refused_then_restored_by_pull(scratch: ModelStore) -> None
     shutil.copytree(MODELS_DIR / ".wheels", scratch.wheel_cache)  # offline: cached wheels
     assert scratch.pull(lambda s: None) == 1
     assert sha256_file(path) == scratch.manifest.models["demo-carphone"].sha256
+
+
+def test_a_committed_network_is_restored_from_git_not_pulled(scratch: ModelStore) -> None:
+    scratch.path("dream-deep").unlink()
+    with pytest.raises(ModelError, match=r"dream-deep\.onnx is missing.*git checkout -- "
+                       r"models/dream-deep\.onnx"):
+        scratch.pull(lambda s: None)
 
 
 def _cli(args: list[str], models: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import onnxruntime as ort
 import pytest
 
 from installation.errors import UserError
-from installation.runtime import CPU, CUDA, choose_device
+from installation.models import ModelStore
+from installation.runtime import CPU, CUDA, choose_device, torch_device
 
 CUDA_USABLE = choose_device().kind == "cuda"
 
@@ -50,3 +52,21 @@ def test_provider_errors_are_not_shown() -> None:
 def test_cuda_chosen_when_usable() -> None:
     d = choose_device("auto")
     assert d.kind == "cuda" and CUDA in d.providers
+
+
+def test_torch_work_stays_on_the_cpu_for_a_cpu_device() -> None:
+    assert torch_device(choose_device("cpu")) == "cpu"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not CUDA_USABLE, reason="needs a usable CUDA GPU")
+def test_the_live_dream_runs_on_cuda_when_usable(store: ModelStore) -> None:
+    from installation.config import SceneConfig, StyleConfig
+    from installation.dream.live import DreamEffect
+    from installation.effects import build_effect
+
+    scene = SceneConfig(name="d", effect="dream", size=(320, 180))
+    effect = build_effect(scene, StyleConfig(), choose_device("cuda"), store)
+    assert isinstance(effect, DreamEffect) and effect.device == "cuda"
+    out = effect(np.full((180, 320, 3), 128, np.uint8), 0.0)
+    assert out.shape == (180, 320, 3) and out.std() > 0

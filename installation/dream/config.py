@@ -50,3 +50,16 @@ class DreamConfig(Section):
 
     def weights(self) -> dict[int, float]:
         return {int(k): float(w) for k, w in self.layers.items()}
+
+
+def parse_layers(text: str) -> dict[str, float]:
+    """Blocks and weights from the command line: '6', '6,9' or '6:1,9:0.5' (weight 1 when
+    left out). ValueError, saying what is allowed, when they are not valid."""
+    layers: dict[str, float] = {}
+    for part in text.split(","):
+        block, _, weight = part.strip().partition(":")
+        try:
+            layers[block.strip()] = float(weight) if weight.strip() else 1.0
+        except ValueError:
+            raise ValueError(f"weight {weight!r} of block {block} is not a number") from None
+    return DreamConfig._layers(layers)

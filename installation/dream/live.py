@@ -23,6 +23,7 @@ from installation.motion.config import MotionConfig
 # The flow is measured like the motion stage's (its Farneback settings and small grey
 # analysis picture), then scaled up to the scene's size.
 FLOW = MotionConfig()
+GAP_S = 1.0  # a pause longer than this (the scene was away) starts the dream afresh, s
 
 
 class DreamEffect:
@@ -56,7 +57,7 @@ class DreamEffect:
                           interpolation=cv2.INTER_AREA)
         last, prev, t_prev = self._last, self._grey, self._t
         self._grey, self._t = grey, t
-        if last is None or prev is None or t_prev is None:
+        if last is None or prev is None or t_prev is None or not 0 <= t - t_prev <= GAP_S:
             return cam, np.zeros((h, w), np.float32)
         # Flow from this picture back to the last one: where each pixel came from.
         flow: np.ndarray = np.zeros((*grey.shape, 2), np.float32)

@@ -2,10 +2,17 @@
 
 - `style`: the 26-style network (`style.MultiStyleEffect`), blends and crossfades of styles;
 - `arbitrary`: any painting as the style (`arbitrary.ArbitraryStyleEffect`);
-- `none`: the camera picture at the scene's size (`PassThrough`).
+- `none`: the camera picture at the scene's size (`PassThrough`);
+- `dream`: the live DeepDream with feedback (`dream.live.DreamEffect`, torch);
+- `fast-dream:NAME`: a trained dream network (`dream.fast.FastDreamEffect`, ONNX Runtime).
+
+A scene may chain them (`effect = ["style", "fast-dream:ripples"]`): each works on the
+last one's picture (`Chain`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -15,11 +22,13 @@ from installation.effects.arbitrary import ArbitraryStyleEffect, find_paintings
 from installation.effects.base import Effect
 from installation.effects.style import MultiStyleEffect, StyleMixer, resize_to
 from installation.models import ModelStore
-from installation.runtime import Device, create_session
+from installation.runtime import Device, create_session, torch_device
 
 __all__ = [
     "ArbitraryStyleEffect",
+    "Chain",
     "Effect",
+    "Loaded",
     "MultiStyleEffect",
     "PassThrough",
     "StyleMixer",
@@ -46,30 +55,78 @@ class PassThrough:
         return "none"
 
 
+class Chain:
+    """Effects applied one after another, each on the last one's picture."""
+
+    def __init__(self, effects: list[Effect]) -> None:
+        self.effects = effects
+        self.name = "+".join(e.name for e in effects)
+
+    def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
+        for effect in self.effects:
+            image = effect(image, t)
+        return image
+
+    def step_style(self, delta: int, t: float) -> None:
+        for effect in self.effects:
+            effect.step_style(delta, t)
+
+    def describe(self) -> str:
+        return " > ".join(e.describe() for e in self.effects)
+
+
+Loaded = dict[str, Any]  # model name → its ONNX Runtime session or torch network
+
+
 def build_effect(
     scene: SceneConfig,
     style_cfg: StyleConfig,
     device: Device,
     store: ModelStore,
-    sessions: dict[str, ort.InferenceSession] | None = None,
+    loaded: Loaded | None = None,
+    chain: tuple[str, ...] | None = None,
 ) -> Effect:
-    """The effect for `scene`, its models verified, sessions created and warmed up.
+    """The effect for `scene` (its `chain`, or the steps given), models verified, sessions
+    created and warmed up.
 
-    `sessions` (model name → session), when given, is shared between the scenes of a show,
-    so each network is loaded once however many scenes use it.
-    Raises ModelError (a model missing or altered) or UserError (no paintings) in one line:
-    meant for start-up and scene loading, never for the middle of a frame.
+    `loaded` (model name → session or network), when given, is shared between the scenes of
+    a show, so each network is loaded once however many scenes use it.
+    Raises ModelError (a model missing or altered) or UserError (no paintings, an unknown
+    dream network) in one line: meant for start-up and scene loading, never mid-frame.
     """
-    shared = sessions if sessions is not None else {}
+    shared = loaded if loaded is not None else {}
+    steps = chain if chain is not None else scene.chain
+    effects = [_one(step, scene, style_cfg, device, store, shared) for step in steps]
+    return effects[0] if len(effects) == 1 else Chain(effects)
 
-    def session(name: str) -> ort.InferenceSession:
+
+def _one(step: str, scene: SceneConfig, style_cfg: StyleConfig, device: Device,
+         store: ModelStore, shared: Loaded) -> Effect:
+    def session(name: str, path_of: Any = None) -> ort.InferenceSession:
         if name not in shared:
-            shared[name] = create_session(store.require(name), device)
+            path = path_of() if path_of is not None else store.require(name)
+            shared[name] = create_session(path, device)
         return shared[name]
 
-    if scene.effect == "none":
+    if step == "none":
         return PassThrough(scene)
-    if scene.effect == "style":
+    if step == "dream":
+        from installation.dream.backbone import load_backbone
+        from installation.dream.live import DreamEffect
+
+        where = torch_device(device)
+        if "dream-backbone" not in shared:
+            shared["dream-backbone"] = load_backbone(store, where)
+        return DreamEffect(shared["dream-backbone"], scene.dream, scene.size, where)
+    if step.startswith("fast-dream:"):
+        from installation.dream.fast import FastDreamEffect, network_path
+
+        name = step.partition(":")[2]
+        fast = FastDreamEffect(session(step, lambda: network_path(store, name)), name,
+                               scene.size)
+        fast.warm_up()
+        return fast
+    if step == "style":
         style = MultiStyleEffect(session("multistyle26"), scene, style_cfg.crossfade_s)
         style.warm_up()
         return style

@@ -1,16 +1,17 @@
 """Still preview: one picture file through a style network, written to another file.
 
 Behind `python main.py stylize IN OUT --style N [--size PX] [--strength S]
-[--preserve-color] [--style-image PAINTING]`. At strength 1 without preserve-colour the
-output is exactly the network's answer under the documented pre-processing (see
-`style.py`): nothing else is applied, and PNG is written losslessly.
+[--preserve-color] [--style-image PAINTING] [--effect style|dream|fast-dream:NAME]`.
+At strength 1 without preserve-colour the output is exactly the network's answer under the
+documented pre-processing (see `style.py`): nothing else is applied, and PNG is written
+losslessly. `--effect dream` runs the full iterative dream on the still (`STILL_DREAM`:
+more steps and octaves than a live frame gets); `fast-dream:NAME` a trained network.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from installation.config import NUM_STYLES, style_weights
@@ -23,9 +24,10 @@ from installation.effects.arbitrary import (
 from installation.effects.style import MultiStyleNet, finish, resize_to
 from installation.errors import UserError
 from installation.models import ModelStore
+from installation.pictures import write_picture
 from installation.runtime import Device, create_session
 
-JPEG_QUALITY = 95  # 0..100, for .jpg/.jpeg outputs (PNG, WebP-lossless and BMP are lossless)
+STILL_DREAM = {"steps": 10, "octaves": 3}  # a still gets a whole dream, not one frame's
 
 
 def fit_longer_side(w: int, h: int, size: int) -> tuple[int, int]:
@@ -44,14 +46,24 @@ def stylize_file(
     style_image: Path | None,
     device: Device,
     store: ModelStore,
+    effect: str = "style",
+    layers: str | None = None,
 ) -> tuple[int, int]:
     """Repaint the picture `src` and write it to `dst`; returns the output size (W, H), px.
 
     `size` is the output's longer side (None keeps the picture's size); the picture is
     resized with `style.resize_to` (INTER_AREA shrinking, INTER_LINEAR enlarging). With
     `style_image`, that painting is the style (arbitrary-style networks at 384 px, then
-    resized to the output size) and `style` is not used for the picture.
+    resized to the output size) and `style` is not used for the picture. `effect` "dream"
+    or "fast-dream:NAME" dreams instead of painting (`layers`, as "6:1,9:0.5", for the
+    dream's objective; default: DreamConfig's).
     """
+    dreaming = effect == "dream" or effect.startswith("fast-dream:")
+    if effect != "style" and (style_image is not None or not dreaming):
+        raise UserError(f"--effect {effect}: use style, dream or fast-dream:NAME "
+                        "(--style-image goes with style)")
+    if layers is not None and effect != "dream":
+        raise UserError("--layers goes with --effect dream (a fast network has its own)")
     # Check every argument before the (slower) networks load.
     if not 0 <= style < NUM_STYLES:
         raise UserError(f"--style {style} is out of range; allowed 0..{NUM_STYLES - 1}")
@@ -73,15 +85,51 @@ def stylize_file(
         w, h = fit_longer_side(w, h, size)
         image = resize_to(image, (w, h))
 
-    if style_image is None:
+    if effect == "dream":
+        out = finish(_dream(image, layers, device, store), image, strength, preserve_color)
+    elif effect != "style":
+        out = finish(_fast_dream(image, effect.partition(":")[2], device, store), image,
+                     strength, preserve_color)
+    elif style_image is None:
         net = MultiStyleNet(create_session(store.require("multistyle26"), device))
         weights = np.asarray(style_weights(style), np.float32)
         out = finish(net.stylise(image, weights), image, strength, preserve_color)
     else:
         out = _paint_like(image, style_image, strength, preserve_color, device, store)
 
-    _write(dst, out)
+    write_picture(dst, out)
     return w, h
+
+
+def _dream(image: np.ndarray, layers: str | None, device: Device,
+           store: ModelStore) -> np.ndarray:
+    """The iterative dream of a still, float32 0..1."""
+    import torch
+
+    from installation.dream.ascent import dream
+    from installation.dream.backbone import load_backbone
+    from installation.dream.config import DreamConfig, parse_layers
+    from installation.runtime import torch_device
+
+    try:
+        cfg = DreamConfig(**STILL_DREAM) if layers is None else \
+            DreamConfig(layers=parse_layers(layers), **STILL_DREAM)
+    except ValueError as exc:
+        raise UserError(f"--layers {layers!r}: {exc}") from None
+    where = torch_device(device)
+    net = load_backbone(store, where)
+    x = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None].float()
+    out = dream(net, x.to(where), cfg.weights(), cfg.steps, cfg.step_size, cfg.octaves,
+                cfg.octave_scale, cfg.jitter_px)
+    return out[0].permute(1, 2, 0).cpu().numpy() / np.float32(255.0)
+
+
+def _fast_dream(image: np.ndarray, name: str, device: Device, store: ModelStore) -> np.ndarray:
+    """A trained dream network's answer, float32 0..1."""
+    from installation.dream.fast import DreamRunner, network_path
+
+    runner = DreamRunner(create_session(network_path(store, name), device))
+    return runner.run(image).astype(np.float32) / np.float32(255.0)
 
 
 def _paint_like(
@@ -105,18 +153,3 @@ def _paint_like(
     # come back to the output size before finishing.
     painted = resize_to(np.ascontiguousarray(transform.run(fitted, vector)), (w, h))
     return finish(painted, image, 1.0, preserve_color)
-
-
-def _write(dst: Path, rgb: np.ndarray) -> None:
-    ext = dst.suffix.lower()
-    params: list[int] = []
-    if ext in (".jpg", ".jpeg"):
-        params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
-    elif ext == ".webp":
-        params = [cv2.IMWRITE_WEBP_QUALITY, 101]  # above 100 = lossless
-    try:
-        ok = cv2.imwrite(str(dst), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params)
-    except cv2.error as exc:
-        raise UserError(f"output file {dst} cannot be written: {exc.err}") from None
-    if not ok:
-        raise UserError(f"output file {dst} cannot be written")

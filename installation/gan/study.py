@@ -27,6 +27,7 @@ from installation.interaction import walk_input
 from installation.latent import LatentWalk, WalkState
 from installation.models import ModelStore
 from installation.motion import MotionAnalyzer, MotionSignals
+from installation.pictures import caption, write_picture
 from installation.runtime import Device
 
 WARMUP_S = 1.0  # left out of the change figures: the motion smoothing starts from rest, s
@@ -179,15 +180,11 @@ def run_contact_sheet(cfg: Config, store: ModelStore, device: Device,
     for k, step in enumerate(shots):
         tile = cv2.resize(step.image, (px, px), interpolation=cv2.INTER_CUBIC)
         label = f"{step.t:4.1f}s e{step.signals.energy:.2f}"
-        cv2.putText(tile, label, (4, px - 6), cv2.FONT_HERSHEY_SIMPLEX, px / 400, (0, 0, 0),
-                    3, cv2.LINE_AA)
-        cv2.putText(tile, label, (4, px - 6), cv2.FONT_HERSHEY_SIMPLEX, px / 400,
-                    (255, 255, 255), 1, cv2.LINE_AA)
+        caption(tile, label, (4, px - 6), px / 400)
         r, c = divmod(k, args.cols)
         sheet[r * px:(r + 1) * px, c * px:(c + 1) * px] = tile
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(args.out), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):
-        raise UserError(f"--out {args.out}: cannot write the picture there")
+    write_picture(args.out, sheet)
     print(f"wrote {args.out}: {len(shots)} frames of a {args.seconds:g} s walk "
           f"({generator.name}, seed {cfg.walk.seed}, motion from {args.source})")
     return 0

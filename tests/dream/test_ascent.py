@@ -7,8 +7,8 @@ import pytest
 import torch
 from skimage import data
 
-from installation.dream import EfficientNetLite0, load_backbone
 from installation.dream.ascent import ascent_step, dream, objective
+from installation.dream.backbone import EfficientNetLite0, load_backbone
 from installation.models import ModelStore
 
 LAYERS = {6: 1.0, 9: 0.5}

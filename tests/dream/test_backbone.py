@@ -7,7 +7,7 @@ import pytest
 import torch
 from skimage import data
 
-from installation.dream import EfficientNetLite0, load_backbone
+from installation.dream.backbone import EfficientNetLite0, load_backbone
 from installation.models import ModelStore
 
 CATS = range(281, 286)  # ImageNet: tabby, tiger cat, Persian, Siamese, Egyptian cat

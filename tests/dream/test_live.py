@@ -9,8 +9,8 @@ import pytest
 import torch
 from motion.scenes import Scene
 
-from installation.dream import EfficientNetLite0, load_backbone
 from installation.dream.ascent import objective
+from installation.dream.backbone import EfficientNetLite0, load_backbone
 from installation.dream.config import DreamConfig
 from installation.dream.live import DreamEffect
 from installation.models import ModelStore

@@ -111,3 +111,29 @@ def test_style_index_out_of_range(picture: Path, tmp_path: Path, store: ModelSto
                                   cpu: Device, style: int) -> None:
     with pytest.raises(UserError, match=rf"--style {style} is out of range; allowed 0..25"):
         stylize_file(picture, tmp_path / "o.png", style, None, 1.0, False, None, cpu, store)
+
+
+@pytest.mark.parametrize("effect", ["dream", "fast-dream:ripples"])
+def test_dream_effects_on_a_still(effect: str, picture: Path, tmp_path: Path,
+                                  store: ModelStore, cpu: Device) -> None:
+    out = tmp_path / "dream.png"
+    layers = "4" if effect == "dream" else None
+    assert stylize_file(picture, out, 0, 64, 1.0, False, None, cpu, store, effect,
+                        layers) == (64, 47)
+    dreamt, before = read_rgb(out), cv2.resize(read_rgb(picture), (64, 47),
+                                                interpolation=cv2.INTER_AREA)
+    assert dreamt.shape == (47, 64, 3)
+    assert np.abs(dreamt.astype(float) - before).mean() > 2.0
+
+
+@pytest.mark.parametrize(("effect", "layers", "says"), [
+    ("paint", None, "--effect paint"),
+    ("style", "6", "--layers goes with --effect dream"),
+    ("dream", "99", "--layers '99'"),
+    ("fast-dream:nope", None, "'nope'"),
+])
+def test_dream_options_are_checked(effect: str, layers: str | None, says: str, picture: Path,
+                                   tmp_path: Path, store: ModelStore, cpu: Device) -> None:
+    with pytest.raises(UserError, match=says):
+        stylize_file(picture, tmp_path / "o.png", 0, 64, 1.0, False, None, cpu, store,
+                     effect, layers)

@@ -1,0 +1,89 @@
+"""The fast dream effect: a trained dream network on ONNX Runtime, like the style networks.
+
+`fast-dream:NAME` in a scene runs `models/dream-NAME.onnx` (made by `train-dream`; the
+shipped ones are pinned by sha256 in models/manifest.toml). The picture is reflect-padded
+(bottom, right) to a multiple of 4 and the output cropped back.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from installation.dream.fastnet import MULTIPLE, read_meta
+from installation.effects.style import resize_to
+from installation.errors import ModelError, UserError
+from installation.models import ModelStore
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def network_path(store: ModelStore, name: str) -> Path:
+    """`models/dream-NAME.onnx`, verified: by its pinned sha256 when the project ships it,
+    as a fast dream network file otherwise. One-line errors that say what to do."""
+    if not NAME.match(name):
+        raise UserError(f"fast dream network name {name!r}: use a-z, 0-9, '-' and '_'")
+    shipped = f"dream-{name}"
+    if shipped in store.manifest.models:
+        return store.require(shipped)
+    path = store.root / f"dream-{name}.onnx"
+    if not path.is_file():
+        known = sorted(p.stem.removeprefix("dream-") for p in store.root.glob("dream-*.onnx"))
+        raise UserError(
+            f"fast dream network {name!r}: {path} not found (have: {', '.join(known) or 'none'});"
+            f" train one with `python main.py train-dream --layers 6 --out {path}`")
+    read_meta(path)  # a clear error for a file that is not one of ours
+    return path
+
+
+class DreamRunner:
+    """The network alone: RGB uint8 H×W×3 in, dreamt RGB uint8 out at the same size."""
+
+    def __init__(self, session: ort.InferenceSession) -> None:
+        self.session = session
+        self.input = session.get_inputs()[0].name
+        meta = session.get_modelmeta().custom_metadata_map
+        if meta.get("kind") != "installation.fast-dream":
+            raise ModelError("this ONNX file is not a fast dream network")
+        self.layers = meta.get("layers", "?")
+
+    @staticmethod
+    def preprocess(image: np.ndarray) -> np.ndarray:
+        """1×3×H'×W' float32 0..255, H' and W' padded up to multiples of 4 (reflect)."""
+        h, w = image.shape[:2]
+        ph, pw = -h % MULTIPLE, -w % MULTIPLE
+        if ph or pw:
+            image = np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect")
+        return np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
+
+    def run(self, image: np.ndarray) -> np.ndarray:
+        h, w = image.shape[:2]
+        out = self.session.run(None, {self.input: self.preprocess(image)})[0]
+        # floor(x + 0.5): the graph already clamps to 0..255
+        return (out[0, :, :h, :w].transpose(1, 2, 0) + 0.5).astype(np.uint8)
+
+
+class FastDreamEffect:
+    """An `Effect`: the camera picture at the scene's size, dreamt by a trained network."""
+
+    def __init__(self, session: ort.InferenceSession, name: str,
+                 size: tuple[int, int]) -> None:
+        self.net = DreamRunner(session)
+        self.name = f"fast-dream:{name}"
+        self.size = size  # (W, H) px
+
+    def warm_up(self) -> None:
+        w, h = self.size
+        self.net.run(np.zeros((h, w, 3), np.uint8))
+
+    def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
+        return self.net.run(resize_to(image, self.size))
+
+    def step_style(self, delta: int, t: float) -> None:
+        """Nothing to step: a network has one look."""
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.net.layers})"
