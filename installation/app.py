@@ -35,7 +35,7 @@ from installation.display.recorder import Recorder
 from installation.display.screen import ScreenFitter
 from installation.display.window import Window, open_window
 from installation.effects import Loaded, build_effect
-from installation.effects.base import Effect
+from installation.effects.base import Attractable, Effect
 from installation.effects.worker import EffectWorker
 from installation.interaction import Interaction, Moment
 from installation.models import ModelStore
@@ -263,6 +263,9 @@ class Show:
             a = self.cfg.attract
             self.dissolve.start(self.picture, t, a.fade_in_s if attract else a.fade_out_s)
             log.info("attract mode %s", "on: nobody there" if attract else "off: welcome")
+            for effect in self.effects.values():  # the live dream zooms while nobody is there
+                if isinstance(effect, Attractable):
+                    effect.set_attract(attract)
         gan_seq = m.gan.seq if m is not None and m.gan is not None else 0
         if not (fresh or gan_seq != self._gan_seq or self.dissolve.active):
             return None
@@ -271,7 +274,8 @@ class Show:
             picture = frame.image
         else:
             scene = self.scene_cfg
-            layers = self.cfg.attract.layers if m.attract else scene.layers
+            layers = (scene.attract_layers or self.cfg.attract.layers) if m.attract \
+                else scene.layers
             # Presence strengthens the generated layers (not in attract: it is all there is).
             gain = 1.0 if m.attract or m.walk is None else m.walk.intensity
             mask = m.signals.mask if m.signals.mask.size > 1 else None

@@ -173,6 +173,11 @@ class SceneConfig(Section):
     layers: list[LayerConfig] = Field(
         default_factory=lambda: [LayerConfig()], min_length=1, max_length=8
     )
+    attract_layers: list[LayerConfig] | None = Field(
+        None, min_length=1, max_length=8,
+        description="this scene's attract composition (camera: the effect's picture, e.g. "
+        "the zooming dream); None: [attract]'s layers",
+    )
 
     @field_validator("size")
     @classmethod

@@ -10,10 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pygame
+import pytest
 from fakes import Room
 
+from installation import app
 from installation.app import RunOptions, Show
+from installation.compositor.layers import LayerConfig
 from installation.config import Config, load_config
+from installation.dream.live import DreamEffect
 from installation.interaction import Interaction
 from installation.models import ModelStore
 from installation.runtime import Device
@@ -155,3 +159,44 @@ def test_keys_reseed_switch_generator_and_attract(
     assert show.effects["faces"].describe().endswith("2")  # "1→2" while crossfading
     assert play.painters["faces"].describe().endswith("2")
     assert show.picture is not None and show.picture.shape == (64, 96, 3)  # faces' size
+
+
+def test_attract_zooms_the_dream_through_the_scenes_own_layers(
+    tmp_path: Path, store: ModelStore, cpu: Device, until: Callable[..., bool],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A live dream scene: attract switches its zoom on and composes its `attract_layers`
+    (the dreamt camera under the GAN) instead of [attract]'s; leaving attract stops both."""
+    cfg = config(tmp_path, "[[scenes]]\nname = 'dream'\nsize = [64, 48]\neffect = 'dream'\n"
+                 "dream = {steps = 1, zoom_per_s = 0.2}\n"
+                 "attract_layers = [{source = 'camera'}, {source = 'gan', opacity = 0.5}]\n")
+    used: list[object] = []
+    real = app.compose
+
+    def spy(layers: list[LayerConfig], *args: object, **kw: object) -> object:
+        used.append(layers)
+        return real(layers, *args, **kw)
+
+    monkeypatch.setattr(app, "compose", spy)
+    show = Show(cfg, store, cpu, RunOptions(headless=True, duration_s=120.0), source=Room())
+    dream = show.effects["dream"]
+    assert isinstance(dream, DreamEffect) and not dream.zooming
+    assert show.play is not None
+    seen: dict[str, bool] = {}
+
+    def drive() -> None:
+        try:
+            assert until(lambda: show.report.shown > 0, 60)
+            show.play.schedule.force(True)
+            seen["on"] = until(lambda: show._attract and dream.zooming, 30)
+            used.clear()
+            seen["layers"] = until(lambda: bool(used), 30) and \
+                used[-1] == cfg.scenes[0].attract_layers
+            show.play.schedule.force(False)
+            seen["off"] = until(lambda: not show._attract and not dream.zooming, 30)
+        finally:
+            show.stop()
+
+    threading.Thread(target=drive, daemon=True).start()
+    show.run()
+    assert seen == {"on": True, "layers": True, "off": True}

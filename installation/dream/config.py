@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 
 from installation.section import Section
@@ -31,9 +33,12 @@ class DreamConfig(Section):
         description="motion (px/frame at the scene's size) at which a region drops its dream "
         "and starts again from the camera",
     )
+    zoom: Literal["off", "attract", "always"] = Field(
+        "attract", description="when the dream slowly zooms in: the endless dream of attract "
+        "mode (nobody there), always, or never",
+    )
     zoom_per_s: float = Field(
-        0.0, ge=0.0, le=1.0,
-        description="slow zoom into the dream, fraction of the size per second (attract)",
+        0.03, ge=0.0, le=1.0, description="zoom speed, fraction of the size per second",
     )
 
     @field_validator("layers")

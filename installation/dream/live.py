@@ -35,6 +35,7 @@ class DreamEffect:
                  device: str = "cpu") -> None:
         self.net, self.cfg, self.size, self.device = net, cfg, size, device
         self.layers = cfg.weights()
+        self.attract = False  # set from the main thread when attract mode starts and ends
         self._last: np.ndarray | None = None  # the last dream, float32 HxWx3 0..255
         self._grey: np.ndarray | None = None  # the last camera picture, small grey
         self._t: float | None = None
@@ -45,6 +46,16 @@ class DreamEffect:
 
     def reset(self) -> None:
         self._last = self._grey = self._t = None
+
+    def set_attract(self, on: bool) -> None:
+        """Attract mode on or off: with `zoom = "attract"` the dream zooms while it is on."""
+        self.attract = on
+
+    @property
+    def zooming(self) -> bool:
+        """Whether the dream zooms now (by `zoom`, and attract mode for "attract")."""
+        when = {"off": False, "always": True, "attract": self.attract}[self.cfg.zoom]
+        return when and self.cfg.zoom_per_s > 0
 
     def start_from(self, camera: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
         """The picture this frame dreams on (float32 0..255, at the scene's size) and how
@@ -67,7 +78,7 @@ class DreamEffect:
         )
         flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * (w / small[0])
         map_x, map_y = self._xs + flow[..., 0], self._ys + flow[..., 1]
-        if self.cfg.zoom_per_s > 0:  # look a little further in each second
+        if self.zooming:  # look a little further in each second
             k = 1.0 / (1.0 + self.cfg.zoom_per_s * max(0.0, t - t_prev))
             map_x = (map_x - w / 2) * k + w / 2
             map_y = (map_y - h / 2) * k + h / 2

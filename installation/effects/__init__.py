@@ -19,7 +19,7 @@ import onnxruntime as ort
 
 from installation.config import SceneConfig, StyleConfig
 from installation.effects.arbitrary import ArbitraryStyleEffect, find_paintings
-from installation.effects.base import Effect
+from installation.effects.base import Attractable, Effect
 from installation.effects.style import MultiStyleEffect, StyleMixer, resize_to
 from installation.models import ModelStore
 from installation.runtime import Device, create_session, torch_device
@@ -73,6 +73,11 @@ class Chain:
 
     def describe(self) -> str:
         return " > ".join(e.describe() for e in self.effects)
+
+    def set_attract(self, on: bool) -> None:
+        for effect in self.effects:
+            if isinstance(effect, Attractable):
+                effect.set_attract(on)
 
 
 Loaded = dict[str, Any]  # model name → its ONNX Runtime session or torch network

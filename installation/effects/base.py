@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -26,3 +26,10 @@ class Effect(Protocol):
     def describe(self) -> str:
         """The current style for the HUD and telemetry, e.g. '7' or '3:0.5+12:0.5'."""
         ...
+
+
+@runtime_checkable
+class Attractable(Protocol):
+    """An effect that changes with attract mode (the live dream zooms while it is on)."""
+
+    def set_attract(self, on: bool) -> None: ...

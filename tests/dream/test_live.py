@@ -50,3 +50,26 @@ def test_a_moving_region_drops_its_dream(net: EfficientNetLite0) -> None:
     cam = scene.picture(128.0)[::2, ::2].astype(np.float32)  # ≈ the camera at SIZE
     assert np.abs(start[38:52, 68:84] - cam[38:52, 68:84]).mean() < np.abs(
         start[:, :20] - cam[:, :20]).mean()  # the moving region is back near the camera
+
+
+@pytest.mark.parametrize(("zoom", "attract", "zooms"), [
+    ("attract", False, False), ("attract", True, True), ("always", False, True),
+    ("off", True, False),
+])
+def test_the_dream_zooms_when_asked(net: EfficientNetLite0, zoom: str, attract: bool,
+                                    zooms: bool) -> None:
+    """A still grey room, the last dream a left-to-right ramp: a zoom of 0.5 / s over 1 s
+    looks 1 / 1.5 of the way out from the centre, so the left edge shows the ramp's value
+    at x = w/2 · (1 − 1/1.5) = w/6; without zoom it keeps its own value."""
+    w, h = SIZE
+    effect = DreamEffect(net, DreamConfig(zoom=zoom, zoom_per_s=0.5, feedback=1.0), SIZE)
+    effect.set_attract(attract)
+    grey = np.full((h, w, 3), 128, np.uint8)
+    effect.start_from(grey, 0.0)
+    ramp = np.repeat(np.tile(np.arange(w, dtype=np.float32), (h, 1))[..., None], 3, axis=2)
+    effect._last = ramp
+    start, keep = effect.start_from(grey, 1.0)
+    assert keep.min() > 0.99  # nothing moved: all of the last dream is carried
+    left = float(start[h // 2, 0, 0])
+    assert left == pytest.approx(w / 6, abs=1.0) if zooms else left == pytest.approx(0, abs=1.0)
+    assert start[h // 2, w // 2, 0] == pytest.approx(w / 2, abs=1.0)  # the centre stays
