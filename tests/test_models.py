@@ -30,7 +30,8 @@ def test_manifest_pins_every_wheel() -> None:
     for w in m.wheels.values():
         assert len(w.sha256) == 64
     for spec in m.models.values():
-        assert spec.wheel in m.wheels or spec.installed or len(spec.sha256) == 64
+        assert spec.wheel in m.wheels or spec.installed or (
+            spec.committed and len(spec.sha256) == 64)
 
 
 def test_pulled_models_verify(store: ModelStore) -> None:
@@ -67,11 +68,24 @@ def test_missing_file_refused_then_restored_by_pull(scratch: ModelStore) -> None
     assert sha256_file(path) == scratch.manifest.models["demo-carphone"].sha256
 
 
-def test_a_committed_network_is_restored_from_git_not_pulled(scratch: ModelStore) -> None:
-    scratch.path("dream-deep").unlink()
+def test_a_committed_network_is_restored_from_the_checkout_not_pulled(
+        scratch: ModelStore) -> None:
+    path = scratch.path("dream-deep")
+    path.unlink()
     with pytest.raises(ModelError, match=r"dream-deep\.onnx is missing.*git checkout -- "
                        r"models/dream-deep\.onnx"):
-        scratch.pull(lambda s: None)
+        scratch.require("dream-deep")
+    said: list[str] = []
+    assert scratch.pull(said.append) == 1  # a store kept elsewhere: copied from the checkout
+    assert sha256_file(path) == scratch.manifest.models["dream-deep"].sha256
+    assert any("copied from" in s for s in said) and not any("download" in s for s in said)
+
+
+def test_a_committed_entry_must_pin_its_file(tmp_path: Path) -> None:
+    bad = tmp_path / "manifest.toml"
+    bad.write_text("[models.x]\ncommitted = true\nfile = 'x.onnx'\n")
+    with pytest.raises(ModelError, match="x is committed: give `file` and `sha256` only"):
+        Manifest.load(bad)
 
 
 def _cli(args: list[str], models: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:

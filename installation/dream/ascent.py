@@ -19,6 +19,11 @@ import torch.nn.functional as F
 from installation.dream.backbone import EfficientNetLite0
 
 
+def to_tensor(picture: np.ndarray) -> torch.Tensor:
+    """An H×W×3 picture (uint8 or float, 0..255) as a 1×3×H×W float32 tensor."""
+    return torch.from_numpy(np.ascontiguousarray(picture.transpose(2, 0, 1)))[None].float()
+
+
 def objective(net: EfficientNetLite0, picture: torch.Tensor,
               layers: Mapping[int, float]) -> torch.Tensor:
     """Σ weight × mean(activation²) over `layers` (block index → weight), a scalar."""

@@ -25,13 +25,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from installation.bench import _size
+from installation.bench import parse_size
 from installation.capture import clip_file, decode_frames
 from installation.config import Config
-from installation.dream.ascent import objective
+from installation.dream.ascent import objective, to_tensor
 from installation.dream.backbone import EfficientNetLite0, load_backbone
 from installation.dream.config import DreamConfig, parse_layers
-from installation.dream.fast import FastDreamEffect, network_path
+from installation.dream.fast import FastDreamEffect, available_networks, network_path
 from installation.dream.live import DreamEffect
 from installation.errors import UserError
 from installation.models import ModelStore
@@ -40,11 +40,6 @@ from installation.runtime import Device, create_session, torch_device
 
 FPS = 30.0  # the simulated clock's frame rate, frames/s
 WARMUP = 2  # frames run before timing starts
-
-
-def shipped_networks(store: ModelStore) -> list[str]:
-    """Names of the dream networks under models/ (shipped and trained here)."""
-    return sorted(p.stem.removeprefix("dream-") for p in store.root.glob("dream-*.onnx"))
 
 
 def live_settings(cfg: Config) -> DreamConfig:
@@ -56,11 +51,8 @@ def live_settings(cfg: Config) -> DreamConfig:
 def _gain(net: EfficientNetLite0, layers: dict[int, float], before: np.ndarray,
           after: np.ndarray, device: str) -> float:
     """objective(after) − objective(before), pictures H×W×3 uint8."""
-    def tensor(a: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1)))[None].float()
-
     with torch.no_grad():
-        pair = torch.cat([tensor(before), tensor(after)]).to(device)
+        pair = torch.cat([to_tensor(before), to_tensor(after)]).to(device)
         a = float(objective(net, pair[:1], layers))
         b = float(objective(net, pair[1:], layers))
     return b - a
@@ -110,10 +102,10 @@ def compare(frames: list[np.ndarray], names: list[str], live_cfg: DreamConfig,
 
 
 def run_compare(cfg: Config, store: ModelStore, device: Device, args: argparse.Namespace) -> int:
-    size = _size(args.size)
+    size = parse_size(args.size)
     if args.frames < WARMUP + 1:
         raise UserError(f"--frames {args.frames}: give at least {WARMUP + 1}")
-    names = args.networks.split(",") if args.networks else shipped_networks(store)
+    names = args.networks.split(",") if args.networks else available_networks(store)
     if not names:
         raise UserError("no fast dream networks under models/: train one with "
                         "`python main.py train-dream --layers 6 --out models/dream-mine.onnx`")

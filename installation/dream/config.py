@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -9,6 +10,7 @@ from pydantic import Field, field_validator
 from installation.section import Section
 
 BLOCKS = 16  # EfficientNet-Lite0 has blocks 0..15
+NETWORK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # NAME in fast-dream:NAME
 
 
 class DreamConfig(Section):

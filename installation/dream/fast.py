@@ -7,47 +7,53 @@ shipped ones are pinned by sha256 in models/manifest.toml). The picture is refle
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
-from installation.dream.fastnet import MULTIPLE, read_meta
+from installation.dream.config import NETWORK_NAME
 from installation.effects.style import resize_to
 from installation.errors import ModelError, UserError
 from installation.models import ModelStore
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+MULTIPLE = 4  # H and W the networks take: multiples of this (two stride-2 steps)
+KIND = "installation.fast-dream"  # metadata value that marks our dream networks
+
+
+def available_networks(store: ModelStore) -> list[str]:
+    """Names of the dream networks under models/ (shipped and trained here)."""
+    return sorted(p.stem.removeprefix("dream-") for p in store.root.glob("dream-*.onnx"))
 
 
 def network_path(store: ModelStore, name: str) -> Path:
-    """`models/dream-NAME.onnx`, verified: by its pinned sha256 when the project ships it,
-    as a fast dream network file otherwise. One-line errors that say what to do."""
-    if not NAME.match(name):
+    """`models/dream-NAME.onnx`, verified by its pinned sha256 when the project ships it
+    (a file trained here is checked when its session opens: `DreamRunner`). One-line
+    errors that say what to do."""
+    if not NETWORK_NAME.match(name):
         raise UserError(f"fast dream network name {name!r}: use a-z, 0-9, '-' and '_'")
     shipped = f"dream-{name}"
     if shipped in store.manifest.models:
         return store.require(shipped)
     path = store.root / f"dream-{name}.onnx"
     if not path.is_file():
-        known = sorted(p.stem.removeprefix("dream-") for p in store.root.glob("dream-*.onnx"))
+        have = ", ".join(available_networks(store)) or "none"
         raise UserError(
-            f"fast dream network {name!r}: {path} not found (have: {', '.join(known) or 'none'});"
-            f" train one with `python main.py train-dream --layers 6 --out {path}`")
-    read_meta(path)  # a clear error for a file that is not one of ours
+            f"fast dream network {name!r}: {path} not found (have: {have}); "
+            f"train one with `python main.py train-dream --layers 6 --out {path}`")
     return path
 
 
 class DreamRunner:
     """The network alone: RGB uint8 H×W×3 in, dreamt RGB uint8 out at the same size."""
 
-    def __init__(self, session: ort.InferenceSession) -> None:
+    def __init__(self, session: ort.InferenceSession, name: str = "") -> None:
         self.session = session
         self.input = session.get_inputs()[0].name
         meta = session.get_modelmeta().custom_metadata_map
-        if meta.get("kind") != "installation.fast-dream":
-            raise ModelError("this ONNX file is not a fast dream network")
+        if meta.get("kind") != KIND:
+            raise ModelError(f"fast dream network {name or '?'}: the file is not one made by "
+                             "`python main.py train-dream`; retrain it or restore it")
         self.layers = meta.get("layers", "?")
 
     @staticmethod
@@ -71,7 +77,7 @@ class FastDreamEffect:
 
     def __init__(self, session: ort.InferenceSession, name: str,
                  size: tuple[int, int]) -> None:
-        self.net = DreamRunner(session)
+        self.net = DreamRunner(session, name)
         self.name = f"fast-dream:{name}"
         self.size = size  # (W, H) px
 

@@ -24,12 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from installation.dream.fast import KIND, MULTIPLE
 from installation.errors import ModelError
 
-MULTIPLE = 4  # H and W must be multiples of this (two stride-2 steps)
 OPSET = 17  # as the rest of the project's ONNX files
 PARITY = 1e-3  # largest accepted |ONNX − torch| on the 0..255 scale
-KIND = "installation.fast-dream"  # metadata value that marks our dream networks
 
 
 def _separable(c: int) -> nn.Sequential:
@@ -96,6 +95,8 @@ def export_onnx(net: FastDreamNet, out: Path, meta: Mapping[str, str],
         onnx.checker.check_model(model, full_check=True)
         onnx.save(model, str(partial))
         worst = parity(net, partial, size, seed)
+        if worst < PARITY:
+            partial.replace(out)
     except ModelError:
         partial.unlink(missing_ok=True)
         raise
@@ -107,7 +108,6 @@ def export_onnx(net: FastDreamNet, out: Path, meta: Mapping[str, str],
         partial.unlink(missing_ok=True)
         raise ModelError(f"fast dream export to {out}: ONNX differs from torch by "
                          f"{worst:.2e} (allowed < {PARITY:.0e}); nothing was kept")
-    partial.replace(out)
     return worst
 
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import torch
 
-from installation.dream.ascent import dream
+from installation.dream.ascent import dream, to_tensor
 from installation.dream.backbone import EfficientNetLite0
 from installation.dream.config import DreamConfig
 from installation.effects.style import resize_to
@@ -90,7 +89,7 @@ class DreamEffect:
 
     def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
         start, _ = self.start_from(image, t)
-        x = torch.from_numpy(np.ascontiguousarray(start.transpose(2, 0, 1)))[None]
+        x = to_tensor(start)
         c = self.cfg
         self._frame += 1
         out = dream(self.net, x.to(self.device), self.layers, c.steps, c.step_size, c.octaves,

@@ -16,8 +16,11 @@ where it stopped (same thread count, same machine kind).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import logging
+import signal
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,9 +119,6 @@ class Trainer:
 
     def __init__(self, settings: TrainSettings, backbone: EfficientNetLite0,
                  images: torch.Tensor, checkpoint: Path, resume: bool) -> None:
-        if settings.crop % 4 or not 16 <= settings.crop <= min(images.shape[-2:]):
-            raise UserError(f"--crop {settings.crop}: give a multiple of 4 from 16 to "
-                            f"{min(images.shape[-2:])} px")
         self.s, self.backbone, self.images, self.checkpoint = settings, backbone, images, \
             checkpoint
         torch.manual_seed(settings.seed)
@@ -126,6 +126,7 @@ class Trainer:
         self.opt = torch.optim.Adam(self.net.parameters(), lr=settings.lr)
         self.rng = np.random.default_rng(settings.seed)
         self.step = 0
+        self.saved_step: int | None = None  # the step of the checkpoint on disk
         if resume:
             self._load()
 
@@ -135,23 +136,28 @@ class Trainer:
                             "start without --resume")
         try:
             state: dict[str, Any] = torch.load(self.checkpoint, map_location="cpu",
-                                               weights_only=False)
+                                               weights_only=True)
             saved = TrainSettings(**state["settings"])
+            # saved as lists; back to (block, weight) pairs to compare
+            saved = dataclasses.replace(saved, layers=tuple((int(b), float(w))
+                                                            for b, w in saved.layers))
+            differs = self.s.compatible(saved)
+            if not differs:
+                self.net.load_state_dict(state["net"])
+                self.opt.load_state_dict(state["opt"])
+                self.rng.bit_generator.state = state["rng"]
+                torch.set_rng_state(state["torch_rng"])
+                self.step = self.saved_step = int(state["step"])
         except Exception as exc:
-            raise UserError(f"checkpoint {self.checkpoint} cannot be read ({exc}); "
+            raise UserError(f"checkpoint {self.checkpoint} cannot be read "
+                            f"({type(exc).__name__}: {str(exc)[:120]}); "
                             "delete it and start again") from None
-        # saved as lists; back to (block, weight) pairs to compare
-        saved = dataclasses.replace(saved, layers=tuple((int(b), float(w))
-                                                        for b, w in saved.layers))
-        differs = self.s.compatible(saved)
         if differs:
             raise UserError(f"checkpoint {self.checkpoint} was made with other settings "
                             f"({differs}): use the same options, or another --checkpoint")
-        self.net.load_state_dict(state["net"])
-        self.opt.load_state_dict(state["opt"])
-        self.rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
-        self.step = int(state["step"])
+        if self.step >= self.s.steps:
+            raise UserError(f"checkpoint {self.checkpoint} is at step {self.step}: give "
+                            f"--steps above {self.step} to train on")
 
     def save(self) -> None:
         """Write the checkpoint (atomically: a crash mid-write keeps the last one)."""
@@ -161,15 +167,21 @@ class Trainer:
                     "opt": self.opt.state_dict(), "rng": self.rng.bit_generator.state,
                     "torch_rng": torch.get_rng_state(), "step": self.step}, partial)
         partial.replace(self.checkpoint)
+        self.saved_step = self.step
 
     def run(self, every: int, progress: Progress | None = None) -> dict[str, float]:
-        """Train up to `settings.steps`, saving every `every` steps and at the end (and when
-        interrupted, before the KeyboardInterrupt goes on). Returns the last losses."""
+        """Train up to `settings.steps`, saving every `every` steps and at the end. Ctrl-C
+        stops between two steps, saves, and raises KeyboardInterrupt, so a resumed run goes
+        on exactly as if never stopped; a second Ctrl-C stops at once (the last checkpoint
+        on disk stays). Returns the last losses."""
         layers = dict(self.s.layers)
         self.net.train()
         last: dict[str, float] = {}
-        try:
+        with _DeferredInterrupt() as interrupt:
             while self.step < self.s.steps:
+                if interrupt.requested:
+                    self.save()
+                    raise KeyboardInterrupt
                 x = sample_batch(self.images, self.rng, self.s.batch, self.s.crop)
                 parts = losses(self.net, self.backbone, x, layers, self.s)
                 self.opt.zero_grad(set_to_none=True)
@@ -181,14 +193,36 @@ class Trainer:
                     progress(self.step, last)
                 if self.step % every == 0 and self.step < self.s.steps:
                     self.save()
-        except KeyboardInterrupt:
-            self.save()
-            raise
         self.save()
         return last
 
 
-def train_command(args: Any, store: ModelStore, say: Callable[[str], None] = print) -> int:
+class _DeferredInterrupt:
+    """Within the block, the first SIGINT only sets `requested` (the loop stops at a step
+    boundary); the second raises KeyboardInterrupt at once. Only the main thread can take
+    signals: elsewhere it changes nothing."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _DeferredInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def train_command(args: argparse.Namespace, store: ModelStore,
+                  say: Callable[[str], None] = print) -> int:
     """`python main.py train-dream`: train, checkpoint, export to ONNX with parity checked."""
     import shlex
 
@@ -209,13 +243,23 @@ def train_command(args: Any, store: ModelStore, say: Callable[[str], None] = pri
     except ValueError as exc:
         raise UserError(f"--layers {args.layers!r}: {exc}") from None
     out: Path = args.out
-    if out.suffix != ".onnx" or not out.parent.is_dir():
+    if out.suffix != ".onnx" or not out.parent.is_dir() or out.is_dir():
         raise UserError(f"--out {out}: give a .onnx file in an existing folder, "
                         "e.g. models/dream-mine.onnx")
+    for name, spec in store.manifest.models.items():
+        if spec.committed and out.resolve() == store.path(name).resolve():
+            raise UserError(f"--out {out}: that network ships with the project (pinned in "
+                            "models/manifest.toml); give another name")
     for flag, value, low in (("--steps", args.steps, 1), ("--batch", args.batch, 1),
-                             ("--checkpoint-every", args.checkpoint_every, 1)):
+                             ("--checkpoint-every", args.checkpoint_every, 1),
+                             ("--frames-per-clip", args.frames_per_clip, 1),
+                             ("--content", args.content, 0), ("--tv", args.tv, 0)):
         if value < low:
             raise UserError(f"{flag} {value}: give at least {low}")
+    if not 0 < args.lr <= 1:
+        raise UserError(f"--lr {args.lr}: give a learning rate above 0 and at most 1")
+    if args.crop % 4 or not 16 <= args.crop <= min(SCALE):
+        raise UserError(f"--crop {args.crop}: give a multiple of 4 from 16 to {min(SCALE)} px")
     settings = TrainSettings(layers=tuple(sorted(layers.items())), steps=args.steps,
                              batch=args.batch, crop=args.crop, lr=args.lr,
                              content=args.content, tv=args.tv, seed=args.seed,
@@ -241,8 +285,9 @@ def train_command(args: Any, store: ModelStore, say: Callable[[str], None] = pri
         try:
             last = trainer.run(args.checkpoint_every, progress)
         except KeyboardInterrupt:
-            say(f"interrupted at step {trainer.step}: checkpoint {checkpoint} saved; "
-                "run the same command with --resume to go on")
+            kept = "none saved yet" if trainer.saved_step is None \
+                else f"checkpoint {checkpoint} at step {trainer.saved_step}"
+            say(f"interrupted: {kept}; run the same command with --resume to go on")
             return 130
     argv = getattr(args, "argv", None) or []
     meta = {"layers": ",".join(f"{b}:{w:g}" for b, w in settings.layers),

@@ -12,6 +12,8 @@ last one's picture (`Chain`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -107,7 +109,7 @@ def build_effect(
 
 def _one(step: str, scene: SceneConfig, style_cfg: StyleConfig, device: Device,
          store: ModelStore, shared: Loaded) -> Effect:
-    def session(name: str, path_of: Any = None) -> ort.InferenceSession:
+    def session(name: str, path_of: Callable[[], Path] | None = None) -> ort.InferenceSession:
         if name not in shared:
             path = path_of() if path_of is not None else store.require(name)
             shared[name] = create_session(path, device)

@@ -104,9 +104,8 @@ def stylize_file(
 def _dream(image: np.ndarray, layers: str | None, device: Device,
            store: ModelStore) -> np.ndarray:
     """The iterative dream of a still, float32 0..1."""
-    import torch
 
-    from installation.dream.ascent import dream
+    from installation.dream.ascent import dream, to_tensor
     from installation.dream.backbone import load_backbone
     from installation.dream.config import DreamConfig, parse_layers
     from installation.runtime import torch_device
@@ -118,7 +117,7 @@ def _dream(image: np.ndarray, layers: str | None, device: Device,
         raise UserError(f"--layers {layers!r}: {exc}") from None
     where = torch_device(device)
     net = load_backbone(store, where)
-    x = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None].float()
+    x = to_tensor(image)
     out = dream(net, x.to(where), cfg.weights(), cfg.steps, cfg.step_size, cfg.octaves,
                 cfg.octave_scale, cfg.jitter_px)
     return out[0].permute(1, 2, 0).cpu().numpy() / np.float32(255.0)
@@ -128,7 +127,7 @@ def _fast_dream(image: np.ndarray, name: str, device: Device, store: ModelStore)
     """A trained dream network's answer, float32 0..1."""
     from installation.dream.fast import DreamRunner, network_path
 
-    runner = DreamRunner(create_session(network_path(store, name), device))
+    runner = DreamRunner(create_session(network_path(store, name), device), name)
     return runner.run(image).astype(np.float32) / np.float32(255.0)
 
 

@@ -3,13 +3,18 @@ exactly where it stopped; a checkpoint made with other settings is refused."""
 
 from __future__ import annotations
 
+import dataclasses
+import signal
 from pathlib import Path
 
 import pytest
 import torch
 
 from installation.cli import main
+from installation.dream.backbone import load_backbone
 from installation.dream.fastnet import read_meta
+from installation.dream.train import Trainer, TrainSettings, training_images
+from installation.models import ModelStore
 
 TINY = ["--layers", "3:1", "--batch", "1", "--crop", "32", "--frames-per-clip", "1",
         "--checkpoint-every", "2"]
@@ -47,15 +52,71 @@ def test_resume_refuses_other_settings_and_a_missing_checkpoint(
     assert "no checkpoint" in capsys.readouterr().err
     assert train(out, 2) == 0
     assert train(out, 4, "--resume", "--seed", "5") == 2
-    err = capsys.readouterr().err
-    assert "seed = 0 in the checkpoint, 5 now" in err
+    assert "seed = 0 in the checkpoint, 5 now" in capsys.readouterr().err
+    assert train(out, 2, "--resume") == 2  # nothing left to train
+    assert "give --steps above 2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", [b"not a checkpoint", None])
+def test_a_broken_checkpoint_gets_one_line(content: bytes | None, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "dream-d.onnx"
+    ckpt = out.with_suffix(".ckpt")
+    if content is None:  # a readable file that lacks the weights
+        same = TrainSettings(layers=((3, 1.0),), steps=4, batch=1, crop=32, frames_per_clip=1)
+        torch.save({"settings": dataclasses.asdict(same), "step": 1}, ckpt)
+    else:
+        ckpt.write_bytes(content)
+    assert train(out, 4, "--resume") == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot be read" in err and "\n" not in err
+
+
+def test_a_folder_as_out_is_refused_before_training(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "d.onnx"
+    folder.mkdir()
+    assert train(folder, 1) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_between_steps_and_resume_is_exact(tmp_path: Path,
+                                                        store: ModelStore) -> None:
+    """SIGINT during step 2 lets that step finish, saves at 2, and the resumed run ends
+    with the weights of a run never stopped."""
+    backbone, images = load_backbone(store), training_images(store, 1)
+    settings = TrainSettings(layers=((3, 1.0),), steps=4, batch=1, crop=32)
+
+    def interrupt_at_2(step: int, parts: dict[str, float]) -> None:
+        if step == 2:
+            signal.raise_signal(signal.SIGINT)
+
+    stopped = Trainer(settings, backbone, images, tmp_path / "a.ckpt", resume=False)
+    with pytest.raises(KeyboardInterrupt):
+        stopped.run(every=100, progress=interrupt_at_2)
+    assert stopped.saved_step == 2
+    resumed = Trainer(settings, backbone, images, tmp_path / "a.ckpt", resume=True)
+    assert resumed.step == 2
+    resumed.run(every=100)
+    straight = Trainer(settings, backbone, images, tmp_path / "b.ckpt", resume=False)
+    straight.run(every=100)
+    for a, b in zip(resumed.net.state_dict().values(), straight.net.state_dict().values(),
+                    strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize(("args", "says"), [
     (["--layers", "16"], "--layers '16'"),
     (["--layers", "6:x"], "not a number"),
     (["--crop", "30"], "--crop 30"),
+    (["--crop", "1000"], "--crop 1000"),
     (["--out", "nowhere/x.onnx"], "--out"),
+    (["--out", "x.txt"], "give a .onnx file"),
+    (["--out", "models/dream-ripples.onnx"], "ships with the project"),
+    (["--steps", "0"], "--steps 0"),
+    (["--lr", "-1"], "--lr -1"),
+    (["--frames-per-clip", "0"], "--frames-per-clip 0"),
+    (["--content", "-1"], "--content -1"),
 ])
 def test_bad_options_get_one_line(args: list[str], says: str, tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
