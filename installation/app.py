@@ -25,6 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from installation.adaptive import ResolutionController
 from installation.capture import Source, open_source
 from installation.compositor import compose
 from installation.compositor.dissolve import Dissolve
@@ -103,6 +104,12 @@ class Show:
         self.effects: dict[str, Effect] = {
             s.name: build_effect(s, cfg.style, device, store, loaded) for s in cfg.scenes
         }
+        # Adaptive resolution (when [adaptive] target_fps is set): one controller per scene
+        # whose effect gets cheaper at a smaller size.
+        self.controllers: dict[str, ResolutionController] = {
+            s.name: ResolutionController(cfg.adaptive, s.size) for s in cfg.scenes
+            if cfg.adaptive.target_fps > 0 and self.effects[s.name].scalable
+        }
         self.source = source or open_source(cfg.source, store)
         # The interactive half only when a scene shows generated imagery or attract is on:
         # a painting-only show spends no CPU on motion analysis.
@@ -142,7 +149,8 @@ class Show:
     def run(self) -> ShowReport:
         opts = self.opts
         rc = self.cfg.recording
-        worker = EffectWorker(self.source, self.effects[self.scene])
+        worker = EffectWorker(self.source, self.effects[self.scene],
+                              self.controllers.get(self.scene))
         recorder: Recorder | None = None
         stats: StatsWriter | None = None
         t_start = time.monotonic()
@@ -316,6 +324,7 @@ class Show:
             "fps": round(fps, 2),
             "scene": self.scene,
             "style": worker.effect.describe(),
+            "processing": list(self._processing(worker)),
         }
         m = self.moment
         if m is not None:
@@ -340,6 +349,8 @@ class Show:
             "latency_ms": self.report.latencies_ms[-1] if self.report.latencies_ms else None,
             "scene": self.scene,
             "style": worker.effect.describe(),
+            "processing": self._processing(worker),
+            "target_fps": self.cfg.adaptive.target_fps or None,
             "source": self.source.describe(),
             "device": self.device.kind,
             "energy": None if m is None else m.signals.energy,
@@ -387,10 +398,15 @@ class Show:
         elif action is Action.SNAPSHOT and self.picture is not None:
             self.snapshot(self.picture)
 
+    def _processing(self, worker: EffectWorker) -> tuple[int, int]:
+        """The effect's processing size now (W, H), px: the scene's, or the adaptive one."""
+        ctl = worker.controller
+        return ctl.size if ctl is not None else self.scene_cfg.size
+
     def change_scene(self, step: int, worker: EffectWorker) -> None:
         """`step` scenes on (wrapping), dissolving from the picture on screen."""
         self.scene_index = (self.scene_index + step) % len(self.scene_names)
-        worker.swap(self.effects[self.scene])
+        worker.swap(self.effects[self.scene], self.controllers.get(self.scene))
         if self.play is not None:
             self.play.scene = self.scene_cfg
         self.dissolve.start(self.picture, time.monotonic(), self.cfg.compositor.scene_fade_s)

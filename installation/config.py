@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
 )
 
+from installation.adaptive import AdaptiveConfig
 from installation.compositor.layers import LayerConfig
 from installation.dream.config import NETWORK_NAME, DreamConfig
 from installation.errors import ConfigError
@@ -262,6 +263,7 @@ class Config(Section):
     walk: WalkConfig = WalkConfig()
     compositor: CompositorConfig = CompositorConfig()
     attract: AttractConfig = AttractConfig()
+    adaptive: AdaptiveConfig = AdaptiveConfig()
     scenes: list[SceneConfig] = Field(
         default_factory=lambda: [SceneConfig(name="paint")], min_length=1
     )

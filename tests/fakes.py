@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -94,3 +95,33 @@ class Room(Source):
             span = self.scene.width - self.scene.side
             x = abs((100.0 * t) % (2 * span) - span) if self.visitor else None  # 100 px/s
             self._emit(self.scene.picture(x))
+
+
+class SlowMachine:
+    """A real effect on a slower machine: each call also takes `ms_per_kpx` ms per thousand
+    pixels the effect works on (its `size`), so cost follows the processing size as a
+    network's does. Everything else is the wrapped effect's."""
+
+    def __init__(self, inner: Any, ms_per_kpx: float) -> None:
+        self.inner, self.ms_per_kpx = inner, ms_per_kpx
+        self.name, self.scalable = inner.name, inner.scalable
+
+    def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
+        w, h = self.inner.size
+        time.sleep(self.ms_per_kpx * w * h / 1e6)
+        out: np.ndarray = self.inner(image, t)
+        return out
+
+    def resize(self, size: tuple[int, int]) -> None:
+        self.inner.resize(size)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        size: tuple[int, int] = self.inner.size
+        return size
+
+    def step_style(self, delta: int, t: float) -> None:
+        self.inner.step_style(delta, t)
+
+    def describe(self) -> str:
+        return str(self.inner.describe())

@@ -16,7 +16,7 @@ import av
 import numpy as np
 import pygame
 import pytest
-from fakes import FakeWorld, opener_for
+from fakes import FakeWorld, SlowMachine, opener_for
 
 from installation.app import RunOptions, Show
 from installation.capture import CameraSource, ReplaySource
@@ -65,6 +65,7 @@ def test_headless_recording_and_stats(tmp_path: Path, store: ModelStore, cpu: De
         assert r["latency_ms"] == pytest.approx((r["t_present"] - r["t_capture"]) * 1000, abs=0.1)
         assert {"wait", "effect", "present"} <= set(r["stages_ms"])
         assert r["scene"] == "one" and r["style"] == "3"
+        assert r["processing"] == [96, 64]  # no [adaptive] target: the scene's size
     seqs = [r["seq"] for r in lines]
     assert seqs == sorted(seqs)
 
@@ -203,3 +204,21 @@ def test_dream_scenes_run_in_the_show(tmp_path: Path, store: ModelStore, cpu: De
     assert show.effects["live"].describe() == "dream 6:1+9:0.5"  # DreamConfig default
     live = show.effects["live"](np.zeros((48, 64, 3), np.uint8) + 128, 0.0)
     assert live.shape == (48, 64, 3) and live.std() > 0  # the grey field is dreamt
+
+
+def test_adaptive_resolution_in_the_show(tmp_path: Path, store: ModelStore,
+                                         cpu: Device) -> None:
+    """A target the (slowed) machine cannot hold: the style scene steps down to its floor,
+    and the telemetry says at which size each frame was painted."""
+    cfg = config(tmp_path, "[adaptive]\ntarget_fps = 240.0\ndown_after_s = 0.1\n"
+                 "min_scale = 0.5\nsteps = 2\n")
+    stats = tmp_path / "stats.jsonl"
+    show = Show(cfg, store, cpu, RunOptions(headless=True, max_frames=80, stats=stats))
+    # The real style network, made 2 ms per thousand pixels slower: 12 ms at 96x64, 7 ms
+    # at 72x48, both over the 4.2 ms budget of 240 fps, whatever this machine's speed.
+    show.effects["one"] = SlowMachine(show.effects["one"], ms_per_kpx=2.0)
+    show.run()
+    sizes = [tuple(json.loads(ln)["processing"]) for ln in stats.read_text().splitlines()]
+    assert sizes[0] == (96, 64) and sizes[-1] == (48, 32)  # 0.5 of each side, on 4 px
+    assert show.controllers["one"].changes == 2
+    assert show.picture is not None and show.picture.shape[:2] == (32, 48)

@@ -187,3 +187,13 @@ def test_effect_chains_and_dream_settings(tmp_path: Path) -> None:
     assert a.chain == ("style", "fast-dream:deep") and a.painter == "style"
     assert b.chain == ("dream",) and b.painter is None
     assert b.dream.weights() == {6: 1.0, 9: 0.5} and b.dream.steps == 3
+
+
+@pytest.mark.parametrize(("text", "key", "says"), [
+    ("[adaptive]\ntarget_fps = -1.0\n", "adaptive.target_fps", "greater than or equal to 0"),
+    ("[adaptive]\nmin_scale = 0.05\n", "adaptive.min_scale", "greater than or equal to 0.1"),
+    ("[adaptive]\nfloor = 0.5\n", "adaptive.floor", "allowed keys here: down_after_s"),
+])
+def test_adaptive_settings_are_checked(text: str, key: str, says: str, tmp_path: Path) -> None:
+    msg = _error(tmp_path, text)
+    assert f"'{key}'" in msg and says in msg

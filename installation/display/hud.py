@@ -20,7 +20,8 @@ def format_hud(info: Mapping[str, Any]) -> list[str]:
     """The standard HUD lines from the loop's numbers; keys that are missing are left out.
 
     Keys: `fps` (frames/s), `latency_ms` (capture → present, ms), `scene`, `style`, `source`,
-    `device`; `energy`, `presence` (0..1), `walk_speed` (rad/s), `generator`, `seed`,
+    `device`; `processing` ((W, H) px) and `target_fps` (adaptive resolution); `energy`,
+    `presence` (0..1), `walk_speed` (rad/s), `generator`, `seed`,
     `gan_ms` (ms), `attract` (bool); and `recording` / `snapshots` (bool: the HUD says
     when pictures are written).
     """
@@ -36,6 +37,10 @@ def format_hud(info: Mapping[str, Any]) -> list[str]:
         value = info.get(key)
         if value is not None and value != "":
             lines.append(f"{key:<7}{value}")
+    if info.get("processing") is not None:
+        w, h = info["processing"]
+        target = info.get("target_fps")
+        lines.append(f"res    {w}x{h}" + (f"   holding {float(target):g} fps" if target else ""))
     if info.get("energy") is not None:
         lines.append(f"motion energy {float(info['energy']):.2f}   "
                      f"presence {float(info.get('presence') or 0.0):.2f}")

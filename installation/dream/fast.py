@@ -81,6 +81,11 @@ class FastDreamEffect:
         self.name = f"fast-dream:{name}"
         self.size = size  # (W, H) px
 
+    scalable = True
+
+    def resize(self, size: tuple[int, int]) -> None:
+        self.size = size
+
     def warm_up(self) -> None:
         w, h = self.size
         self.net.run(np.zeros((h, w, 3), np.uint8))

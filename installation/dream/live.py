@@ -29,6 +29,7 @@ class DreamEffect:
     """An `Effect`: the scene's camera picture dreamt at `size` (W, H)."""
 
     name = "dream"
+    scalable = True
 
     def __init__(self, net: EfficientNetLite0, cfg: DreamConfig, size: tuple[int, int],
                  device: str = "cpu") -> None:
@@ -39,9 +40,16 @@ class DreamEffect:
         self._grey: np.ndarray | None = None  # the last camera picture, small grey
         self._t: float | None = None
         self._frame = 0
+        self.resize(size)
+
+    def resize(self, size: tuple[int, int]) -> None:
+        """A new size: a new pixel grid, and the dream starts afresh (the last one was
+        dreamt at the old size)."""
+        self.size = size
         w, h = size
         self._xs, self._ys = np.meshgrid(np.arange(w, dtype=np.float32),
                                          np.arange(h, dtype=np.float32))  # pixel grid, px
+        self.reset()
 
     def reset(self) -> None:
         self._last = self._grey = self._t = None

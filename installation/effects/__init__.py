@@ -43,9 +43,13 @@ class PassThrough:
     """The camera picture, resized to the scene's size (effect "none")."""
 
     name = "none"
+    scalable = True
 
     def __init__(self, scene: SceneConfig) -> None:
         self.size = scene.size  # (W, H), px
+
+    def resize(self, size: tuple[int, int]) -> None:
+        self.size = size
 
     def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
         return resize_to(image, self.size)
@@ -63,6 +67,11 @@ class Chain:
     def __init__(self, effects: list[Effect]) -> None:
         self.effects = effects
         self.name = "+".join(e.name for e in effects)
+        self.scalable = all(e.scalable for e in effects)
+
+    def resize(self, size: tuple[int, int]) -> None:
+        for effect in self.effects:
+            effect.resize(size)
 
     def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
         for effect in self.effects:

@@ -221,6 +221,12 @@ class ArbitraryStyleEffect:
             out = keep_colour(np.ascontiguousarray(out), camera)
         return resize_to(to_uint8(out), self.size)
 
+    # The transform network works at its fixed size: a smaller output saves nothing.
+    scalable = False
+
+    def resize(self, size: tuple[int, int]) -> None:
+        self.size = size
+
     def warm_up(self) -> None:
         """One transform on a black frame, so the first live frame is not the slow one."""
         w, h = self.size

@@ -17,6 +17,7 @@ class Effect(Protocol):
     """
 
     name: str
+    scalable: bool  # whether `resize` lowers the cost (False: a fixed-size network)
 
     def __call__(self, image: np.ndarray, t: float) -> np.ndarray: ...
 
@@ -26,6 +27,10 @@ class Effect(Protocol):
     def describe(self) -> str:
         """The current style for the HUD and telemetry, e.g. '7' or '3:0.5+12:0.5'."""
         ...
+
+    def resize(self, size: tuple[int, int]) -> None:
+        """Work at `size` (W, H) px from the next frame on (adaptive resolution). Called
+        from the effect thread, between frames."""
 
 
 @runtime_checkable

@@ -224,6 +224,7 @@ class MultiStyleEffect:
     """Camera frames repainted in one of the scene's styles, crossfading between them."""
 
     name = "style"
+    scalable = True
 
     def __init__(
         self, session: ort.InferenceSession, scene: SceneConfig, crossfade_s: float
@@ -238,8 +239,12 @@ class MultiStyleEffect:
         self.mixer = StyleMixer(self._styles[0])
         self._labels = ("", weights_label(self.mixer.target))  # (from, to) for describe()
         self._now = 0.0  # the latest show time seen, s; lets describe() know about fades
-        w, h = self.size
-        # The one input buffer, reused every frame (fixed scene size).
+        self.resize(self.size)
+
+    def resize(self, size: tuple[int, int]) -> None:
+        self.size = size
+        w, h = size
+        # The one input buffer, reused every frame (reallocated only when the size changes).
         self._buf = np.empty((1, 3, *padded_shape(h, w)), np.float32)
 
     def __call__(self, image: np.ndarray, t: float) -> np.ndarray:

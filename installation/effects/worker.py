@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 
+from installation.adaptive import ResolutionController
 from installation.capture.base import Source
 from installation.effects.base import Effect
 from installation.slots import Frame, LatestSlot
@@ -19,15 +20,19 @@ FAILURE_LIMIT = 50  # consecutive failing frames before the effect is bypassed
 class EffectWorker:
     """Runs the current effect on the newest frame of `source`, in its own thread.
 
-    The effect can be swapped from the main thread at any time (`effect = ...`); the swap
-    takes hold at the next frame. A frame on which the effect raises passes through
-    unpainted (at the camera's size; the display scales it) and the error is logged;
-    after `FAILURE_LIMIT` failures in a row the effect is bypassed until it is swapped.
+    The effect can be swapped from the main thread at any time (`swap`); the swap takes
+    hold at the next frame. A frame on which the effect raises passes through unpainted
+    (at the camera's size; the display scales it) and the error is logged; after
+    `FAILURE_LIMIT` failures in a row the effect is bypassed until it is swapped. With a
+    `ResolutionController`, each frame's effect time steers the processing size, applied
+    here between frames (adaptive resolution).
     """
 
-    def __init__(self, source: Source, effect: Effect) -> None:
+    def __init__(self, source: Source, effect: Effect,
+                 controller: ResolutionController | None = None) -> None:
         self.source = source
-        self.effect = effect
+        # The effect and its controller, swapped together in one assignment.
+        self._stage: tuple[Effect, ResolutionController | None] = (effect, controller)
         self.slot: LatestSlot[Frame] = LatestSlot()
         self.errors = 0
         self.bypassed = False
@@ -44,8 +49,16 @@ class EffectWorker:
         self._thread.join(timeout=5.0)
         self.slot.close()
 
-    def swap(self, effect: Effect) -> None:
-        self.effect = effect
+    @property
+    def effect(self) -> Effect:
+        return self._stage[0]
+
+    @property
+    def controller(self) -> ResolutionController | None:
+        return self._stage[1]
+
+    def swap(self, effect: Effect, controller: ResolutionController | None = None) -> None:
+        self._stage = (effect, controller)
         self.bypassed = False
         self._failing = 0
 
@@ -56,7 +69,7 @@ class EffectWorker:
             if frame is None:
                 continue
             t0 = time.monotonic()
-            effect = self.effect
+            effect, controller = self._stage
             wait_ms = (t0 - frame.t_capture) * 1000.0
             try:
                 image = frame.image if self.bypassed else effect(frame.image, t0)
@@ -72,4 +85,10 @@ class EffectWorker:
                 image = frame.image
             ms = (time.monotonic() - t0) * 1000.0
             self.slot.put(frame.derive(image, wait=wait_ms, effect=ms))
+            if controller is not None and not self.bypassed and self._failing == 0:
+                size = controller.observe(ms, t0)
+                if size is not None:
+                    effect.resize(size)
+                    log.info("processing size %dx%d (%.0f%%): effect %.0f ms for a %.0f ms "
+                             "budget", *size, 100 * controller.scale, ms, controller.budget_ms)
 

@@ -126,6 +126,9 @@ def test_format_hud() -> None:
     assert lines == ["motion energy 0.12   presence 0.90",
                      "walk   0.40 rad/s   eyes   seed 3   gan 7 ms",
                      "ATTRACT (nobody there)"]
+    assert format_hud({"processing": (240, 136), "target_fps": 30.0}) == [
+        "res    240x136   holding 30 fps"]
+    assert format_hud({"processing": (320, 180), "target_fps": None}) == ["res    320x180"]
 
 
 def test_open_window_with_dummy_driver() -> None:
