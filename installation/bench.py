@@ -6,13 +6,19 @@ Three runs on the same decoded frames at the processing size:
             --source-fps, a camera that is never the bottleneck), effect thread, main loop
             presenting to a window (SDL's dummy driver where there is no display);
   naive     one thread: take a frame, paint it, present it, then the next.
+
+For the pipeline it also reports CPU use (process CPU time over wall time, in cores),
+the process's peak resident memory, and on CUDA the GPU memory in use. `--sizes` sweeps
+processing sizes (bare and pipeline at each) and reports the cost per megapixel.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
+import resource
 import time
 from typing import Any
 
@@ -37,13 +43,13 @@ def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else 0.0
 
 
-def parse_size(text: str) -> tuple[int, int]:
+def parse_size(text: str, flag: str = "--size") -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise UserError(f"--size {text!r}: give WxH, e.g. 320x180") from None
+        raise UserError(f"{flag} {text!r}: give WxH, e.g. 320x180") from None
     if not (32 <= w <= 3840 and 32 <= h <= 2160):
-        raise UserError(f"--size {text}: sides must be 32..3840 x 32..2160 px")
+        raise UserError(f"{flag} {text}: sides must be 32..3840 x 32..2160 px")
     return w, h
 
 
@@ -84,18 +90,43 @@ def bench_bare(frames: list[np.ndarray], scene: SceneConfig, device: Device,
             "frame_ms_p95": _pct(times, 95)}
 
 
+def peak_rss_mb() -> float:
+    """The process's peak resident memory so far, MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def gpu_memory_mb(device: Device) -> float | None:
+    """GPU memory in use on the device now (all processes), MiB; None without CUDA."""
+    if device.kind != "cuda":
+        return None
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    free, total = torch.cuda.mem_get_info()
+    return (total - free) / 2**20
+
+
 def bench_pipeline(frames: list[np.ndarray], cfg: Config, device: Device, store: ModelStore,
                    source_fps: float) -> dict[str, Any]:
     show = Show(cfg, store, device, RunOptions(max_frames=len(frames) + WARMUP),
                 source=ReplaySource(frames, source_fps, name="bench"))
+    cpu0, wall0 = time.process_time(), time.perf_counter()
     rep = show.run()
+    cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
     lat = list(rep.latencies_ms)[WARMUP:]
     presents = list(rep.present_times)[WARMUP:]
     span = presents[-1] - presents[0] if len(presents) > 1 else 0.0
+    gaps = [(b - a) * 1000.0 for a, b in itertools.pairwise(presents)]
     return {
         "fps": (len(presents) - 1) / span if span > 0 else 0.0,
+        "frame_ms_p50": _pct(gaps, 50),
+        "frame_ms_p95": _pct(gaps, 95),
         "latency_ms_p50": _pct(lat, 50),
         "latency_ms_p95": _pct(lat, 95),
+        "cpu_cores": cpu_s / wall_s if wall_s > 0 else 0.0,  # 1.0 = one core busy
+        "peak_rss_mb": peak_rss_mb(),
+        "gpu_mem_mb": gpu_memory_mb(device),
         "stages_ms_p50": {k: round(_pct(list(v)[WARMUP:], 50), 2)
                           for k, v in rep.stage_ms.items()},
     }
@@ -129,18 +160,27 @@ def bench_naive(frames: list[np.ndarray], cfg: Config, scene: SceneConfig, devic
             "latency_ms_p50": _pct(times, 50), "latency_ms_p95": _pct(times, 95)}
 
 
+def _bench_config(cfg: Config, scene: SceneConfig) -> Config:
+    """The config measured: the one scene, attract off, a plain window without vsync."""
+    return cfg.model_copy(update={
+        "scenes": [scene], "start_scene": scene.name,
+        "attract": cfg.attract.model_copy(update={"enabled": False}),  # the scene, measured
+        "display": cfg.display.model_copy(update={"fullscreen": False, "vsync": False}),
+        "adaptive": cfg.adaptive.model_copy(update={"target_fps": 0.0}),  # a fixed size
+    })
+
+
 def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Namespace) -> int:
-    size = parse_size(args.size)
     if args.frames < 20:
         raise UserError(f"--frames {args.frames}: give at least 20")
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # present into memory, no screen
+    if args.sizes:
+        sizes = [parse_size(t, "--sizes") for t in args.sizes.split(",")]
+        return _sweep(cfg, store, device, args, sizes)
+    size = parse_size(args.size)
     scene = _scene(cfg, args.scene, size)
-    cfg = cfg.model_copy(update={
-        "scenes": [scene], "start_scene": scene.name,
-        "attract": cfg.attract.model_copy(update={"enabled": False}),  # the scene, measured
-        "display": cfg.display.model_copy(update={"fullscreen": False, "vsync": False}),
-    })
+    cfg = _bench_config(cfg, scene)
     frames = decode_frames(clip_file(args.source, cfg.source.demo_clip, store), args.frames,
                            size)
     bare = bench_bare(frames, scene, device, store)
@@ -170,11 +210,52 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
           f"{args.frames} frames, source at {args.source_fps:g} fps")
     print(f"  bare network  {bare['fps']:7.1f} fps   p50 {bare['frame_ms_p50']:6.1f} ms   "
           f"p95 {bare['frame_ms_p95']:6.1f} ms")
-    print(f"  pipeline      {pipe['fps']:7.1f} fps   latency p50 {pipe['latency_ms_p50']:6.1f} ms"
-          f"   p95 {pipe['latency_ms_p95']:6.1f} ms   stages p50 {pipe['stages_ms_p50']}")
+    print(f"  pipeline      {pipe['fps']:7.1f} fps   p50 {pipe['frame_ms_p50']:6.1f} ms   "
+          f"p95 {pipe['frame_ms_p95']:6.1f} ms   latency p50 {pipe['latency_ms_p50']:6.1f} ms"
+          f"   p95 {pipe['latency_ms_p95']:6.1f} ms")
+    print(f"                stages p50 {pipe['stages_ms_p50']}")
+    gpu = "" if pipe["gpu_mem_mb"] is None else f"   GPU memory {pipe['gpu_mem_mb']:.0f} MiB"
+    print(f"                CPU {pipe['cpu_cores']:.2f} cores   peak RAM "
+          f"{pipe['peak_rss_mb']:.0f} MiB{gpu}")
     print(f"  naive loop    {naive['fps']:7.1f} fps   "
           f"latency p50 {naive['latency_ms_p50']:6.1f} ms")
     print(f"  pipeline / bare throughput: {result['pipeline_vs_bare_throughput']:.2f}   "
           f"pipeline latency / bare time: {result['pipeline_latency_vs_bare_time']:.2f}   "
           f"pipeline / naive: {result['pipeline_vs_naive_throughput']:.2f}")
+    return 0
+
+
+def _sweep(cfg: Config, store: ModelStore, device: Device, args: argparse.Namespace,
+           sizes: list[tuple[int, int]]) -> int:
+    """Bare and pipeline at each size; the cost per megapixel shows how cost grows."""
+    path = clip_file(args.source, cfg.source.demo_clip, store)
+    rows: list[dict[str, Any]] = []
+    for size in sizes:
+        scene = _scene(cfg, args.scene, size)
+        frames = decode_frames(path, args.frames, size)
+        bare = bench_bare(frames, scene, device, store)
+        pipe = bench_pipeline(frames, _bench_config(cfg, scene), device, store,
+                              args.source_fps)
+        mpx = size[0] * size[1] / 1e6
+        rows.append({"size": f"{size[0]}x{size[1]}", "megapixels": mpx, "bare": bare,
+                     "pipeline": pipe, "bare_ms_per_mpx": bare["frame_ms_p50"] / mpx})
+    per_px = [r["bare_ms_per_mpx"] for r in rows]
+    result: dict[str, Any] = {
+        "device": device.describe(), "cpu_count": os.cpu_count(), "frames": args.frames,
+        "scene": _scene(cfg, args.scene, sizes[0]).name, "sizes": rows,
+        "layers": "style alone" if args.scene is None else "as configured",
+        "per_pixel_spread": max(per_px) / min(per_px) - 1.0,
+    }
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(result["device"])
+    print(f"scene {result['scene']} ({result['layers']}), {args.frames} frames per size")
+    print("  size        Mpx   bare fps  bare ms  ms/Mpx   pipeline fps  latency p50  CPU")
+    for r in rows:
+        b, p = r["bare"], r["pipeline"]
+        print(f"  {r['size']:10} {r['megapixels']:5.2f}  {b['fps']:8.1f} {b['frame_ms_p50']:8.1f}"
+              f" {r['bare_ms_per_mpx']:7.1f}  {p['fps']:12.1f} {p['latency_ms_p50']:10.1f} ms"
+              f" {p['cpu_cores']:4.2f}")
+    print(f"  cost per pixel: largest / smallest − 1 = {100 * result['per_pixel_spread']:.0f}%")
     return 0

@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
                    "(default: demo)")
     b.add_argument("--size", default="320x180", help="processing size WxH (default: 320x180)")
     b.add_argument("--frames", type=int, default=300, help="frames per run (default: 300)")
+    b.add_argument("--sizes", metavar="WxH,WxH,...",
+                   help="sweep these sizes (bare and pipeline at each), e.g. "
+                   "320x180,640x360,1280x720")
     b.add_argument("--scene", help="scene to measure (default: the first style scene)")
     b.add_argument("--source-fps", type=float, default=240.0,
                    help="rate the replayed frames arrive at, frames/s (default: 240)")

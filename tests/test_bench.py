@@ -1,0 +1,53 @@
+"""`bench`: one JSON object with the three runs and the resource figures; the sizes sweep
+gives the cost per megapixel at each size. Tiny sizes and few frames: this checks what is
+reported, not how fast (no timing assertions)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from installation.cli import main
+
+
+def bench(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, object]:
+    assert main(["bench", "--frames", "20", "--json", *args]) == 0
+    out: dict[str, object] = json.loads(capsys.readouterr().out)
+    return out
+
+
+def test_one_size_reports_every_run(capsys: pytest.CaptureFixture[str]) -> None:
+    r = bench(capsys, "--size", "64x36")
+    assert r["size"] == "64x36" and r["layers"] == "style alone"
+    pipe = r["pipeline"]
+    assert isinstance(pipe, dict)
+    for key in ("fps", "frame_ms_p50", "frame_ms_p95", "latency_ms_p50", "latency_ms_p95"):
+        assert pipe[key] > 0
+    assert pipe["frame_ms_p95"] >= pipe["frame_ms_p50"]
+    assert pipe["cpu_cores"] > 0 and pipe["peak_rss_mb"] > 50  # torch, ORT, pygame loaded
+    assert pipe["gpu_mem_mb"] is None  # a CPU device
+    assert {"wait", "effect", "present"} <= set(pipe["stages_ms_p50"])
+    assert r["pipeline_vs_bare_throughput"] > 0 and r["pipeline_vs_naive_throughput"] > 0
+
+
+def test_sizes_sweep_reports_cost_per_megapixel(capsys: pytest.CaptureFixture[str]) -> None:
+    r = bench(capsys, "--sizes", "64x36,128x72")
+    rows = r["sizes"]
+    assert isinstance(rows, list) and [row["size"] for row in rows] == ["64x36", "128x72"]
+    for row in rows:
+        assert row["bare_ms_per_mpx"] == pytest.approx(
+            row["bare"]["frame_ms_p50"] / row["megapixels"])
+    assert r["per_pixel_spread"] >= 0
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--sizes", "64x36,big"], "--sizes 'big'"),
+    (["--size", "10x10"], "--size 10x10"),
+    (["--frames", "5"], "--frames 5"),
+])
+def test_bad_options_get_one_line(args: list[str], says: str,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and "\n" not in err
