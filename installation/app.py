@@ -31,12 +31,19 @@ from installation.compositor import compose
 from installation.compositor.dissolve import Dissolve
 from installation.config import Config, SceneConfig
 from installation.controls.keys import Action, actions
+from installation.controls.osc import Command, OscControl
 from installation.display.hud import format_hud
 from installation.display.recorder import Recorder
 from installation.display.screen import ScreenFitter
 from installation.display.window import Window, open_window
-from installation.effects import Loaded, build_effect
-from installation.effects.base import Attractable, Effect
+from installation.effects import (
+    ArbitraryStyleEffect,
+    Loaded,
+    MultiStyleEffect,
+    build_effect,
+    members,
+)
+from installation.effects.base import Attractable, Effect, Tunable
 from installation.effects.worker import EffectWorker
 from installation.interaction import Interaction, Moment
 from installation.models import ModelStore
@@ -131,6 +138,9 @@ class Show:
         self.hud_on = cfg.display.hud
         self.mirror = cfg.display.mirror
         self.paused = False
+        self.blackout = False  # OSC: show (and record) black, the pipeline running on
+        # Remote control over OSC: bound now, so a port in use stops start-up in one line.
+        self.osc = OscControl(cfg.osc) if cfg.osc.enabled else None
         self.fps = FpsMeter()
         self.report = ShowReport()
         self._stop = threading.Event()
@@ -175,6 +185,8 @@ class Show:
                      "headless" if headless else "window open")
             self.source.start()
             worker.start()
+            if self.osc is not None:
+                self.osc.start()
             if self.play is not None:
                 self.play.start()
             t_start = self._t0 = time.monotonic()
@@ -185,6 +197,9 @@ class Show:
                 if self.window is not None:
                     for action in actions(self.window.events()):
                         self._act(action, worker)
+                if self.osc is not None:
+                    for command in self.osc.drain():
+                        self._command(command, worker)
                 # Read newest.
                 wait = HEADLESS_WAIT_S if headless else 1.0 / self.cfg.display.idle_fps
                 version, result = worker.slot.get(after=seen, timeout=wait)
@@ -203,14 +218,15 @@ class Show:
                 # Present.
                 t_composed = time.monotonic()
                 if self.picture is not None:
-                    self._present(self.picture, worker)
+                    self._present(self._black(self.picture), worker)
                 t_present = time.monotonic()
                 if fresh and shown is not None:
                     self._account(shown, t, t_composed, t_present, stats, worker)
                 if changed and recorder is not None and self.picture is not None:
                     # The recorder repeats the last picture over gaps itself.
                     fitter.mirror = self.mirror
-                    recorder = self._record(recorder, fitter.apply(self.picture), t_present)
+                    recorder = self._record(recorder, fitter.apply(self._black(self.picture)),
+                                            t_present)
                 # Tick.
                 if duration is not None and t_present - t_start >= duration:
                     break
@@ -220,6 +236,8 @@ class Show:
             log.info("interrupted: closing")
         finally:
             self.report.elapsed_s = time.monotonic() - t_start
+            if self.osc is not None:
+                self.osc.stop()
             self.source.stop()  # first: wakes the effect thread at once
             worker.stop()
             if self.play is not None:
@@ -367,7 +385,59 @@ class Show:
             lines.append("effect bypassed after repeated errors")
         if self.paused:
             lines.append("PAUSED")
+        if self.blackout:
+            lines.append("BLACKOUT (OSC)")
         return lines
+
+    def _black(self, picture: np.ndarray) -> np.ndarray:
+        """The picture, or black of its size during a blackout."""
+        return np.zeros_like(picture) if self.blackout else picture
+
+    def _command(self, command: Command, worker: EffectWorker) -> None:
+        """Apply one OSC command; one log line (rate-limited) when it cannot be."""
+        try:
+            self._apply(command, worker)
+        except (ValueError, KeyError, IndexError) as exc:
+            assert self.osc is not None
+            self.osc.faults.warning("apply", f"osc: {command.what} {command.value!r}: {exc}")
+
+    def _apply(self, command: Command, worker: EffectWorker) -> None:
+        what, value, t = command.what, command.value, time.monotonic()
+        parts = members(worker.effect)
+        if what == "scene":
+            index = value if isinstance(value, int) else self.scene_names.index(value)
+            if not 0 <= index < len(self.scene_names):
+                raise IndexError(f"scene index {index}: 0..{len(self.scene_names) - 1}")
+            self.change_scene(index - self.scene_index, worker)
+        elif what == "style" and value[0] == "step":
+            self._act(Action.NEXT_STYLE if value[1] > 0 else Action.PREV_STYLE, worker)
+        elif what in ("style", "weights"):
+            entry = value[1] if what == "style" else value
+            styled = [e for e in parts if isinstance(e, MultiStyleEffect)]
+            if not styled:
+                raise ValueError(f"scene {self.scene!r} has no style network")
+            for painter in styled:
+                painter.set_style(entry, t)
+        elif what == "strength":
+            for part in parts:
+                if isinstance(part, MultiStyleEffect | ArbitraryStyleEffect):
+                    part.strength = float(value)
+        elif what in ("hud", "blackout"):
+            now = self.hud_on if what == "hud" else self.blackout
+            setattr(self, "hud_on" if what == "hud" else "blackout",
+                    not now if value is None else bool(value))
+        elif what == "walk":
+            field, number = value
+            if self.play is None:
+                raise ValueError("no walk: the show has no generated imagery")
+            self.play.tune_walk(field, number)
+        elif what == "dream":
+            field, number = value
+            tuned = [e for e in parts if isinstance(e, Tunable)]
+            if not tuned:
+                raise ValueError(f"scene {self.scene!r} has no live dream")
+            for dream in tuned:
+                dream.tune(field, number)
 
     def _act(self, action: Action, worker: EffectWorker) -> None:
         t = time.monotonic()
@@ -405,6 +475,8 @@ class Show:
 
     def change_scene(self, step: int, worker: EffectWorker) -> None:
         """`step` scenes on (wrapping), dissolving from the picture on screen."""
+        if step == 0:
+            return
         self.scene_index = (self.scene_index + step) % len(self.scene_names)
         worker.swap(self.effects[self.scene], self.controllers.get(self.scene))
         if self.play is not None:

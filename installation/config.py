@@ -23,6 +23,7 @@ from pydantic import (
 
 from installation.adaptive import AdaptiveConfig
 from installation.compositor.layers import LayerConfig
+from installation.controls.osc import OscConfig
 from installation.dream.config import NETWORK_NAME, DreamConfig
 from installation.errors import ConfigError
 from installation.latent.config import AxisMapping, WalkConfig
@@ -264,6 +265,7 @@ class Config(Section):
     compositor: CompositorConfig = CompositorConfig()
     attract: AttractConfig = AttractConfig()
     adaptive: AdaptiveConfig = AdaptiveConfig()
+    osc: OscConfig = OscConfig()
     scenes: list[SceneConfig] = Field(
         default_factory=lambda: [SceneConfig(name="paint")], min_length=1
     )

@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from installation.attract import AttractSchedule
 from installation.capture.base import Source
 from installation.config import Config, SceneConfig
@@ -101,6 +103,14 @@ class Interaction:
         walk = self._walk(self.scene, self.generator_for(self.scene, attract=True))
         walk.reseed(walk.seed + 1)
         return walk.seed
+
+    def tune_walk(self, field: str, value: float) -> None:
+        """One walk setting changed live (OSC) on every walk; ValueError when out of range."""
+        for walk in self.walks.values():
+            try:
+                walk.cfg = type(walk.cfg).model_validate({**walk.cfg.model_dump(), field: value})
+            except ValidationError as exc:
+                raise ValueError(exc.errors()[0]["msg"]) from None
 
     # -- per frame ----------------------------------------------------------------------------
 

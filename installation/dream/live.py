@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from pydantic import ValidationError
 
 from installation.dream.ascent import dream, to_tensor
 from installation.dream.backbone import EfficientNetLite0
@@ -53,6 +54,13 @@ class DreamEffect:
 
     def reset(self) -> None:
         self._last = self._grey = self._t = None
+
+    def tune(self, field: str, value: float) -> None:
+        """One setting changed live (OSC); ValueError when out of its range."""
+        try:
+            self.cfg = DreamConfig.model_validate({**self.cfg.model_dump(), field: value})
+        except ValidationError as exc:
+            raise ValueError(exc.errors()[0]["msg"]) from None
 
     def set_attract(self, on: bool) -> None:
         """Attract mode on or off: with `zoom = "attract"` the dream zooms while it is on."""

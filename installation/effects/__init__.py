@@ -36,6 +36,7 @@ __all__ = [
     "StyleMixer",
     "build_effect",
     "find_paintings",
+    "members",
 ]
 
 
@@ -89,6 +90,11 @@ class Chain:
         for effect in self.effects:
             if isinstance(effect, Attractable):
                 effect.set_attract(on)
+
+
+def members(effect: Effect) -> list[Effect]:
+    """The effects a scene's effect is made of: a chain's, or the effect itself."""
+    return list(effect.effects) if isinstance(effect, Chain) else [effect]
 
 
 Loaded = dict[str, Any]  # model name → its ONNX Runtime session or torch network

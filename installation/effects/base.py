@@ -34,6 +34,14 @@ class Effect(Protocol):
 
 
 @runtime_checkable
+class Tunable(Protocol):
+    """An effect whose settings an operator can change live (the live dream's)."""
+
+    def tune(self, field: str, value: float) -> None:
+        """Set one setting; ValueError (saying what is allowed) when it is out of range."""
+
+
+@runtime_checkable
 class Attractable(Protocol):
     """An effect that changes with attract mode (the live dream zooms while it is on)."""
 

@@ -73,3 +73,13 @@ def test_the_dream_zooms_when_asked(net: EfficientNetLite0, zoom: str, attract: 
     left = float(start[h // 2, 0, 0])
     assert left == pytest.approx(w / 6, abs=1.0) if zooms else left == pytest.approx(0, abs=1.0)
     assert start[h // 2, w // 2, 0] == pytest.approx(w / 2, abs=1.0)  # the centre stays
+
+
+def test_settings_tuned_live_are_checked(net: EfficientNetLite0) -> None:
+    effect = DreamEffect(net, DreamConfig(), SIZE)
+    effect.tune("feedback", 0.5)
+    effect.tune("steps", 3.0)  # OSC numbers are floats; whole ones fill integer settings
+    assert effect.cfg.feedback == 0.5 and effect.cfg.steps == 3
+    with pytest.raises(ValueError, match="less than or equal to 1"):
+        effect.tune("feedback", 2.0)
+    assert effect.cfg.feedback == 0.5  # the last good value stays

@@ -1,0 +1,132 @@
+"""OSC control over real UDP on loopback: messages become commands, garbage and unknown
+messages cost one rate-limited log line each and never the server, and the running show
+obeys scene, style, strength, HUD and blackout."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pythonosc.udp_client import SimpleUDPClient
+
+from installation.app import RunOptions, Show
+from installation.config import load_config
+from installation.controls.osc import Command, OscConfig, OscControl, parse
+from installation.effects import MultiStyleEffect
+from installation.models import ModelStore
+from installation.runtime import Device
+
+LOOPBACK_ANY_PORT = OscConfig(enabled=True, host="127.0.0.1", port=0)
+
+
+@pytest.mark.parametrize(("address", "args", "expected"), [
+    ("/installation/scene", ("paint",), Command("scene", "paint")),
+    ("/installation/scene", (2,), Command("scene", 2)),
+    ("/installation/style", (7,), Command("style", ("set", 7))),
+    ("/installation/style", ("next",), Command("style", ("step", 1))),
+    ("/installation/style/weights", (3, 0.5, 12, 0.5),
+     Command("weights", {"3": 0.5, "12": 0.5})),
+    ("/installation/style/weights", tuple([0.0] * 25 + [1.0]), Command("weights", {"25": 1.0})),
+    ("/installation/strength", (0.25,), Command("strength", 0.25)),
+    ("/installation/hud", (), Command("hud", None)),
+    ("/installation/blackout", (1,), Command("blackout", True)),
+    ("/installation/walk/idle_speed", (0.1,), Command("walk", ("idle_speed", 0.1))),
+    ("/installation/dream/feedback", (0.5,), Command("dream", ("feedback", 0.5))),
+])
+def test_messages_become_commands(address: str, args: tuple[object, ...],
+                                  expected: Command) -> None:
+    assert parse(address, args) == expected
+
+
+@pytest.mark.parametrize(("address", "args", "says"), [
+    ("/other/scene", ("a",), "unknown address"),
+    ("/installation/colour", (1,), "unknown address"),
+    ("/installation/style", (30,), "0..25"),
+    ("/installation/style", (), "give 1 argument"),
+    ("/installation/strength", (1.5,), "0..1"),
+    ("/installation/strength", ("high",), "give a number"),
+    ("/installation/style/weights", (3, 0.5, 12), "pairs"),
+    ("/installation/walk/dim", (3,), "known: idle_speed"),
+])
+def test_bad_messages_say_what_is_wrong(address: str, args: tuple[object, ...],
+                                        says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        parse(address, args)
+
+
+def test_server_survives_garbage_and_rate_limits_its_complaints(
+        caplog: pytest.LogCaptureFixture, until: Callable[..., bool]) -> None:
+    osc = OscControl(LOOPBACK_ANY_PORT).start()
+    try:
+        host, port = osc.address
+        client = SimpleUDPClient(host, port)
+        raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        with caplog.at_level(logging.WARNING, logger="installation.controls.osc"):
+            for _ in range(20):
+                raw.sendto(b"\x00\xffnot osc at all", (host, port))
+                client.send_message("/installation/nonsense", 1)
+            client.send_message("/installation/scene", "two")  # still listening
+            got: list[Command] = []
+            assert until(lambda: bool(got.extend(osc.drain()) or got), 10)
+        raw.close()
+        assert got == [Command("scene", "two")]
+        lines = [r.getMessage() for r in caplog.records]
+        assert any("is not OSC" in ln for ln in lines)
+        assert any("/installation/nonsense" in ln for ln in lines)
+        assert len(lines) <= 4  # 40 faults, one line a second per kind
+    finally:
+        osc.stop()
+
+
+def test_a_port_in_use_is_one_line() -> None:
+    first = OscControl(LOOPBACK_ANY_PORT)
+    try:
+        with pytest.raises(Exception, match=r"osc: cannot listen on 127\.0\.0\.1:\d+"):
+            OscControl(OscConfig(enabled=True, port=first.address[1]))
+    finally:
+        first.stop()
+
+
+def test_the_running_show_obeys(tmp_path: Path, store: ModelStore, cpu: Device,
+                                until: Callable[..., bool]) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[source]\nuri = 'demo:carphone'\n[attract]\nenabled = false\n"
+                    "[osc]\nenabled = true\nport = 0\n"
+                    "[[scenes]]\nname = 'one'\nsize = [96, 64]\nstyles = [3, 9]\n"
+                    "[[scenes]]\nname = 'two'\nsize = [96, 64]\nstyles = [1]\n")
+    show = Show(load_config(path), store, cpu, RunOptions(headless=True, duration_s=120.0))
+    assert show.osc is not None
+    client = SimpleUDPClient(*show.osc.address)
+    two = show.effects["two"]
+    assert isinstance(two, MultiStyleEffect)
+    done: dict[str, bool] = {}
+
+    def drive() -> None:
+        try:
+            until(lambda: show.report.shown > 0, 60)
+            client.send_message("/installation/scene", "two")
+            client.send_message("/installation/style", 12)
+            client.send_message("/installation/strength", 0.5)
+            client.send_message("/installation/hud", 1)
+            client.send_message("/installation/blackout", 1)
+            client.send_message("/installation/scene", "nowhere")  # logged, ignored
+            done["applied"] = until(lambda: show.blackout and show.scene == "two", 30)
+            shown = show.report.shown
+            done["goes on"] = until(lambda: show.report.shown > shown + 3, 30)
+        finally:
+            show.stop()
+
+    threading.Thread(target=drive, daemon=True).start()
+    show.run()
+    assert done == {"applied": True, "goes on": True}
+    assert show.hud_on and two.strength == 0.5
+    assert two.describe().endswith("12")  # crossfading 1→12
+    assert show.picture is not None
+    assert show._black(show.picture).max() == 0 and show.picture.max() > 0  # shown black
+    assert show.osc.received >= 6  # and the server closed with the show:
+    with pytest.raises(OSError):
+        show.osc._server.socket.getsockname()
