@@ -49,6 +49,7 @@ from installation.interaction import Interaction, Moment
 from installation.models import ModelStore
 from installation.runtime import Device
 from installation.slots import Frame
+from installation.status import Snapshot, StatusServer
 from installation.telemetry import FpsMeter, StatsWriter
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,8 @@ class Show:
         self.blackout = False  # OSC: show (and record) black, the pipeline running on
         # Remote control over OSC: bound now, so a port in use stops start-up in one line.
         self.osc = OscControl(cfg.osc) if cfg.osc.enabled else None
+        self.status = StatusServer(cfg.status) if cfg.status.enabled else None
+        self._errors_counted = 0  # effect errors already in the metrics
         self.fps = FpsMeter()
         self.report = ShowReport()
         self._stop = threading.Event()
@@ -187,6 +190,8 @@ class Show:
             worker.start()
             if self.osc is not None:
                 self.osc.start()
+            if self.status is not None:
+                self.status.start()
             if self.play is not None:
                 self.play.start()
             t_start = self._t0 = time.monotonic()
@@ -238,6 +243,8 @@ class Show:
             self.report.elapsed_s = time.monotonic() - t_start
             if self.osc is not None:
                 self.osc.stop()
+            if self.status is not None:
+                self.status.stop()
             self.source.stop()  # first: wakes the effect thread at once
             worker.stop()
             if self.play is not None:
@@ -359,6 +366,34 @@ class Show:
                 "gan_ms": None if m.gan is None else round(m.gan.render_ms, 2),
             })
         stats.write(record)
+        if self.status is not None:
+            self._publish(latency, fps, t_present, worker)
+
+    def _publish(self, latency_ms: float, fps: float, t: float, worker: EffectWorker) -> None:
+        """The frame into the metrics, and a fresh snapshot for /health."""
+        assert self.status is not None
+        m, src = self.status.metrics, self.source
+        m.frames.inc()
+        m.fps.set(fps)
+        m.latency.observe(latency_ms / 1000.0)
+        m.reconnects.set(src.reconnects)
+        if worker.errors > self._errors_counted:
+            m.stage_errors.labels("effect").inc(worker.errors - self._errors_counted)
+            self._errors_counted = worker.errors
+        reasons = []
+        if src.status not in ("live", "playing", "still"):
+            reasons.append(f"source {src.name} is {src.status}")
+        if worker.bypassed:
+            reasons.append("effect bypassed after repeated errors")
+        target = self.cfg.adaptive.target_fps
+        if target and fps < target / 2:
+            reasons.append(f"{fps:.0f} fps, under half the {target:g} fps target")
+        self.status.publish(Snapshot(
+            fps=fps, latency_ms=latency_ms, scene=self.scene, t_frame=t,
+            source={"name": src.name, "state": src.status, "reconnects": src.reconnects},
+            reasons=tuple(reasons),
+            writing={"recording": self._recording is not None,
+                     "snapshots": self.cfg.snapshots.enabled}))
 
     def _hud_lines(self, worker: EffectWorker) -> list[str]:
         m = self.moment

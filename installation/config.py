@@ -29,6 +29,7 @@ from installation.errors import ConfigError
 from installation.latent.config import AxisMapping, WalkConfig
 from installation.motion.config import MotionConfig
 from installation.section import Section
+from installation.status import StatusConfig
 
 NUM_STYLES = 26  # the multi-style network's style count (indices 0..25)
 DEMO_CLIPS = ("carphone", "bikes", "bigbuckbunny")
@@ -266,6 +267,7 @@ class Config(Section):
     attract: AttractConfig = AttractConfig()
     adaptive: AdaptiveConfig = AdaptiveConfig()
     osc: OscConfig = OscConfig()
+    status: StatusConfig = StatusConfig()
     scenes: list[SceneConfig] = Field(
         default_factory=lambda: [SceneConfig(name="paint")], min_length=1
     )

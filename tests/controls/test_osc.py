@@ -95,6 +95,7 @@ def test_the_running_show_obeys(tmp_path: Path, store: ModelStore, cpu: Device,
                                 until: Callable[..., bool]) -> None:
     path = tmp_path / "config.toml"
     path.write_text("[source]\nuri = 'demo:carphone'\n[attract]\nenabled = false\n"
+                    "[headless]\nrecord = false\n"
                     "[osc]\nenabled = true\nport = 0\n"
                     "[[scenes]]\nname = 'one'\nsize = [96, 64]\nstyles = [3, 9]\n"
                     "[[scenes]]\nname = 'two'\nsize = [96, 64]\nstyles = [1]\n")
