@@ -7,10 +7,19 @@ must not import `installation.config` itself.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Section(BaseModel):
     """A config section: unknown keys refused, values frozen after validation."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Listener(Section):
+    """A service listening on the network (OSC, status): off unless enabled, loopback
+    unless told otherwise. Subclasses set the port's default."""
+
+    enabled: bool = False
+    host: str = Field("127.0.0.1", description="address to listen on; 0.0.0.0 = every network")
+    port: int = Field(0, ge=0, le=65535, description="port; 0 = any free one")

@@ -26,18 +26,16 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import Field
 
 from installation.errors import UserError
-from installation.section import Section
+from installation.section import Listener
 
 log = logging.getLogger(__name__)
 
 STALE_S = 5.0  # no frame shown for this long: degraded, s
 
 
-class StatusConfig(Section):
-    """`[status]`: the health and metrics endpoint."""
+class StatusConfig(Listener):
+    """`[status]`: the health and metrics endpoint (HTTP)."""
 
-    enabled: bool = False
-    host: str = Field("127.0.0.1", description="address to listen on; 0.0.0.0 = every network")
     port: int = Field(8321, ge=0, le=65535, description="TCP port; 0 = any free one")
 
 

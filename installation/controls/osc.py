@@ -34,7 +34,7 @@ from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import BlockingOSCUDPServer
 
 from installation.errors import UserError
-from installation.section import Section
+from installation.section import Listener
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,9 @@ DREAM_FIELDS = ("steps", "step_size", "feedback", "reset_px", "zoom_per_s")
 NUM_STYLES = 26
 
 
-class OscConfig(Section):
+class OscConfig(Listener):
     """`[osc]`: remote control over OSC (UDP)."""
 
-    enabled: bool = False
-    host: str = Field("127.0.0.1", description="address to listen on; 0.0.0.0 = every network")
     port: int = Field(9000, ge=0, le=65535, description="UDP port; 0 = any free one")
 
 
