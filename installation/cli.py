@@ -11,6 +11,7 @@ Examples:
     python main.py contact-sheet --out docs/walk-eyes.png
     python main.py train-dream --layers 6 --out models/dream-mine.onnx
     python main.py dream-compare --picture docs/dream-compare.jpg
+    python main.py doctor                       # what this machine lacks, what to fix
     python main.py --help-keys
 """
 
@@ -51,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="write one JSON line of telemetry per shown frame")
     p.add_argument("--help-keys", action="store_true", help="print the keyboard map and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("doctor", help="check camera, display, GPU, models, disk and config; "
+                   "say what to fix")
 
     m = sub.add_parser("models", help="pull, list or verify the pretrained models")
     m.add_argument("action", choices=["pull", "list", "verify"])
@@ -176,6 +180,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "models":
         return _models(args.action, ModelStore())
+    if args.command == "doctor":  # before loading the config: a bad one is a finding
+        from installation.doctor import run_doctor
+
+        return run_doctor(args.config or _default_config(), ModelStore())
 
     overrides = _overrides(args) if args.command is None else {}
     cfg = load_config(args.config or _default_config(), overrides)
