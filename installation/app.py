@@ -29,7 +29,7 @@ from installation.adaptive import ResolutionController
 from installation.capture import Source, open_source
 from installation.compositor import compose
 from installation.compositor.dissolve import Dissolve
-from installation.config import Config, SceneConfig
+from installation.config import Config, SceneConfig, load_config
 from installation.controls.keys import Action, actions
 from installation.controls.osc import Command, OscControl
 from installation.display.hud import format_hud
@@ -45,7 +45,9 @@ from installation.effects import (
 )
 from installation.effects.base import Attractable, Effect, Tunable
 from installation.effects.worker import EffectWorker
+from installation.errors import UserError
 from installation.interaction import Interaction, Moment
+from installation.live_config import ConfigWatcher, split_changes
 from installation.models import ModelStore
 from installation.runtime import Device
 from installation.slots import Frame
@@ -65,6 +67,7 @@ class RunOptions:
     record: Path | None = None
     stats: Path | None = None
     max_frames: int | None = None  # stop after this many shown frames (benchmarks)
+    config_path: Path | None = None  # watched while running: valid edits apply live
 
 
 @dataclass
@@ -108,7 +111,9 @@ class Show:
         self.scene_index = self.scene_names.index(cfg.first_scene)
         # Fail at start-up, never mid-show: every scene's models and paintings load (and warm
         # up) now, so a scene change mid-show costs nothing.
-        loaded: Loaded = {}
+        self.store = store
+        self._loaded: Loaded = {}  # models by name, shared by every scene (and reloads)
+        loaded = self._loaded
         self.effects: dict[str, Effect] = {
             s.name: build_effect(s, cfg.style, device, store, loaded) for s in cfg.scenes
         }
@@ -143,6 +148,7 @@ class Show:
         # Remote control over OSC: bound now, so a port in use stops start-up in one line.
         self.osc = OscControl(cfg.osc) if cfg.osc.enabled else None
         self.status = StatusServer(cfg.status) if cfg.status.enabled else None
+        self.config_error: str | None = None  # the last edit refused, until a good one
         self._errors_counted = 0  # effect errors already in the metrics
         self.fps = FpsMeter()
         self.report = ShowReport()
@@ -195,6 +201,7 @@ class Show:
             if self.play is not None:
                 self.play.start()
             t_start = self._t0 = time.monotonic()
+            watcher = ConfigWatcher(opts.config_path) if opts.config_path else None
             seen = 0
             shown: Frame | None = None
             while not self._stop.is_set():
@@ -205,6 +212,8 @@ class Show:
                 if self.osc is not None:
                     for command in self.osc.drain():
                         self._command(command, worker)
+                if watcher is not None and watcher.changed():
+                    self.reload(watcher.path, worker)
                 # Read newest.
                 wait = HEADLESS_WAIT_S if headless else 1.0 / self.cfg.display.idle_fps
                 version, result = worker.slot.get(after=seen, timeout=wait)
@@ -386,6 +395,8 @@ class Show:
         if worker.bypassed:
             reasons.append("effect bypassed after repeated errors")
         target = self.cfg.adaptive.target_fps
+        if self.config_error:
+            reasons.append(f"config edit not applied: {self.config_error}")
         if target and fps < target / 2:
             reasons.append(f"{fps:.0f} fps, under half the {target:g} fps target")
         self.status.publish(Snapshot(
@@ -422,6 +433,8 @@ class Show:
             lines.append("PAUSED")
         if self.blackout:
             lines.append("BLACKOUT (OSC)")
+        if self.config_error:
+            lines.append("CONFIG NOT APPLIED: " + self.config_error[:90])
         return lines
 
     def _black(self, picture: np.ndarray) -> np.ndarray:
@@ -502,6 +515,51 @@ class Show:
             self.paused = not self.paused
         elif action is Action.SNAPSHOT and self.picture is not None:
             self.snapshot(self.picture)
+
+    def reload(self, path: Path, worker: EffectWorker) -> bool:
+        """Apply an edited config file; False (reported, the last good kept) when invalid."""
+        try:
+            new = load_config(path)
+            cfg, live, restart = split_changes(self.cfg, new)
+            if cfg.interactive != self.cfg.interactive:
+                raise UserError("generated imagery or attract switched on or off: that needs "
+                                "a restart (the motion and GAN threads start with the show)")
+            # Effects for new and changed scenes first: a bad one refuses the whole edit.
+            old = {s.name: s for s in self.cfg.scenes}
+            changed = [s for s in cfg.scenes if old.get(s.name) != s]
+            built = {s.name: build_effect(s, cfg.style, self.device, self.store, self._loaded)
+                     for s in changed}
+            painters = {s.name: build_effect(s, cfg.style, self.device, self.store,
+                                             self._loaded, (s.painter,))
+                        for s in changed if s.paint_gan and s.has_gan and s.painter}
+        except UserError as exc:
+            self.config_error = str(exc)
+            log.error("config not applied, the last good one keeps running: %s", exc)
+            return False
+        self.config_error = None
+        if restart:
+            log.warning("config: %s changed; that needs a restart (running as before)",
+                        ", ".join(restart))
+        current = self.scene
+        self.cfg = cfg
+        self.effects = {s.name: built.get(s.name) or self.effects[s.name] for s in cfg.scenes}
+        self.controllers = {
+            s.name: (self.controllers[s.name] if s.name in self.controllers
+                     and s.name not in built and "adaptive" not in live
+                     else ResolutionController(cfg.adaptive, s.size))
+            for s in cfg.scenes if cfg.adaptive.target_fps > 0 and self.effects[s.name].scalable
+        }
+        self.scene_names = [s.name for s in cfg.scenes]
+        self.scene_index = self.scene_names.index(current) if current in self.scene_names \
+            else self.scene_names.index(cfg.first_scene)
+        worker.swap(self.effects[self.scene], self.controllers.get(self.scene))
+        if "display" in live:
+            self.hud_on, self.mirror = cfg.display.hud, cfg.display.mirror
+        if self.play is not None:
+            self.play.reconfigure(cfg, self.scene_cfg, painters,
+                                  {s.name for s in changed} | ({"*"} if "walk" in live else set()))
+        log.info("config: applied (%s)", ", ".join(live) or "no change")
+        return True
 
     def _processing(self, worker: EffectWorker) -> tuple[int, int]:
         """The effect's processing size now (W, H), px: the scene's, or the adaptive one."""

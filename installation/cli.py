@@ -254,7 +254,7 @@ def _run(cfg: Any, store: Any, device: Any, args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         raise UserError(f"--duration {args.duration:g}: give a positive number of seconds")
     opts = RunOptions(headless=args.headless, duration_s=args.duration, record=args.record,
-                      stats=args.stats)
+                      stats=args.stats, config_path=args.config or _default_config())
     report = Show(cfg, store, device, opts).run()
     log.info("shown %d frames in %.1f s (%.1f fps), median latency %.0f ms",
              report.shown, report.elapsed_s, report.fps, report.median_latency_ms)

@@ -104,6 +104,17 @@ class Interaction:
         walk.reseed(walk.seed + 1)
         return walk.seed
 
+    def reconfigure(self, cfg: Config, scene: SceneConfig, painters: dict[str, Effect],
+                    changed: set[str]) -> None:
+        """A new config, live: walks of changed scenes (all of them with "*") start again
+        under their new settings; new painters replace old ones; attract's settings apply."""
+        self.cfg = cfg
+        self.schedule.cfg = cfg.attract
+        self.painters = {**self.painters, **painters}
+        self.walks = {k: w for k, w in self.walks.items()
+                      if "*" not in changed and k[0] not in changed}
+        self.scene = scene
+
     def tune_walk(self, field: str, value: float) -> None:
         """One walk setting changed live (OSC) on every walk; ValueError when out of range."""
         for walk in self.walks.values():

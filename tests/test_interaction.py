@@ -18,6 +18,7 @@ from installation.app import RunOptions, Show
 from installation.compositor.layers import LayerConfig
 from installation.config import Config, load_config
 from installation.dream.live import DreamEffect
+from installation.effects.worker import EffectWorker
 from installation.interaction import Interaction
 from installation.models import ModelStore
 from installation.runtime import Device
@@ -200,3 +201,26 @@ def test_attract_zooms_the_dream_through_the_scenes_own_layers(
     threading.Thread(target=drive, daemon=True).start()
     show.run()
     assert seen == {"on": True, "layers": True, "off": True}
+
+
+def test_a_live_edit_reaches_the_walks_and_attract(tmp_path: Path, store: ModelStore,
+                                                   cpu: Device) -> None:
+    path = tmp_path / "config.toml"  # written by config()
+    cfg = config(tmp_path)
+    show = Show(cfg, store, cpu, RunOptions(headless=True), source=Room())
+    play = show.play
+    assert play is not None
+    play._walk(show.scene_cfg, "eyes")  # a walk exists for 'eyes'
+    assert ("eyes", "eyes") in play.walks
+    worker = EffectWorker(show.source, show.effects[show.scene])
+    path.write_text("[attract]\nafter_s = 5.0\n" +
+                    path.read_text().replace("styles = [3]", "styles = [4]"))
+    assert show.reload(path, worker)
+    assert play.cfg is show.cfg and play.schedule.cfg.after_s == 5.0
+    assert ("eyes", "eyes") not in play.walks  # the changed scene's walk starts afresh
+    assert show.effects["eyes"].describe() == "4" and worker.effect is show.effects["eyes"]
+    # Turning every generated layer and attract off needs the threads gone: refused.
+    path.write_text("[attract]\nenabled = false\n[[scenes]]\nname = 'plain'\n")
+    assert not show.reload(path, worker)
+    assert show.config_error is not None and "needs a restart" in show.config_error
+    assert show.cfg.scenes[0].name == "eyes"  # the last good config runs on
