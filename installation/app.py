@@ -49,6 +49,7 @@ from installation.errors import UserError
 from installation.interaction import Interaction, Moment
 from installation.live_config import ConfigWatcher, split_changes
 from installation.models import ModelStore
+from installation.playlist import Playlist
 from installation.runtime import Device
 from installation.slots import Frame
 from installation.status import Snapshot, StatusServer
@@ -149,6 +150,8 @@ class Show:
         self.osc = OscControl(cfg.osc) if cfg.osc.enabled else None
         self.status = StatusServer(cfg.status) if cfg.status.enabled else None
         self.config_error: str | None = None  # the last edit refused, until a good one
+        self.playlist = Playlist(cfg.playlist, self.scene_names, self.scene, time.monotonic())
+        self._attract_changed = False  # attract came or went: the playlist may switch
         self._errors_counted = 0  # effect errors already in the metrics
         self.fps = FpsMeter()
         self.report = ShowReport()
@@ -214,6 +217,13 @@ class Show:
                         self._command(command, worker)
                 if watcher is not None and watcher.changed():
                     self.reload(watcher.path, worker)
+                # The playlist: its next scene when time is up, the attract scene and back.
+                nxt = self.playlist.due(time.monotonic(), self.scene)
+                if self._attract_changed:
+                    self._attract_changed = False
+                    nxt = self.playlist.attract(self._attract, self.scene) or nxt
+                if nxt is not None:
+                    self.go_to(nxt, worker)
                 # Read newest.
                 wait = HEADLESS_WAIT_S if headless else 1.0 / self.cfg.display.idle_fps
                 version, result = worker.slot.get(after=seen, timeout=wait)
@@ -305,6 +315,7 @@ class Show:
             a = self.cfg.attract
             self.dissolve.start(self.picture, t, a.fade_in_s if attract else a.fade_out_s)
             log.info("attract mode %s", "on: nobody there" if attract else "off: welcome")
+            self._attract_changed = True
             for effect in self.effects.values():  # the live dream zooms while nobody is there
                 if isinstance(effect, Attractable):
                     effect.set_attract(attract)
@@ -457,6 +468,7 @@ class Show:
             if not 0 <= index < len(self.scene_names):
                 raise IndexError(f"scene index {index}: 0..{len(self.scene_names) - 1}")
             self.change_scene(index - self.scene_index, worker)
+            self.playlist.manual(self.scene, t)
         elif what == "style" and value[0] == "step":
             self._act(Action.NEXT_STYLE if value[1] > 0 else Action.PREV_STYLE, worker)
         elif what in ("style", "weights"):
@@ -499,6 +511,7 @@ class Show:
                 play.painters[self.scene].step_style(step, t)  # the GAN painted alike
         elif action in (Action.NEXT_SCENE, Action.PREV_SCENE):
             self.change_scene(1 if action is Action.NEXT_SCENE else -1, worker)
+            self.playlist.manual(self.scene, t)
         elif action is Action.RESEED and play is not None:
             log.info("walk reseeded: seed %d", play.reseed())
         elif action is Action.GENERATOR and play is not None:
@@ -555,6 +568,9 @@ class Show:
         worker.swap(self.effects[self.scene], self.controllers.get(self.scene))
         if "display" in live:
             self.hud_on, self.mirror = cfg.display.hud, cfg.display.mirror
+        if "playlist" in live or "scenes" in live:
+            self.playlist = Playlist(cfg.playlist, self.scene_names, self.scene,
+                                     time.monotonic())
         if self.play is not None:
             self.play.reconfigure(cfg, self.scene_cfg, painters,
                                   {s.name for s in changed} | ({"*"} if "walk" in live else set()))
@@ -565,6 +581,11 @@ class Show:
         """The effect's processing size now (W, H), px: the scene's, or the adaptive one."""
         ctl = worker.controller
         return ctl.size if ctl is not None else self.scene_cfg.size
+
+    def go_to(self, name: str, worker: EffectWorker) -> None:
+        """Change to the scene called `name` (dissolving), as the playlist asks."""
+        log.info("scene: %s", name)
+        self.change_scene(self.scene_names.index(name) - self.scene_index, worker)
 
     def change_scene(self, step: int, worker: EffectWorker) -> None:
         """`step` scenes on (wrapping), dissolving from the picture on screen."""

@@ -28,6 +28,7 @@ from installation.dream.config import NETWORK_NAME, DreamConfig
 from installation.errors import ConfigError
 from installation.latent.config import AxisMapping, WalkConfig
 from installation.motion.config import MotionConfig
+from installation.playlist import PlaylistConfig
 from installation.section import Section
 from installation.status import StatusConfig
 
@@ -268,6 +269,7 @@ class Config(Section):
     adaptive: AdaptiveConfig = AdaptiveConfig()
     osc: OscConfig = OscConfig()
     status: StatusConfig = StatusConfig()
+    playlist: PlaylistConfig = PlaylistConfig()
     scenes: list[SceneConfig] = Field(
         default_factory=lambda: [SceneConfig(name="paint")], min_length=1
     )
@@ -290,6 +292,15 @@ class Config(Section):
         if self.walk.labels:
             return ("walk", "labels"), self.walk.labels, (
                 "labels come from the generator (eyes: 8 classes, faces: none); remove it")
+        names = [s.name for s in self.scenes]
+        for i, entry in enumerate(self.playlist.entries):
+            if entry.scene not in names:
+                return ("playlist", "entries", i, "scene"), entry.scene, (
+                    f"no such scene; scenes: {', '.join(names)}")
+        target = self.playlist.attract_scene
+        if target and target not in names:
+            return ("playlist", "attract_scene"), target, (
+                f"no such scene; scenes: {', '.join(names)}")
         axes = self.walk.axes
         for si, scene in enumerate(self.scenes):
             for i, m in enumerate(scene.mapping or []):

@@ -20,7 +20,8 @@ from typing import Any
 from installation.config import Config
 
 # Sections that apply live; every other section needs a restart.
-LIVE = ("scenes", "start_scene", "style", "compositor", "attract", "adaptive", "walk")
+LIVE = ("scenes", "start_scene", "style", "compositor", "attract", "adaptive", "walk",
+        "playlist")
 # In [display], these apply live; the rest (the window itself) needs a restart.
 LIVE_DISPLAY = ("hud", "mirror", "fit", "idle_fps")
 
