@@ -217,6 +217,7 @@ class Show:
                         self._command(command, worker)
                 if watcher is not None and watcher.changed():
                     self.reload(watcher.path, worker)
+                self._watch(worker)
                 # The playlist: its next scene when time is up, the attract scene and back.
                 nxt = self.playlist.due(time.monotonic(), self.scene)
                 if self._attract_changed:
@@ -404,7 +405,7 @@ class Show:
         if src.status not in ("live", "playing", "still"):
             reasons.append(f"source {src.name} is {src.status}")
         if worker.bypassed:
-            reasons.append("effect bypassed after repeated errors")
+            reasons.append("effect bypassed (it kept failing or stalling)")
         target = self.cfg.adaptive.target_fps
         if self.config_error:
             reasons.append(f"config edit not applied: {self.config_error}")
@@ -439,7 +440,7 @@ class Show:
             "snapshots": self.cfg.snapshots.enabled,
         })
         if worker.bypassed:
-            lines.append("effect bypassed after repeated errors")
+            lines.append("effect bypassed (it kept failing or stalling)")
         if self.paused:
             lines.append("PAUSED")
         if self.blackout:
@@ -581,6 +582,20 @@ class Show:
         """The effect's processing size now (W, H), px: the scene's, or the adaptive one."""
         ctl = worker.controller
         return ctl.size if ctl is not None else self.scene_cfg.size
+
+    def _watch(self, worker: EffectWorker) -> None:
+        """The watchdog: an effect call past `stall_s` gets a fresh thread; after
+        `restarts_before_bypass` of them in one scene, frames pass through unpainted."""
+        wd, now, busy = self.cfg.watchdog, time.monotonic(), worker.busy_since
+        if busy is None or not worker.stalled(now, wd.stall_s):
+            return
+        bypass = worker.restarts + 1 >= wd.restarts_before_bypass
+        log.error("effect %s stalled (%.1f s in one frame): thread restarted%s",
+                  worker.effect.name, now - busy,
+                  "; bypassed, frames pass through until the scene changes" if bypass else "")
+        worker.restart(bypass)
+        if self.status is not None:
+            self.status.metrics.stage_errors.labels("effect stalled").inc()
 
     def go_to(self, name: str, worker: EffectWorker) -> None:
         """Change to the scene called `name` (dissolving), as the playlist asks."""

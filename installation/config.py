@@ -107,6 +107,16 @@ class LoggingConfig(Section):
     file: str = ""
 
 
+class WatchdogConfig(Section):
+    """`[watchdog]`: a stage that stops answering is restarted, then bypassed."""
+
+    stall_s: float = Field(
+        5.0, ge=0.1, le=600.0, description="one effect call longer than this is a stall, s")
+    restarts_before_bypass: int = Field(
+        3, ge=1, le=100,
+        description="stalls in one scene before its effect is bypassed (frames pass through)")
+
+
 class CompositorConfig(Section):
     scene_fade_s: float = Field(
         1.0, ge=0.0, le=30.0, description="crossfade from one scene to the next, s"
@@ -270,6 +280,7 @@ class Config(Section):
     osc: OscConfig = OscConfig()
     status: StatusConfig = StatusConfig()
     playlist: PlaylistConfig = PlaylistConfig()
+    watchdog: WatchdogConfig = WatchdogConfig()
     scenes: list[SceneConfig] = Field(
         default_factory=lambda: [SceneConfig(name="paint")], min_length=1
     )

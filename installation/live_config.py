@@ -21,7 +21,7 @@ from installation.config import Config
 
 # Sections that apply live; every other section needs a restart.
 LIVE = ("scenes", "start_scene", "style", "compositor", "attract", "adaptive", "walk",
-        "playlist")
+        "playlist", "watchdog")
 # In [display], these apply live; the rest (the window itself) needs a restart.
 LIVE_DISPLAY = ("hud", "mirror", "fit", "idle_fps")
 

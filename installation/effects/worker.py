@@ -36,9 +36,16 @@ class EffectWorker:
         self.slot: LatestSlot[Frame] = LatestSlot()
         self.errors = 0
         self.bypassed = False
+        self.restarts = 0  # times the watchdog restarted a stalled effect thread
+        self.busy_since: float | None = None  # when the running effect call began, s
         self._failing = 0
+        self._generation = 0  # a restarted thread's predecessor sees it changed and quits
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="effect", daemon=True)
+        self._thread = self._new_thread()
+
+    def _new_thread(self) -> threading.Thread:
+        return threading.Thread(target=self._run, args=(self._generation,), name="effect",
+                                daemon=True)
 
     def start(self) -> EffectWorker:
         self._thread.start()
@@ -46,8 +53,24 @@ class EffectWorker:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5.0)
+        if self.busy_since is None:  # a hung call would never let a join return
+            self._thread.join(timeout=5.0)
         self.slot.close()
+
+    def stalled(self, now: float, limit_s: float) -> bool:
+        """Whether one effect call has been running for more than `limit_s` seconds."""
+        busy = self.busy_since
+        return busy is not None and now - busy > limit_s
+
+    def restart(self, bypass: bool) -> None:
+        """Leave the stalled thread behind (its late result is dropped) and start another;
+        with `bypass`, frames pass through unpainted until the scene changes."""
+        self._generation += 1
+        self.restarts += 1
+        self.busy_since = None
+        self.bypassed = self.bypassed or bypass
+        self._thread = self._new_thread()
+        self._thread.start()
 
     @property
     def effect(self) -> Effect:
@@ -60,11 +83,12 @@ class EffectWorker:
     def swap(self, effect: Effect, controller: ResolutionController | None = None) -> None:
         self._stage = (effect, controller)
         self.bypassed = False
+        self.restarts = 0
         self._failing = 0
 
-    def _run(self) -> None:
+    def _run(self, generation: int) -> None:
         seen = 0
-        while not self._stop.is_set():
+        while not self._stop.is_set() and generation == self._generation:
             seen, frame = self.source.read(after=seen, timeout=POLL_S)
             if frame is None:
                 continue
@@ -72,9 +96,19 @@ class EffectWorker:
             effect, controller = self._stage
             wait_ms = (t0 - frame.t_capture) * 1000.0
             try:
-                image = frame.image if self.bypassed else effect(frame.image, t0)
+                if self.bypassed:
+                    image = frame.image
+                else:
+                    self.busy_since = t0
+                    image = effect(frame.image, t0)
+                    if generation != self._generation:
+                        return  # the watchdog gave up on this call: a successor runs
+                    self.busy_since = None
                 self._failing = 0
             except Exception as exc:  # a survivable stage error: the frame passes through
+                if generation != self._generation:
+                    return
+                self.busy_since = None
                 self.errors += 1
                 self._failing += 1
                 log.error("effect %s failed: %s (frame passes through)", effect.name, exc)

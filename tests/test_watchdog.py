@@ -1,0 +1,97 @@
+"""Faults in the effect stage while the show runs headless: a stage that hangs is
+restarted and then bypassed, a stage that raises every frame is bypassed — and in both the
+show goes on, frames passing through unpainted."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fakes import SlowMachine
+
+from installation.app import RunOptions, Show
+from installation.config import load_config
+from installation.effects import worker as effect_worker
+from installation.models import ModelStore
+from installation.runtime import Device
+
+CONFIG = ("[source]\nuri = 'demo:carphone'\n[attract]\nenabled = false\n"
+          "[headless]\nrecord = false\n[watchdog]\nstall_s = 0.3\nrestarts_before_bypass = 2\n"
+          "[[scenes]]\nname = 'one'\nsize = [96, 64]\nstyles = [3]\n")
+
+
+class Hangs(SlowMachine):
+    """The real effect, except that every call blocks until `release` is set."""
+
+    def __init__(self, inner: object) -> None:
+        super().__init__(inner, ms_per_kpx=0.0)
+        self.release = threading.Event()
+        self.calls = 0
+
+    def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
+        self.calls += 1
+        self.release.wait()
+        return super().__call__(image, t)
+
+
+class Raises(SlowMachine):
+    def __init__(self, inner: object) -> None:
+        super().__init__(inner, ms_per_kpx=0.0)
+        self.calls = 0
+
+    def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
+        self.calls += 1
+        raise RuntimeError("out of paint")
+
+
+def run_until(show: Show, done: Callable[[], bool], until: Callable[..., bool]) -> bool:
+    result: dict[str, bool] = {}
+
+    def watch() -> None:
+        try:
+            result["done"] = until(done, 60)
+        finally:
+            show.stop()
+
+    threading.Thread(target=watch, daemon=True).start()
+    show.run()
+    return result.get("done", False)
+
+
+def test_a_hanging_stage_is_restarted_then_bypassed(
+        tmp_path: Path, store: ModelStore, cpu: Device, until: Callable[..., bool],
+        caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "c.toml").write_text(CONFIG)
+    show = Show(load_config(tmp_path / "c.toml"), store, cpu,
+                RunOptions(headless=True, duration_s=120))
+    hang = Hangs(show.effects["one"])
+    show.effects["one"] = hang
+    try:
+        with caplog.at_level(logging.ERROR, logger="installation"):
+            assert run_until(show, lambda: show.report.shown > 10, until)
+    finally:
+        hang.release.set()  # let the abandoned threads finish
+    stalls = [r.getMessage() for r in caplog.records if "stalled" in r.getMessage()]
+    assert len(stalls) == 2 and "bypassed" in stalls[-1] and "bypassed" not in stalls[0]
+    assert hang.calls == 2  # one call per thread; then frames passed through
+    assert show.picture is not None and show.picture.shape[:2] != (64, 96)  # unpainted
+
+
+def test_a_stage_that_raises_every_frame_is_bypassed(
+        tmp_path: Path, store: ModelStore, cpu: Device, until: Callable[..., bool],
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(effect_worker, "FAILURE_LIMIT", 5)
+    (tmp_path / "c.toml").write_text(CONFIG)
+    show = Show(load_config(tmp_path / "c.toml"), store, cpu,
+                RunOptions(headless=True, duration_s=120))
+    broken = Raises(show.effects["one"])
+    show.effects["one"] = broken
+    with caplog.at_level(logging.ERROR, logger="installation"):
+        assert run_until(show, lambda: show.report.shown > 20, until)
+    assert broken.calls == 5  # then bypassed: no more calls
+    assert any("keeps failing" in r.getMessage() for r in caplog.records)
+    assert show.report.effect_errors == 5
