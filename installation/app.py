@@ -53,6 +53,7 @@ from installation.playlist import Playlist
 from installation.runtime import Device
 from installation.slots import Frame
 from installation.status import Snapshot, StatusServer
+from installation.storage import cap_folder
 from installation.telemetry import FpsMeter, StatsWriter
 
 log = logging.getLogger(__name__)
@@ -288,7 +289,10 @@ class Show:
             log.info("headless with a camera: not recording visitors (pass --record to do so)")
             return None
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        return Path(self.cfg.headless.folder) / f"installation-{stamp}.mp4"
+        folder = Path(self.cfg.headless.folder)
+        # Room for this run: 50 MB (6 s of the dream-eyes scene at 1280x720, crf 23: 3.1 MB).
+        cap_folder(folder, "installation-*.mp4", self.cfg.headless.max_mb, room_mb=50.0)
+        return folder / f"installation-{stamp}.mp4"
 
     def _record(self, recorder: Recorder, picture: np.ndarray, t: float) -> Recorder | None:
         """Write to the recording; a full disk stops the recording, never the show."""
@@ -623,6 +627,7 @@ class Show:
         picture = image[:, ::-1] if self.mirror else image
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            cap_folder(folder, "snapshot-*.png", self.cfg.snapshots.max_mb, room_mb=5.0)
             ok = cv2.imwrite(str(path), cv2.cvtColor(np.ascontiguousarray(picture),
                                                      cv2.COLOR_RGB2BGR))
         except (OSError, cv2.error) as exc:

@@ -77,6 +77,8 @@ class HeadlessConfig(Section):
     duration_s: float = Field(20.0, gt=0, description="bounded run time with no display, s")
     record: bool = True
     folder: str = "recordings"
+    max_mb: float = Field(
+        2000.0, gt=0, description="the folder's cap: the oldest recordings go first, MB")
 
 
 class RecordingConfig(Section):
@@ -89,6 +91,7 @@ class RecordingConfig(Section):
 class SnapshotConfig(Section):
     enabled: bool = False
     folder: str = "snapshots"
+    max_mb: float = Field(500.0, gt=0, description="the folder's cap: oldest go first, MB")
 
 
 class StyleConfig(Section):
