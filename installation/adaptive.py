@@ -24,6 +24,7 @@ from pydantic import Field
 from installation.section import Section
 
 MULTIPLE = 4  # every network we run pads to a multiple of 4; sizes stay on it
+MEMORY_HOLD_S = 600.0  # after running out of GPU memory, no step back up for this long, s
 
 
 class AdaptiveConfig(Section):
@@ -76,6 +77,7 @@ class ResolutionController:
         self._mean_ms: float | None = None
         self._over_since: float | None = None
         self._room_since: float | None = None
+        self._ceiling = (0, float("-inf"))  # (smallest level allowed, until when, s)
 
     @property
     def enabled(self) -> bool:
@@ -109,7 +111,8 @@ class ResolutionController:
                 return self._move(+1)
             return None
         self._over_since = None
-        if self.level > 0:
+        level, until = self._ceiling
+        if self.level > 0 and not (self.level <= level and t < until):
             (w, h), (uw, uh) = self.size, self.rungs[self.level - 1]
             predicted = mean * (uw * uh) / (w * h)  # cost grows with the pixel count
             if predicted < budget * (1.0 - tol):
@@ -119,6 +122,16 @@ class ResolutionController:
                 return None
         self._room_since = None
         return None
+
+    def force_down(self, t: float) -> tuple[int, int] | None:
+        """One rung down now, whatever the timing (the GPU ran out of memory at show time
+        `t`), and no way back above it for `MEMORY_HOLD_S`; None at the floor. Works with
+        adaptive resolution off too: memory is not a frame-rate choice."""
+        if self.level >= len(self.rungs) - 1:
+            return None
+        size = self._move(+1)
+        self._ceiling = (self.level, t + MEMORY_HOLD_S)
+        return size
 
     def _move(self, step: int) -> tuple[int, int]:
         self.level += step

@@ -21,6 +21,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -50,7 +51,7 @@ from installation.interaction import Interaction, Moment
 from installation.live_config import ConfigWatcher, split_changes
 from installation.models import ModelStore
 from installation.playlist import Playlist
-from installation.runtime import Device
+from installation.runtime import Device, choose_device
 from installation.slots import Frame
 from installation.status import Snapshot, StatusServer
 from installation.storage import cap_folder
@@ -70,6 +71,7 @@ class RunOptions:
     stats: Path | None = None
     max_frames: int | None = None  # stop after this many shown frames (benchmarks)
     config_path: Path | None = None  # watched while running: valid edits apply live
+    config_overrides: dict[str, Any] = field(default_factory=dict)  # flags, kept on reload
 
 
 @dataclass
@@ -121,10 +123,7 @@ class Show:
         }
         # Adaptive resolution (when [adaptive] target_fps is set): one controller per scene
         # whose effect gets cheaper at a smaller size.
-        self.controllers: dict[str, ResolutionController] = {
-            s.name: ResolutionController(cfg.adaptive, s.size) for s in cfg.scenes
-            if cfg.adaptive.target_fps > 0 and self.effects[s.name].scalable
-        }
+        self.controllers = self._controllers(cfg)
         self.source = source or open_source(cfg.source, store)
         # The interactive half only when a scene shows generated imagery or attract is on:
         # a painting-only show spends no CPU on motion analysis.
@@ -149,11 +148,19 @@ class Show:
         self.blackout = False  # OSC: show (and record) black, the pipeline running on
         # Remote control over OSC: bound now, so a port in use stops start-up in one line.
         self.osc = OscControl(cfg.osc) if cfg.osc.enabled else None
-        self.status = StatusServer(cfg.status) if cfg.status.enabled else None
+        self.status: StatusServer | None = None
+        if cfg.status.enabled:
+            try:
+                self.status = StatusServer(cfg.status)
+            except UserError as exc:  # observability is not worth the show: say, go on
+                log.error("%s; the show runs without it", exc)
         self.config_error: str | None = None  # the last edit refused, until a good one
         self.playlist = Playlist(cfg.playlist, self.scene_names, self.scene, time.monotonic())
         self._attract_changed = False  # attract came or went: the playlist may switch
         self._errors_counted = 0  # effect errors already in the metrics
+        self._t_frame: float | None = None  # when the last frame was shown, s
+        self._latency_ms: float | None = None  # and its latency, ms
+        self._t_health = 0.0  # when /health was last refreshed, s
         self.fps = FpsMeter()
         self.report = ShowReport()
         self._stop = threading.Event()
@@ -204,7 +211,7 @@ class Show:
                 self.status.start()
             if self.play is not None:
                 self.play.start()
-            t_start = self._t0 = time.monotonic()
+            t_start = self._t0 = self.playlist.since = time.monotonic()
             watcher = ConfigWatcher(opts.config_path) if opts.config_path else None
             seen = 0
             shown: Frame | None = None
@@ -219,6 +226,8 @@ class Show:
                 if watcher is not None and watcher.changed():
                     self.reload(watcher.path, worker)
                 self._watch(worker)
+                if time.monotonic() - self._t_health >= 1.0:
+                    self._health(time.monotonic(), worker)
                 # The playlist: its next scene when time is up, the attract scene and back.
                 nxt = self.playlist.due(time.monotonic(), self.scene)
                 if self._attract_changed:
@@ -395,12 +404,22 @@ class Show:
             self._publish(latency, fps, t_present, worker)
 
     def _publish(self, latency_ms: float, fps: float, t: float, worker: EffectWorker) -> None:
-        """The frame into the metrics, and a fresh snapshot for /health."""
+        """A shown frame into the metrics and into /health."""
         assert self.status is not None
-        m, src = self.status.metrics, self.source
+        m = self.status.metrics
         m.frames.inc()
         m.fps.set(fps)
         m.latency.observe(latency_ms / 1000.0)
+        self._t_frame, self._latency_ms = t, latency_ms
+        self._health(t, worker)
+
+    def _health(self, now: float, worker: EffectWorker) -> None:
+        """A fresh snapshot for /health: after each shown frame, and once a second from the
+        loop when none is shown (a stalled camera or effect must show there too)."""
+        if self.status is None:
+            return
+        self._t_health = now
+        m, src, fps = self.status.metrics, self.source, self.fps.fps
         m.reconnects.set(src.reconnects)
         if worker.errors > self._errors_counted:
             m.stage_errors.labels("effect").inc(worker.errors - self._errors_counted)
@@ -416,7 +435,7 @@ class Show:
         if target and fps < target / 2:
             reasons.append(f"{fps:.0f} fps, under half the {target:g} fps target")
         self.status.publish(Snapshot(
-            fps=fps, latency_ms=latency_ms, scene=self.scene, t_frame=t,
+            fps=fps, latency_ms=self._latency_ms, scene=self.scene, t_frame=self._t_frame,
             source={"name": src.name, "state": src.status, "reconnects": src.reconnects},
             reasons=tuple(reasons),
             writing={"recording": self._recording is not None,
@@ -537,14 +556,15 @@ class Show:
     def reload(self, path: Path, worker: EffectWorker) -> bool:
         """Apply an edited config file; False (reported, the last good kept) when invalid."""
         try:
-            new = load_config(path)
+            new = load_config(path, self.opts.config_overrides)
             cfg, live, restart = split_changes(self.cfg, new)
             if cfg.interactive != self.cfg.interactive:
                 raise UserError("generated imagery or attract switched on or off: that needs "
                                 "a restart (the motion and GAN threads start with the show)")
             # Effects for new and changed scenes first: a bad one refuses the whole edit.
             old = {s.name: s for s in self.cfg.scenes}
-            changed = [s for s in cfg.scenes if old.get(s.name) != s]
+            # [style] (crossfade, painting folders) is read when effects are built: all again.
+            changed = [s for s in cfg.scenes if old.get(s.name) != s or "style" in live]
             built = {s.name: build_effect(s, cfg.style, self.device, self.store, self._loaded)
                      for s in changed}
             painters = {s.name: build_effect(s, cfg.style, self.device, self.store,
@@ -561,12 +581,10 @@ class Show:
         current = self.scene
         self.cfg = cfg
         self.effects = {s.name: built.get(s.name) or self.effects[s.name] for s in cfg.scenes}
-        self.controllers = {
-            s.name: (self.controllers[s.name] if s.name in self.controllers
-                     and s.name not in built and "adaptive" not in live
-                     else ResolutionController(cfg.adaptive, s.size))
-            for s in cfg.scenes if cfg.adaptive.target_fps > 0 and self.effects[s.name].scalable
-        }
+        fresh = self._controllers(cfg)
+        self.controllers = {  # unchanged scenes keep their current size
+            name: self.controllers[name] if name in self.controllers and name not in built
+            and "adaptive" not in live else c for name, c in fresh.items()}
         self.scene_names = [s.name for s in cfg.scenes]
         self.scene_index = self.scene_names.index(current) if current in self.scene_names \
             else self.scene_names.index(cfg.first_scene)
@@ -575,7 +593,7 @@ class Show:
             self.hud_on, self.mirror = cfg.display.hud, cfg.display.mirror
         if "playlist" in live or "scenes" in live:
             self.playlist = Playlist(cfg.playlist, self.scene_names, self.scene,
-                                     time.monotonic())
+                                     time.monotonic()).carry(self.playlist)
         if self.play is not None:
             self.play.reconfigure(cfg, self.scene_cfg, painters,
                                   {s.name for s in changed} | ({"*"} if "walk" in live else set()))
@@ -590,6 +608,8 @@ class Show:
     def _watch(self, worker: EffectWorker) -> None:
         """The watchdog: an effect call past `stall_s` gets a fresh thread; after
         `restarts_before_bypass` of them in one scene, frames pass through unpainted."""
+        if worker.out_of_memory:
+            self._to_cpu(worker)
         wd, now, busy = self.cfg.watchdog, time.monotonic(), worker.busy_since
         if busy is None or not worker.stalled(now, wd.stall_s):
             return
@@ -600,6 +620,28 @@ class Show:
         worker.restart(bypass)
         if self.status is not None:
             self.status.metrics.stage_errors.labels("effect stalled").inc()
+
+    def _controllers(self, cfg: Config) -> dict[str, ResolutionController]:
+        """A processing-size controller per scene whose effect scales: with adaptive
+        resolution on, and always on a GPU (running out of memory steps the size down)."""
+        return {s.name: ResolutionController(cfg.adaptive, s.size) for s in cfg.scenes
+                if (cfg.adaptive.target_fps > 0 or self.device.kind == "cuda")
+                and self.effects[s.name].scalable}
+
+    def _to_cpu(self, worker: EffectWorker) -> None:
+        """Out of GPU memory even at the smallest size: every scene's effect is built again
+        on the CPU (slower, but the show goes on)."""
+        worker.out_of_memory = False
+        if self.device.kind == "cpu":
+            return  # nowhere further to go: the effect's own failure handling applies
+        log.error("effect %s is out of GPU memory at its smallest size: moving the effects "
+                  "to the CPU", worker.effect.name)
+        self.device = choose_device("cpu", threads=self.device.threads)
+        self._loaded = {}
+        self.effects = {s.name: build_effect(s, self.cfg.style, self.device, self.store,
+                                             self._loaded) for s in self.cfg.scenes}
+        self.controllers = self._controllers(self.cfg)
+        worker.swap(self.effects[self.scene], self.controllers.get(self.scene))
 
     def go_to(self, name: str, worker: EffectWorker) -> None:
         """Change to the scene called `name` (dissolving), as the playlist asks."""

@@ -160,9 +160,20 @@ def bench_naive(frames: list[np.ndarray], cfg: Config, scene: SceneConfig, devic
             "latency_ms_p50": _pct(times, 50), "latency_ms_p95": _pct(times, 95)}
 
 
+def quiet(cfg: Config) -> Config:
+    """`cfg` for a measuring run beside a running show: no OSC or status listener (their
+    ports are taken), no playlist moving scenes, no automatic recording."""
+    return cfg.model_copy(update={
+        "osc": cfg.osc.model_copy(update={"enabled": False}),
+        "status": cfg.status.model_copy(update={"enabled": False}),
+        "playlist": cfg.playlist.model_copy(update={"enabled": False}),
+        "headless": cfg.headless.model_copy(update={"record": False}),
+    })
+
+
 def _bench_config(cfg: Config, scene: SceneConfig) -> Config:
     """The config measured: the one scene, attract off, a plain window without vsync."""
-    return cfg.model_copy(update={
+    return quiet(cfg).model_copy(update={
         "scenes": [scene], "start_scene": scene.name,
         "attract": cfg.attract.model_copy(update={"enabled": False}),  # the scene, measured
         "display": cfg.display.model_copy(update={"fullscreen": False, "vsync": False}),

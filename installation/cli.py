@@ -130,6 +130,15 @@ def _parser() -> argparse.ArgumentParser:
     for sp in (b, g, d):
         sp.add_argument("--json", action="store_true", help="print one JSON object")
 
+    k = sub.add_parser("soak", help="run headless for a long time; report memory growth and "
+                       "frame-rate drift")
+    k.add_argument("--minutes", type=float, default=30.0, help="how long (default: 30)")
+    k.add_argument("--source", default="demo:bikes", help="the clip (default: demo:bikes)")
+    k.add_argument("--scene", help="scene to run (default: the first)")
+    k.add_argument("--every", type=float, default=10.0,
+                   help="sample memory and frames this often, s (default: 10)")
+    k.add_argument("--json", action="store_true", help="print one JSON object")
+
     c = sub.add_parser("contact-sheet", help="a grid of GAN frames taken along a walk")
     c.add_argument("--out", type=Path, default=Path("walk.png"),
                    help="output picture (.png or .jpg)")
@@ -209,6 +218,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from installation.dream.compare import run_compare
 
         return run_compare(cfg, store, device, args)
+    if args.command == "soak":
+        from installation.soak import run_soak
+
+        return run_soak(cfg, store, device, args)
     if args.command == "bench":
         from installation.bench import run_bench
 
@@ -254,7 +267,8 @@ def _run(cfg: Any, store: Any, device: Any, args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         raise UserError(f"--duration {args.duration:g}: give a positive number of seconds")
     opts = RunOptions(headless=args.headless, duration_s=args.duration, record=args.record,
-                      stats=args.stats, config_path=args.config or _default_config())
+                      stats=args.stats, config_path=args.config or _default_config(),
+                      config_overrides=_overrides(args))
     report = Show(cfg, store, device, opts).run()
     log.info("shown %d frames in %.1f s (%.1f fps), median latency %.0f ms",
              report.shown, report.elapsed_s, report.fps, report.median_latency_ms)

@@ -17,17 +17,23 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
 from installation.attract import AttractSchedule
 from installation.capture.base import Source
 from installation.config import Config, SceneConfig
 from installation.effects.base import Effect
-from installation.gan.renderer import MODELS, GanImage, GanRenderer, Generator, load_generator
+from installation.gan.renderer import (
+    INTERPOLATIONS,
+    MODELS,
+    GanImage,
+    GanRenderer,
+    Generator,
+    load_generator,
+)
 from installation.latent import LatentWalk, WalkInput, WalkState
 from installation.models import ModelStore
 from installation.motion import MotionSignals, MotionWorker
 from installation.runtime import Device
+from installation.section import with_value
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +116,9 @@ class Interaction:
         under their new settings; new painters replace old ones; attract's settings apply."""
         self.cfg = cfg
         self.schedule.cfg = cfg.attract
-        self.painters = {**self.painters, **painters}
+        self.renderer.interpolation = INTERPOLATIONS[cfg.compositor.gan_interpolation]
+        self.painters = {name: p for name, p in self.painters.items() if name not in changed}
+        self.painters.update(painters)  # changed scenes that still paint their GAN
         self.walks = {k: w for k, w in self.walks.items()
                       if "*" not in changed and k[0] not in changed}
         self.scene = scene
@@ -118,10 +126,7 @@ class Interaction:
     def tune_walk(self, field: str, value: float) -> None:
         """One walk setting changed live (OSC) on every walk; ValueError when out of range."""
         for walk in self.walks.values():
-            try:
-                walk.cfg = type(walk.cfg).model_validate({**walk.cfg.model_dump(), field: value})
-            except ValidationError as exc:
-                raise ValueError(exc.errors()[0]["msg"]) from None
+            walk.cfg = with_value(walk.cfg, field, value)
 
     # -- per frame ----------------------------------------------------------------------------
 

@@ -31,7 +31,8 @@ class ConfigWatcher:
 
     def __init__(self, path: Path, interval_s: float = 0.25) -> None:
         self.path, self.interval_s = path, interval_s
-        self._digest = self._read()
+        self._digest = self._read()  # the content last reported (or found at start)
+        self._seen = self._digest  # the content at the last look
         self._checked = time.monotonic()
 
     def _read(self) -> str | None:
@@ -41,13 +42,16 @@ class ConfigWatcher:
             return None
 
     def changed(self) -> bool:
-        """Whether the content differs from the last look (looks at most every interval)."""
+        """Whether the content differs from the last one reported and stayed the same over
+        two looks (an editor that truncates, then writes, is not caught half way)."""
         now = time.monotonic()
         if now - self._checked < self.interval_s:
             return False
         self._checked = now
         digest = self._read()
-        if digest is None or digest == self._digest:
+        settled = digest is not None and digest == self._seen
+        self._seen = digest
+        if not settled or digest == self._digest:
             return False
         self._digest = digest
         return True

@@ -44,9 +44,16 @@ class Playlist:
             [(name, cfg.duration_s) for name in scenes]
         names = [name for name, _ in self.order]
         self.index = names.index(current) if current in names else 0
-        self.since = t  # when the current entry started, s
+        self.since = t  # when the current scene started showing, s
         self.held_until = float("-inf")
         self._before_attract: str | None = None
+        self._off_list = current not in names  # showing a scene the list does not name
+
+    def carry(self, old: Playlist) -> Playlist:
+        """Keep `old`'s hold and attract state (a live config edit rebuilt the playlist)."""
+        self.held_until, self._before_attract = old.held_until, old._before_attract
+        self.since = old.since
+        return self
 
     @property
     def scene(self) -> str:
@@ -56,13 +63,15 @@ class Playlist:
         """The scene to change to now, or None (not enabled, held, attract, time not up)."""
         if not self.cfg.enabled or t < self.held_until or self._before_attract is not None:
             return None
-        if current != self.scene:  # somebody else moved: follow from there
+        if current != self.scene and not self._off_list:  # somebody else moved: follow
             self._follow(current, t)
             return None
+        # A scene off the list counts as the current entry's slot: the next one follows.
         if t - self.since < self.order[self.index][1]:
             return None
         self.index = (self.index + 1) % len(self.order)
         self.since = t
+        self._off_list = False
         return self.scene if self.scene != current else None
 
     def manual(self, scene: str, t: float) -> None:
@@ -83,6 +92,7 @@ class Playlist:
 
     def _follow(self, scene: str, t: float) -> None:
         names = [name for name, _ in self.order]
-        if scene in names:
+        self._off_list = scene not in names
+        if not self._off_list:
             self.index = names.index(scene)
         self.since = t

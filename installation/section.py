@@ -7,13 +7,27 @@ must not import `installation.config` itself.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class Section(BaseModel):
     """A config section: unknown keys refused, values frozen after validation."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+S = TypeVar("S", bound=Section)
+
+
+def with_value(section: S, field: str, value: object) -> S:
+    """`section` with one setting changed and checked (a live change: OSC); ValueError with
+    pydantic's reason when the value is not allowed."""
+    try:
+        return type(section).model_validate({**section.model_dump(), field: value})
+    except ValidationError as exc:
+        raise ValueError(exc.errors()[0]["msg"]) from None
 
 
 class Listener(Section):

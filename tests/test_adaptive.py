@@ -81,3 +81,15 @@ def test_hysteresis_holds_in_the_dead_band() -> None:
     per_kpx = (1000.0 / FPS) * 0.95 / (w * h / 1000.0)  # 95 % of the budget here
     run(ctl, ms_per_kpx=per_kpx, seconds=300, noise=0.1)
     assert ctl.level == 2 and ctl.changes == 0
+
+
+def test_out_of_memory_holds_the_size_down_for_a_while() -> None:
+    cfg = AdaptiveConfig(target_fps=FPS, up_after_s=1.0)
+    ctl = ResolutionController(cfg, FULL)
+    assert ctl.force_down(t=0.0) == ctl.rungs[1]
+    run(ctl, ms_per_kpx=0.01, seconds=60)  # plenty of room: still no way back up
+    assert ctl.level == 1
+    run(ctl, ms_per_kpx=0.01, seconds=30, t0=600.0)  # the hold is over
+    assert ctl.level == 0
+    ctl.level = len(ctl.rungs) - 1
+    assert ctl.force_down(t=0.0) is None  # at the floor: nothing smaller

@@ -99,3 +99,11 @@ def test_readme_documents_every_key() -> None:
     for word in ("Right", "Left", "Down", "Up", "| H |", "| F |", "| M |", "Space", "| S |",
                  "| R |", "| G |", "| A |", "Q / Esc"):
         assert word in section
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["soak", "--minutes", "1"], "--minutes 1"),
+    (["soak", "--scene", "nowhere"], "--scene 'nowhere'"),
+])
+def test_soak_options_are_checked(args: list[str], says: str, tmp_path: Path) -> None:
+    assert says in one_line_error(cli(*args, cwd=tmp_path))

@@ -23,7 +23,7 @@ SCENES = ("[[scenes]]\nname = 'one'\nsize = [96, 64]\nstyles = [3]\n"
           "[[scenes]]\nname = 'two'\nsize = [96, 64]\nstyles = [1]\n")
 
 
-def test_watcher_sees_content_changes_only(tmp_path: Path) -> None:
+def test_watcher_sees_settled_content_changes_only(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text("a = 1\n")
     w = ConfigWatcher(path, interval_s=0.0)
@@ -31,7 +31,12 @@ def test_watcher_sees_content_changes_only(tmp_path: Path) -> None:
     path.write_text("a = 1\n")  # saved again, same content
     assert not w.changed()
     path.write_text("a = 2\n")
-    assert w.changed() and not w.changed()
+    assert not w.changed()  # seen once: maybe half written
+    assert w.changed() and not w.changed()  # the same at the next look: reported once
+    path.write_text("")  # an editor's truncation, then the content again
+    assert not w.changed()
+    path.write_text("a = 2\n")
+    assert not w.changed() and not w.changed()  # never reported: it did not change
 
 
 def test_split_live_from_restart(tmp_path: Path) -> None:

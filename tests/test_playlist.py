@@ -91,3 +91,22 @@ def test_the_show_follows_the_playlist(tmp_path: Path, store: ModelStore, cpu: D
     scenes = [json.loads(ln)["scene"] for ln in stats.read_text().splitlines()]
     runs = [s for i, s in enumerate(scenes) if i == 0 or s != scenes[i - 1]]
     assert runs[:3] == ["one", "two", "one"] and "three" not in runs
+
+
+def test_a_scene_off_the_list_takes_the_current_slot() -> None:
+    """Picked by hand (or the attract scene), a scene the list does not name shows for the
+    current entry's time, then the list goes on: cycling never stops."""
+    entries = [PlaylistEntry(scene="a", duration_s=2.0), PlaylistEntry(scene="b",
+                                                                        duration_s=2.0)]
+    p = Playlist(cycle(entries=entries, manual_hold_s=1.0), SCENES, "a", 0.0)
+    p.manual("c", 0.5)  # off the list
+    assert p.due(1.0, "c") is None
+    assert p.due(2.6, "c") == "b"  # hold over at 1.5 s, a's 2 s slot over at 2.5 s
+
+
+def test_a_rebuilt_playlist_keeps_attract_and_hold() -> None:
+    p = Playlist(cycle(duration_s=1.0, attract_scene="c"), SCENES, "a", 0.0)
+    assert p.attract(True, "a") == "c"
+    rebuilt = Playlist(cycle(duration_s=1.0, attract_scene="c"), SCENES, "c", 5.0).carry(p)
+    assert rebuilt.due(50.0, "c") is None  # still in attract
+    assert rebuilt.attract(False, "c") == "a"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from installation.app import RunOptions, Show
 from installation.capture import ReplaySource
@@ -95,7 +96,8 @@ def test_degraded_when_the_source_ends(tmp_path: Path, store: ModelStore, cpu: D
         assert until(lambda: get(show, "/health")[0] == 503, 30)
         health = json.loads(get(show, "/health")[1])
         assert health["status"] == "degraded"
-        assert any("is ended" in r or "no frame shown" in r for r in health["reasons"])
+        assert any("source replay is ended" in r for r in health["reasons"])
+        assert health["source"]["state"] == "ended"  # refreshed with no frame shown
 
 
 def test_a_thousand_requests_do_not_stall_the_show(tmp_path: Path, store: ModelStore,
@@ -119,3 +121,21 @@ def test_a_thousand_requests_do_not_stall_the_show(tmp_path: Path, store: ModelS
     assert show.status is not None and show.status.requests >= 1000
     print(f"fps calm {calm:.1f}, under 1,000 requests {loaded:.1f}")
     assert loaded >= 0.5 * calm
+
+
+def test_a_port_in_use_costs_the_endpoint_not_the_show(
+        tmp_path: Path, store: ModelStore, cpu: Device,
+        caplog: pytest.LogCaptureFixture) -> None:
+    first = Show(config(tmp_path), store, cpu, RunOptions(headless=True))
+    assert first.status is not None
+    path = tmp_path / "second.toml"
+    path.write_text(f"[status]\nenabled = true\nport = {first.status.address[1]}\n"
+                    "[attract]\nenabled = false\n[[scenes]]\nname = 'one'\nsize = [96, 64]\n")
+    try:
+        with caplog.at_level(logging.ERROR, logger="installation"):
+            second = Show(load_config(path), store, cpu, RunOptions(headless=True))
+        assert second.status is None
+        assert any("cannot listen" in r.getMessage() and "runs without it" in r.getMessage()
+                   for r in caplog.records)
+    finally:
+        first.status.stop()

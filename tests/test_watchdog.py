@@ -95,3 +95,48 @@ def test_a_stage_that_raises_every_frame_is_bypassed(
     assert broken.calls == 5  # then bypassed: no more calls
     assert any("keeps failing" in r.getMessage() for r in caplog.records)
     assert show.report.effect_errors == 5
+
+
+class OutOfMemoryAbove(SlowMachine):
+    """The real effect on a GPU with too little memory: above `max_px` pixels a call
+    fails as CUDA does."""
+
+    def __init__(self, inner: object, max_px: float) -> None:
+        super().__init__(inner, ms_per_kpx=0.0)
+        self.max_px = max_px
+
+    def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
+        w, h = self.size
+        if w * h > self.max_px:
+            raise RuntimeError("CUDA failure 2: out of memory")
+        return super().__call__(image, t)
+
+
+# A GPU stand-in: the CUDA device kind (what the show's choices follow), the CPU provider.
+FAKE_GPU = Device("cuda", ["CPUExecutionProvider"], "test stand-in for a GPU", 2)
+
+
+def test_out_of_gpu_memory_steps_the_size_down(tmp_path: Path, store: ModelStore,
+                                               until: Callable[..., bool]) -> None:
+    (tmp_path / "c.toml").write_text(CONFIG)
+    show = Show(load_config(tmp_path / "c.toml"), store, FAKE_GPU,
+                RunOptions(headless=True, duration_s=120))
+    small = OutOfMemoryAbove(show.effects["one"], max_px=80 * 52)
+    show.effects["one"] = small
+    assert run_until(show, lambda: show.report.shown > 10, until)
+    w, h = small.size
+    assert w * h <= 80 * 52 and show.device.kind == "cuda"  # smaller, still on the GPU
+
+
+def test_out_of_memory_at_the_floor_moves_to_the_cpu(tmp_path: Path, store: ModelStore,
+                                                     until: Callable[..., bool],
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "c.toml").write_text(CONFIG)
+    show = Show(load_config(tmp_path / "c.toml"), store, FAKE_GPU,
+                RunOptions(headless=True, duration_s=120))
+    show.effects["one"] = OutOfMemoryAbove(show.effects["one"], max_px=0)  # never fits
+    with caplog.at_level(logging.ERROR, logger="installation"):
+        assert run_until(show, lambda: show.device.kind == "cpu"
+                         and show.report.shown > 10, until)
+    assert any("moving the effects to the CPU" in r.getMessage() for r in caplog.records)
+    assert not isinstance(show.effects["one"], OutOfMemoryAbove)  # built again, on the CPU

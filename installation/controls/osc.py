@@ -22,6 +22,7 @@ show. Ranges are checked where the command is applied (the main loop has the set
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -98,7 +99,9 @@ class _Dispatcher(Dispatcher):
     """Says so when a packet does not parse (python-osc drops those silently)."""
 
     def __init__(self, faults: RateLimitedLog) -> None:
-        super().__init__()
+        # Bundles run at once: honouring a timetag would let one message put the server
+        # to sleep (an hour ahead: an hour), and shutdown with it.
+        super().__init__(strict_timing=False)
         self.faults = faults
 
     def call_handlers_for_packet(self, data: bytes, client_address: tuple[str, int]) -> list:
@@ -158,14 +161,15 @@ def _exactly(args: tuple[Any, ...], n: int) -> tuple[Any, ...]:
 
 def _number(args: tuple[Any, ...]) -> float:
     (value,) = _exactly(args, 1)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("give a number")
+    if isinstance(value, bool) or not isinstance(value, int | float) \
+            or not math.isfinite(value):
+        raise ValueError("give a (finite) number")
     return float(value)
 
 
 def _weights(args: tuple[Any, ...]) -> dict[str, float]:
     if not args or not all(isinstance(a, int | float) and not isinstance(a, bool)
-                           for a in args):
+                           and math.isfinite(a) for a in args):
         raise ValueError(f"give {NUM_STYLES} weights, or index, weight pairs")
     if len(args) == NUM_STYLES:
         return {str(i): float(w) for i, w in enumerate(args) if w}

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from pydantic import ValidationError
 
 from installation.dream.ascent import dream, to_tensor
 from installation.dream.backbone import EfficientNetLite0
 from installation.dream.config import DreamConfig
 from installation.effects.style import resize_to
 from installation.motion.config import MotionConfig
+from installation.section import with_value
 
 # The flow is measured like the motion stage's (its Farneback settings and small grey
 # analysis picture), then scaled up to the scene's size.
@@ -57,10 +57,7 @@ class DreamEffect:
 
     def tune(self, field: str, value: float) -> None:
         """One setting changed live (OSC); ValueError when out of its range."""
-        try:
-            self.cfg = DreamConfig.model_validate({**self.cfg.model_dump(), field: value})
-        except ValidationError as exc:
-            raise ValueError(exc.errors()[0]["msg"]) from None
+        self.cfg = with_value(self.cfg, field, value)
 
     def set_attract(self, on: bool) -> None:
         """Attract mode on or off: with `zoom = "attract"` the dream zooms while it is on."""

@@ -74,6 +74,12 @@ class Chain:
         for effect in self.effects:
             effect.resize(size)
 
+    @property
+    def size(self) -> tuple[int, int]:
+        """The processing size (W, H), px: every effect of the chain works at it."""
+        size: tuple[int, int] = getattr(self.effects[0], "size", (0, 0))
+        return size
+
     def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
         for effect in self.effects:
             image = effect(image, t)

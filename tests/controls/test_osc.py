@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def test_messages_become_commands(address: str, args: tuple[object, ...],
     ("/installation/style", (30,), "0..25"),
     ("/installation/style", (), "give 1 argument"),
     ("/installation/strength", (1.5,), "0..1"),
-    ("/installation/strength", ("high",), "give a number"),
+    ("/installation/strength", ("high",), "give a .finite. number"),
     ("/installation/style/weights", (3, 0.5, 12), "pairs"),
     ("/installation/walk/dim", (3,), "known: idle_speed"),
 ])
@@ -131,3 +132,31 @@ def test_the_running_show_obeys(tmp_path: Path, store: ModelStore, cpu: Device,
     assert show.osc.received >= 6  # and the server closed with the show:
     with pytest.raises(OSError):
         show.osc._server.socket.getsockname()
+
+
+def test_not_a_number_is_refused() -> None:
+    for args in ((float("nan"),), (float("inf"),)):
+        with pytest.raises(ValueError, match="finite"):
+            parse("/installation/strength", args)
+    with pytest.raises(ValueError, match="weights"):
+        parse("/installation/style/weights", (3, float("nan")))
+
+
+def test_a_bundle_for_later_does_not_hold_the_server(until: Callable[..., bool]) -> None:
+    from pythonosc.osc_bundle_builder import OscBundleBuilder
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    osc = OscControl(LOOPBACK_ANY_PORT).start()
+    try:
+        client = SimpleUDPClient(*osc.address)
+        later = OscBundleBuilder(time.time() + 3600)  # an hour ahead
+        msg = OscMessageBuilder("/installation/hud")
+        msg.add_arg(1)
+        later.add_content(msg.build())
+        client.send(later.build())
+        client.send_message("/installation/blackout", 1)
+        got: list[Command] = []
+        assert until(lambda: bool(got.extend(osc.drain())) or len(got) == 2, 10)
+        assert {c.what for c in got} == {"hud", "blackout"}
+    finally:
+        osc.stop()

@@ -25,7 +25,7 @@ def test_a_slow_scene_steps_down_while_running(until: Callable[..., bool]) -> No
     worker = EffectWorker(source, effect, ctl).start()
     try:
         assert until(lambda: ctl.level > 0, 30)
-        assert effect.size == ctl.size and ctl.size[0] < 320
+        assert until(lambda: effect.size == ctl.size, 30) and ctl.size[0] < 320
         w, h = ctl.size
         seen = 0
 
