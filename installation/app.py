@@ -611,6 +611,12 @@ class Show:
         if worker.out_of_memory:
             self._to_cpu(worker)
         wd, now, busy = self.cfg.watchdog, time.monotonic(), worker.busy_since
+        if self.play is not None:
+            for stage in self.play.restart_stalled(now, wd.stall_s, wd.restarts_before_bypass):
+                log.error("%s stage stalled (one call over %.1f s): thread restarted",
+                          stage, wd.stall_s)
+                if self.status is not None:
+                    self.status.metrics.stage_errors.labels(f"{stage} stalled").inc()
         if busy is None or not worker.stalled(now, wd.stall_s):
             return
         bypass = worker.restarts + 1 >= wd.restarts_before_bypass

@@ -77,6 +77,7 @@ class Interaction:
         self.painters = painters
         self.scene = scene
         self.walks: dict[tuple[str, str], LatentWalk] = {}
+        self.restarts = {"motion": 0, "gan": 0}  # watchdog restarts of each thread
         self.chosen: dict[str, str] = {}  # scene name → generator picked by key
         self._t: float | None = None
 
@@ -122,6 +123,31 @@ class Interaction:
         self.walks = {k: w for k, w in self.walks.items()
                       if "*" not in changed and k[0] not in changed}
         self.scene = scene
+
+    def restart_stalled(self, now: float, limit_s: float, most: int) -> list[str]:
+        """The watchdog for the motion and GAN threads: a stage whose one call has run past
+        `limit_s` is left behind and a fresh one takes over (the GAN's last picture kept),
+        at most `most` times per stage (a stage that hangs every time is then left stalled:
+        motion rests, the last GAN picture stays). Returns the stages restarted."""
+        restarted = []
+        if self.motion.stalled(now, limit_s) and self.restarts["motion"] < most:
+            old = self.motion
+            old.abandon()
+            self.motion = MotionWorker(old.source, self.cfg.motion).start()
+            restarted.append("motion")
+        if self.renderer.stalled(now, limit_s) and self.restarts["gan"] < most:
+            old_r = self.renderer
+            old_r.abandon()
+            self.renderer = GanRenderer(
+                old_r.generator, old_r.output_size, self.cfg.compositor.gan_interpolation)
+            _, last = old_r.slot.peek()
+            if last is not None:
+                self.renderer.slot.put(last)
+            self.renderer.start()
+            restarted.append("gan")
+        for stage in restarted:
+            self.restarts[stage] += 1
+        return restarted
 
     def tune_walk(self, field: str, value: float) -> None:
         """One walk setting changed live (OSC) on every walk; ValueError when out of range."""

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pygame
 import pytest
 from fakes import Room
@@ -224,3 +225,44 @@ def test_a_live_edit_reaches_the_walks_and_attract(tmp_path: Path, store: ModelS
     assert not show.reload(path, worker)
     assert show.config_error is not None and "needs a restart" in show.config_error
     assert show.cfg.scenes[0].name == "eyes"  # the last good config runs on
+
+
+def test_stalled_motion_and_gan_threads_are_restarted(
+    tmp_path: Path, store: ModelStore, cpu: Device, until: Callable[..., bool]
+) -> None:
+    """An analysis and a render that never return: the watchdog leaves both threads behind,
+    fresh ones take over (the GAN's last picture kept), and no more than `most` times."""
+    cfg = config(tmp_path)
+    room = Room().start()
+    play = Interaction(cfg, room, cpu, store, {}, cfg.scenes[0], time.monotonic()).start()
+    release = threading.Event()
+    try:
+        assert until(lambda: play.update(time.monotonic()).gan is not None)
+        motion, renderer = play.motion, play.renderer
+        motion.analyzer.update = lambda *a: release.wait() and None  # type: ignore[method-assign]
+        real = play.generators["eyes"]
+
+        class Hangs:
+            name, n_labels = real.name, real.n_labels
+
+            def render(self, z: object, labels: object) -> object:
+                release.wait()
+                return real.render(z, labels)  # type: ignore[arg-type]
+
+        renderer.swap(Hangs())  # type: ignore[arg-type]
+        play.renderer.submit(np.zeros(100, np.float32), np.ones(8, np.float32) / 8)
+        assert until(lambda: motion.busy_since is not None and renderer.busy_since is not None)
+        later = time.monotonic() + 10.0
+        assert play.restart_stalled(later, 5.0, most=1) == ["motion", "gan"]
+        assert play.motion is not motion and play.renderer is not renderer
+        assert play.renderer.slot.peek()[1] is not None  # the last picture stays
+        assert until(lambda: play.motion.slot.peek()[1] is not None)  # analysing again
+        seq = play.renderer.renders
+        assert until(lambda: play.update(time.monotonic()).gan is not None
+                     and play.renderer.renders > seq)  # rendering again, real generator
+        assert play.restart_stalled(later, 5.0, most=1) == []  # nothing stalled now
+        assert play.restarts == {"motion": 1, "gan": 1}
+    finally:
+        release.set()
+        play.stop()
+        room.stop()

@@ -154,8 +154,19 @@ class GanRenderer:
         self._seq = 0
         self._lock = threading.Lock()  # guards _seq across submitting threads
         self._last_error = ("", 0.0)  # (message, monotonic s when logged)
+        self.busy_since: float | None = None  # when the running render began (watchdog)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="gan", daemon=True)
+
+    def stalled(self, now: float, limit_s: float) -> bool:
+        """Whether one render has been running for more than `limit_s` seconds."""
+        busy = self.busy_since
+        return busy is not None and now - busy > limit_s
+
+    def abandon(self) -> None:
+        """Let a stalled thread go (it quits if its call ever returns); nothing is joined."""
+        self._stop.set()
+        self._requests.close()
 
     @property
     def submitted(self) -> int:
@@ -210,12 +221,19 @@ class GanRenderer:
             seen, request = self._requests.get(after=seen, timeout=POLL_S)
             if request is None:
                 continue
+            self.busy_since = time.monotonic()
             try:
-                self.slot.put(self._render(request))
-                self.renders += 1
+                image = self._render(request)
             except Exception as exc:  # survivable: keep the last image, try the next latent
                 self.errors += 1
                 self._log_error(f"{type(exc).__name__}: {exc}")
+                continue
+            finally:
+                self.busy_since = None
+            if self._stop.is_set():
+                return  # abandoned by the watchdog while rendering
+            self.slot.put(image)
+            self.renders += 1
 
     def _render(self, request: LatentRequest) -> GanImage:
         generator, size, paint = self.generator, self.output_size, self.paint

@@ -41,8 +41,18 @@ class MotionWorker:
         self.failing = False
         self._in_a_row = 0
         self._logged: dict[str, float] = {}  # message → when it was last logged (monotonic s)
+        self.busy_since: float | None = None  # when the running analysis began (watchdog)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="motion", daemon=True)
+
+    def stalled(self, now: float, limit_s: float) -> bool:
+        """Whether one analysis has been running for more than `limit_s` seconds."""
+        busy = self.busy_since
+        return busy is not None and now - busy > limit_s
+
+    def abandon(self) -> None:
+        """Let a stalled thread go (it quits if its call ever returns); nothing is joined."""
+        self._stop.set()
 
     def start(self) -> MotionWorker:
         self._thread.start()
@@ -64,11 +74,16 @@ class MotionWorker:
             seen, frame = self.source.read(after=seen, timeout=POLL_S)
             if frame is None:
                 continue
+            self.busy_since = time.monotonic()
             try:
                 signals = self.analyzer.update(frame.image, frame.t_capture)
             except Exception as exc:  # a survivable stage error: drop the frame, carry on
                 self._failed(exc)
                 continue
+            finally:
+                self.busy_since = None
+            if self._stop.is_set():
+                return  # abandoned by the watchdog while analysing
             self._in_a_row = 0
             self.failing = False
             if signals is last:  # skipped: too soon after the last analysed frame
