@@ -260,7 +260,7 @@ def test_stalled_motion_and_gan_threads_are_restarted(
         seq = play.renderer.renders
         assert until(lambda: play.update(time.monotonic()).gan is not None
                      and play.renderer.renders > seq)  # rendering again, real generator
-        assert play.restart_stalled(later, 5.0, most=1) == []  # nothing stalled now
+        assert play.restart_stalled(later, 5.0, most=1) == []  # the cap: no more restarts
         assert play.restarts == {"motion": 1, "gan": 1}
     finally:
         release.set()

@@ -48,14 +48,11 @@ def live_settings(cfg: Config) -> DreamConfig:
     return scene.dream if scene is not None else DreamConfig()
 
 
-def _gain(net: EfficientNetLite0, layers: dict[int, float], before: np.ndarray,
-          after: np.ndarray, device: str) -> float:
-    """objective(after) − objective(before), pictures H×W×3 uint8."""
+def _score(net: EfficientNetLite0, layers: dict[int, float], picture: np.ndarray,
+           device: str) -> float:
+    """The dream objective of an H×W×3 uint8 picture."""
     with torch.no_grad():
-        pair = torch.cat([to_tensor(before), to_tensor(after)]).to(device)
-        a = float(objective(net, pair[:1], layers))
-        b = float(objective(net, pair[1:], layers))
-    return b - a
+        return float(objective(net, to_tensor(picture).to(device), layers))
 
 
 def _timed(effect: Any, frames: list[np.ndarray]) -> tuple[list[np.ndarray], float]:
@@ -86,10 +83,10 @@ def compare(frames: list[np.ndarray], names: list[str], live_cfg: DreamConfig,
         # dream's last call and would steal the cores from a network timed just after.
         fast_out, fast_ms = _timed(fast, frames)
         live_out, live_ms = _timed(live, frames)
-        live_gain = statistics.fmean(_gain(net, layers, f, o, where)
-                                     for f, o in zip(frames, live_out, strict=True))
-        fast_gain = statistics.fmean(_gain(net, layers, f, o, where)
-                                     for f, o in zip(frames, fast_out, strict=True))
+        # Gains over the input, averaged over the frames (the inputs scored once).
+        start = statistics.fmean(_score(net, layers, f, where) for f in frames)
+        live_gain = statistics.fmean(_score(net, layers, o, where) for o in live_out) - start
+        fast_gain = statistics.fmean(_score(net, layers, o, where) for o in fast_out) - start
         results.append({
             "network": name, "layers": layers_text,
             "live_ms": round(live_ms, 2), "fast_ms": round(fast_ms, 2),
