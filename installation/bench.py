@@ -53,10 +53,11 @@ def parse_size(text: str, flag: str = "--size") -> tuple[int, int]:
     return w, h
 
 
-def _scene(cfg: Config, name: str | None, size: tuple[int, int]) -> SceneConfig:
-    """The scene measured: --scene as configured, or else the first style scene's style
-    alone (no generated layers)."""
-    update: dict[str, Any] = {"size": size}
+def measured_scene(cfg: Config, name: str | None, size: tuple[int, int] | None = None
+                   ) -> SceneConfig:
+    """The scene measured at `size` (None: its own): --scene as configured, or else the
+    first style scene's style alone (no generated layers)."""
+    update: dict[str, Any] = {} if size is None else {"size": size}
     if name is None:
         scene = next((s for s in cfg.scenes if "style" in s.chain), cfg.scenes[0])
         update.update(effect="style", generator="none", layers=[PLAIN], paint_gan=False)
@@ -190,7 +191,7 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
         sizes = [parse_size(t, "--sizes") for t in args.sizes.split(",")]
         return _sweep(cfg, store, device, args, sizes)
     size = parse_size(args.size)
-    scene = _scene(cfg, args.scene, size)
+    scene = measured_scene(cfg, args.scene, size)
     cfg = _bench_config(cfg, scene)
     frames = decode_frames(clip_file(args.source, cfg.source.demo_clip, store), args.frames,
                            size)
@@ -242,7 +243,7 @@ def _sweep(cfg: Config, store: ModelStore, device: Device, args: argparse.Namesp
     path = clip_file(args.source, cfg.source.demo_clip, store)
     rows: list[dict[str, Any]] = []
     for size in sizes:
-        scene = _scene(cfg, args.scene, size)
+        scene = measured_scene(cfg, args.scene, size)
         frames = decode_frames(path, args.frames, size)
         bare = bench_bare(frames, scene, device, store)
         pipe = bench_pipeline(frames, _bench_config(cfg, scene), device, store,
@@ -253,7 +254,7 @@ def _sweep(cfg: Config, store: ModelStore, device: Device, args: argparse.Namesp
     per_px = [r["bare_ms_per_mpx"] for r in rows]
     result: dict[str, Any] = {
         "device": device.describe(), "cpu_count": os.cpu_count(), "frames": args.frames,
-        "scene": _scene(cfg, args.scene, sizes[0]).name, "sizes": rows,
+        "scene": measured_scene(cfg, args.scene, sizes[0]).name, "sizes": rows,
         "layers": "style alone" if args.scene is None else "as configured",
         "per_pixel_spread": max(per_px) / min(per_px) - 1.0,
     }

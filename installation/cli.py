@@ -130,6 +130,19 @@ def _parser() -> argparse.ArgumentParser:
     for sp in (b, g, d):
         sp.add_argument("--json", action="store_true", help="print one JSON object")
 
+    f = sub.add_parser("flicker", help="temporal warping and ghosting errors of a scene's "
+                       "repainting, plain and stabilised, on clips")
+    f.add_argument("--source", default="demo:carphone,demo:bikes,demo:bigbuckbunny",
+                   help="comma-separated video files or demo:CLIP (default: the demo pack)")
+    f.add_argument("--scene", help="scene to measure, its temporal settings (default: the "
+                   "first style scene's first style)")
+    f.add_argument("--size", help="processing size WxH (default: the scene's)")
+    f.add_argument("--frames", type=int, default=300, help="at most this many frames per "
+                   "clip (default: 300)")
+    f.add_argument("--still-frames", type=int, default=60, help="frames of the held still "
+                   "picture with sensor noise (default: 60; 0 = skip)")
+    f.add_argument("--picture", type=Path, help="write a strip of frames side by side here")
+    f.add_argument("--json", action="store_true", help="print one JSON object")
     k = sub.add_parser("soak", help="run headless for a long time; report memory growth and "
                        "frame-rate drift")
     k.add_argument("--minutes", type=float, default=30.0, help="how long (default: 30)")
@@ -218,6 +231,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from installation.dream.compare import run_compare
 
         return run_compare(cfg, store, device, args)
+    if args.command == "flicker":
+        from installation.temporal.flicker import run_flicker
+
+        return run_flicker(cfg, store, device, args)
     if args.command == "soak":
         from installation.soak import run_soak
 

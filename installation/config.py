@@ -31,6 +31,7 @@ from installation.motion.config import MotionConfig
 from installation.playlist import PlaylistConfig
 from installation.section import Section
 from installation.status import StatusConfig
+from installation.temporal.config import TemporalConfig
 
 NUM_STYLES = 26  # the multi-style network's style count (indices 0..25)
 DEMO_CLIPS = ("carphone", "bikes", "bigbuckbunny")
@@ -178,6 +179,10 @@ class SceneConfig(Section):
     preserve_color: bool = False
     dream: DreamConfig = Field(default_factory=DreamConfig,
                                description="the live dream's settings (effect 'dream')")
+    temporal: TemporalConfig = Field(
+        default_factory=TemporalConfig,
+        description="flow-guided temporal stabilisation of the effect's output (no flicker)",
+    )
     # -- generated imagery (declared before `layers`, which are checked against it)
     generator: Generator = "none"
     paint_gan: bool = Field(
@@ -228,6 +233,14 @@ class SceneConfig(Section):
     def _styles(cls, v: list[StyleEntry]) -> list[StyleEntry]:
         for entry in v:
             style_weights(entry)  # raises ValueError with what is allowed
+        return v
+
+    @field_validator("temporal")
+    @classmethod
+    def _steadied(cls, v: TemporalConfig, info: ValidationInfo) -> TemporalConfig:
+        if v.enabled and info.data.get("effect") == "none":
+            raise ValueError("the camera picture is not repainted (effect = 'none'): "
+                             "leave temporal off, or pick an effect")
         return v
 
     @field_validator("paint_gan")

@@ -7,7 +7,9 @@
 - `fast-dream:NAME`: a trained dream network (`dream.fast.FastDreamEffect`, ONNX Runtime).
 
 A scene may chain them (`effect = ["style", "fast-dream:ripples"]`): each works on the
-last one's picture (`Chain`).
+last one's picture (`Chain`). A scene with `temporal.enabled` gets its effect wrapped in a
+`Chain` with a `temporal.Stabiliser`: the camera picture held steady and the output blended
+with the last one along the optical flow (no flicker).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from installation.effects.base import Attractable, Effect
 from installation.effects.style import MultiStyleEffect, StyleMixer, resize_to
 from installation.models import ModelStore
 from installation.runtime import Device, create_session, torch_device
+from installation.temporal import Stabiliser
 
 __all__ = [
     "ArbitraryStyleEffect",
@@ -63,16 +66,20 @@ class PassThrough:
 
 
 class Chain:
-    """Effects applied one after another, each on the last one's picture."""
+    """Effects applied one after another, each on the last one's picture; with a
+    `Stabiliser`, on a steady camera picture and blended with the last output."""
 
-    def __init__(self, effects: list[Effect]) -> None:
+    def __init__(self, effects: list[Effect], temporal: Stabiliser | None = None) -> None:
         self.effects = effects
+        self.temporal = temporal
         self.name = "+".join(e.name for e in effects)
         self.scalable = all(e.scalable for e in effects)
 
     def resize(self, size: tuple[int, int]) -> None:
         for effect in self.effects:
             effect.resize(size)
+        if self.temporal is not None:
+            self.temporal.resize(size)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -81,16 +88,22 @@ class Chain:
         return size
 
     def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
-        for effect in self.effects:
-            image = effect(image, t)
-        return image
+        def paint(picture: np.ndarray) -> np.ndarray:
+            for effect in self.effects:
+                picture = effect(picture, t)
+            return picture
+
+        if self.temporal is None:
+            return paint(image)
+        return self.temporal(resize_to(image, self.size), t, paint)
 
     def step_style(self, delta: int, t: float) -> None:
         for effect in self.effects:
             effect.step_style(delta, t)
 
     def describe(self) -> str:
-        return " > ".join(e.describe() for e in self.effects)
+        text = " > ".join(e.describe() for e in self.effects)
+        return text + " ~steady" if self.temporal is not None and self.temporal.on else text
 
     def set_attract(self, on: bool) -> None:
         for effect in self.effects:
@@ -115,7 +128,8 @@ def build_effect(
     chain: tuple[str, ...] | None = None,
 ) -> Effect:
     """The effect for `scene` (its `chain`, or the steps given), models verified, sessions
-    created and warmed up.
+    created and warmed up; steadied (`Chain` with a `Stabiliser`) when the scene's
+    `temporal.enabled` and no steps are given.
 
     `loaded` (model name → session or network), when given, is shared between the scenes of
     a show, so each network is loaded once however many scenes use it.
@@ -125,6 +139,9 @@ def build_effect(
     shared = loaded if loaded is not None else {}
     steps = chain if chain is not None else scene.chain
     effects = [_one(step, scene, style_cfg, device, store, shared) for step in steps]
+    # Only the scene's own effect is steadied (not a painter of the generated picture).
+    if chain is None and scene.temporal.enabled:
+        return Chain(effects, Stabiliser(scene.temporal, scene.size))
     return effects[0] if len(effects) == 1 else Chain(effects)
 
 

@@ -1,0 +1,278 @@
+"""`python main.py flicker`: how much a scene's repainting flickers, plain and stabilised.
+
+Each clip is decoded at the scene's processing size and repainted twice by the same effect
+(a fresh instance each time, on a simulated 30 frames/s clock): **plain**, frame by frame,
+and **stabilised**, through a `Stabiliser` with the scene's `temporal` settings switched on.
+Both are judged against a reference optical flow between consecutive camera frames: DIS at
+its most accurate ("reference": every pyramid level to full resolution, ten refinement
+iterations), a different and more exact flow than the stabiliser's own, so the stabiliser
+is not graded by its own motion estimate.
+
+- **warping error**: mean |O_t − warp(O_{t−1})| over the pixels the reference flows say are
+  visible in both frames (round trip, `flow.Grid.round_trip`), grey levels averaged over
+  RGB, then over frame pairs. Pairs with fewer than `CUT_VISIBLE` of their pixels visible
+  are scene cuts (nothing is seen in both): skipped, and counted.
+- **ghosting error**: mean |O_t − P_t| over moving pixels (reference flow ≥ `MOVING_PX`),
+  P_t the plain repainting of the same frame: how far the stabilised picture strays from a
+  fresh repainting where things move (trails, smears). Its **bound**: the plain output's
+  own warping error over the same pixels; below it, the stabilised picture stays closer to
+  a fresh repainting than fresh repaintings stay to each other from frame to frame.
+- **detail**: the stabilised outputs' mean |Laplacian| over the plain ones' (1 = as sharp;
+  blending frames softens strokes that flickered).
+- **still**: the first frame of the first clip held for `--still-frames` frames with
+  Gaussian sensor noise (σ = `STILL_NOISE` grey levels) added to each: a visitor standing
+  still in front of a real camera.
+
+With `--picture`, a strip of four consecutive frames from the middle of the first clip:
+camera, plain, stabilised, and each one's frame-to-frame change |O_t − warp(O_{t−1})|
+(×4, brighter is more flicker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from installation.bench import measured_scene, parse_size
+from installation.capture import clip_file, decode_frames
+from installation.config import Config, SceneConfig
+from installation.effects import Effect, Loaded, build_effect
+from installation.errors import UserError
+from installation.models import ModelStore
+from installation.pictures import caption, write_picture
+from installation.runtime import Device
+from installation.temporal.flow import Flow, Grid, channel_mean, grey, visible
+from installation.temporal.stabiliser import Stabiliser
+
+FPS = 30.0  # the simulated clock, frames/s
+CUT_VISIBLE = 0.5  # a frame pair with fewer of its pixels seen in both is a scene cut
+MOVING_PX = 1.0  # reference flow from this on counts as motion, px/frame
+STILL_NOISE = 2.0  # sensor noise added to the held still frame (Gaussian sigma), grey levels
+STRIP = 4  # frames in the picture's strip
+DEFAULT_SOURCES = "demo:carphone,demo:bikes,demo:bigbuckbunny"
+
+
+@dataclass(frozen=True, eq=False)
+class Pair:
+    """The reference flow from one frame back to the one before, and what it shows."""
+
+    back: np.ndarray  # HxWx2 float32, px
+    seen: np.ndarray  # bool HxW: visible in both frames
+    moving: np.ndarray  # bool HxW: reference flow ≥ MOVING_PX
+
+
+def reference(frames: list[np.ndarray]) -> list[Pair | None]:
+    """One `Pair` per consecutive frame pair (None for a scene cut)."""
+    flow = Flow("reference", max_width=None)
+    grid = Grid((frames[0].shape[1], frames[0].shape[0]))
+    pairs: list[Pair | None] = []
+    for last, this in itertools.pairwise(frames):
+        a, b = grey(this), grey(last)
+        back, forward = flow(a, b), flow(b, a)
+        seen = visible(grid, back, forward)
+        moving = np.hypot(back[..., 0], back[..., 1]) >= MOVING_PX
+        pairs.append(Pair(back, seen, moving) if seen.mean() >= CUT_VISIBLE else None)
+    return pairs
+
+
+def changes(outputs: list[np.ndarray], pairs: list[Pair | None]) -> list[np.ndarray | None]:
+    """Per pair, |O_t − warp(O_{t−1})| (float32 HxW, grey levels); None for a cut."""
+    grid = Grid((outputs[0].shape[1], outputs[0].shape[0]))
+    out: list[np.ndarray | None] = []
+    for (last, this), pair in zip(itertools.pairwise(outputs), pairs, strict=True):
+        if pair is None:
+            out.append(None)
+            continue
+        carried = grid.warp(last.astype(np.float32), pair.back)
+        out.append(channel_mean(np.abs(this.astype(np.float32) - carried)))
+    return out
+
+
+def _mean_over(maps: list[np.ndarray | None], pairs: list[Pair | None],
+               where: Callable[[Pair], np.ndarray]) -> float:
+    """The mean of each map over its pair's pixels `where` says, averaged over the pairs
+    that have any such pixels (0 when none has)."""
+    values = []
+    for m, pair in zip(maps, pairs, strict=True):
+        if m is None or pair is None:
+            continue
+        mask = where(pair)
+        if mask.any():
+            values.append(float(m[mask].mean()))
+    return float(np.mean(values)) if values else 0.0
+
+
+def warping_error(outputs: list[np.ndarray], pairs: list[Pair | None]) -> float:
+    """Mean |O_t − warp(O_{t−1})| over pixels visible in both frames, grey levels."""
+    return _mean_over(changes(outputs, pairs), pairs, lambda p: p.seen)
+
+
+def ghosting_error(outputs: list[np.ndarray], plain: list[np.ndarray],
+                   pairs: list[Pair | None]) -> float:
+    """Mean |O_t − P_t| over moving pixels, grey levels (frames after the first)."""
+    diffs: list[np.ndarray | None] = [
+        channel_mean(np.abs(o.astype(np.float32) - p.astype(np.float32)))
+        for o, p in zip(outputs[1:], plain[1:], strict=True)
+    ]
+    return _mean_over(diffs, pairs, lambda p: p.moving)
+
+
+def repaint(effect: Effect, frames: list[np.ndarray],
+            stabiliser: Stabiliser | None = None) -> tuple[list[np.ndarray], float, float]:
+    """Every frame repainted (through `stabiliser` when given): the outputs, the
+    stabiliser's own time per frame (ms, the effect's excluded) and the mean share of the
+    last output it kept."""
+    outputs, own_s, kept = [], 0.0, 0.0
+    for i, frame in enumerate(frames):
+        t = i / FPS
+        if stabiliser is None:
+            outputs.append(effect(frame, t))
+            continue
+        painting = [0.0]
+
+        def paint(picture: np.ndarray, t: float = t, painting: list[float] = painting
+                  ) -> np.ndarray:
+            t0 = time.perf_counter()
+            out = effect(picture, t)
+            painting[0] += time.perf_counter() - t0
+            return out
+
+        t0 = time.perf_counter()
+        outputs.append(stabiliser(frame, t, paint))
+        own_s += time.perf_counter() - t0 - painting[0]
+        kept += stabiliser.kept
+    n = len(frames)
+    return outputs, 1000.0 * own_s / n, kept / max(1, n - 1)
+
+
+def compare(name: str, frames: list[np.ndarray], make: Callable[[], Effect],
+            scene: SceneConfig) -> tuple[dict[str, Any], list[np.ndarray], list[np.ndarray]]:
+    """One clip's result, and the plain and stabilised outputs."""
+    pairs = reference(frames)
+    plain, _, _ = repaint(make(), frames)
+    stabiliser = Stabiliser(scene.temporal.model_copy(update={"enabled": True}), scene.size)
+    steady, own_ms, kept = repaint(make(), frames, stabiliser)
+    plain_err, steady_err = warping_error(plain, pairs), warping_error(steady, pairs)
+    bound = _mean_over(changes(plain, pairs), pairs, lambda p: p.moving & p.seen)
+    ghost = ghosting_error(steady, plain, pairs)
+    result = {
+        "clip": name, "frames": len(frames), "cuts": sum(p is None for p in pairs),
+        "plain": round(plain_err, 3), "stabilised": round(steady_err, 3),
+        "reduction": round(1.0 - steady_err / plain_err, 3) if plain_err > 0 else None,
+        "ghosting": round(ghost, 3), "ghosting_bound": round(bound, 3),
+        "ghosting_ok": ghost <= bound, "kept": round(kept, 3),
+        "detail": round(detail(steady) / max(detail(plain), 1e-6), 3),
+        "stabiliser_ms": round(own_ms, 2),
+    }
+    return result, plain, steady
+
+
+def detail(outputs: list[np.ndarray]) -> float:
+    """Mean |Laplacian| of the outputs' grey, grey levels/px²: how sharp the strokes are."""
+    return float(np.mean([np.abs(cv2.Laplacian(grey(o), cv2.CV_32F)).mean() for o in outputs]))
+
+
+def still_frames(frame: np.ndarray, count: int, seed: int = 0) -> list[np.ndarray]:
+    """`frame` held for `count` frames, each with fresh Gaussian sensor noise."""
+    rng = np.random.default_rng(seed)
+    base = frame.astype(np.float32)
+    return [np.clip(base + rng.normal(0.0, STILL_NOISE, base.shape) + 0.5, 0, 255
+                    ).astype(np.uint8) for _ in range(count)]
+
+
+def strip(frames: list[np.ndarray], plain: list[np.ndarray], steady: list[np.ndarray]
+          ) -> np.ndarray:
+    """`STRIP` consecutive frames from the middle: camera, plain, stabilised, and the two
+    outputs' frame-to-frame change (×4)."""
+    start = max(1, len(frames) // 2 - STRIP // 2)
+    span = slice(start - 1, start + STRIP)
+    pairs = reference(frames[span])
+    rows = [frames[span][1:], plain[span][1:], steady[span][1:]]
+    for outputs in (plain[span], steady[span]):
+        rows.append([_heat(m, frames[0].shape) for m in changes(outputs, pairs)])
+    labels = ("camera", "plain", "stabilised", "plain: change x4", "stabilised: change x4")
+    out = []
+    for row, label in zip(rows, labels, strict=True):
+        line = np.hstack(row)
+        caption(line, label, (6, 16), 0.45)
+        out.append(line)
+    return np.vstack(out)
+
+
+def _heat(change: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+    """A frame-to-frame change map in false colour (×4 grey levels)."""
+    if change is None:  # a cut inside the strip: shown black
+        return np.zeros(shape, np.uint8)
+    scaled = np.clip(change * 4.0, 0, 255).astype(np.uint8)
+    return cv2.cvtColor(cv2.applyColorMap(scaled, cv2.COLORMAP_INFERNO), cv2.COLOR_BGR2RGB)
+
+
+def run_flicker(cfg: Config, store: ModelStore, device: Device, args: argparse.Namespace
+                ) -> int:
+    scene = measured_scene(cfg, args.scene, parse_size(args.size) if args.size else None)
+    size = scene.size
+    if args.frames < STRIP + 1:
+        raise UserError(f"--frames {args.frames}: give at least {STRIP + 1}")
+    if args.still_frames < 0:
+        raise UserError(f"--still-frames {args.still_frames}: give 0 (skip) or more")
+    plain_scene = scene.model_copy(update={"temporal": scene.temporal.model_copy(
+        update={"enabled": False})})
+    loaded: Loaded = {}
+
+    def make() -> Effect:
+        return build_effect(plain_scene, cfg.style, device, store, loaded)
+
+    sources = [s for s in args.source.split(",") if s]
+    clips: list[dict[str, Any]] = []
+    clips_still: list[dict[str, Any]] = []
+    picture: np.ndarray | None = None
+    for source in sources:
+        frames = decode_frames(clip_file(source, cfg.source.demo_clip, store), args.frames,
+                               size, loop=False)
+        if len(frames) < 2:
+            raise UserError(f"--source {source}: fewer than 2 pictures")
+        result, plain, steady = compare(source, frames, make, scene)
+        clips.append(result)
+        if picture is None and args.picture is not None:
+            picture = strip(frames, plain, steady)
+        if source == sources[0] and args.still_frames > 0:
+            held = still_frames(frames[0], args.still_frames)
+            still, _, _ = compare(f"still ({source}, noise {STILL_NOISE:g})", held, make,
+                                  scene)
+            clips_still.append(still)
+    if args.picture is not None and picture is not None:
+        write_picture(args.picture, picture)
+    t = scene.temporal
+    settings = {
+        "scene": scene.name, "effect": list(scene.chain), "style": scene.styles[0],
+        "size": f"{size[0]}x{size[1]}", "device": device.kind,
+        "temporal": {"strength": t.strength, "change": t.change, "noise": t.noise,
+                     "flow": t.flow},
+    }
+    rows = clips + clips_still
+    if args.json:
+        print(json.dumps({**settings, "clips": rows}))
+        return 0
+    print(f"scene {scene.name} ({' > '.join(scene.chain)}, style {scene.styles[0]}) at "
+          f"{settings['size']}, {device.kind}; stabiliser: strength {t.strength:g}, change "
+          f"{t.change:g}, noise {t.noise:g}, flow {t.flow}")
+    print(f"  {'clip':34} {'frames':>6} {'cuts':>4}   warping error plain -> stabilised"
+          f"   ghosting (bound)      detail  stabiliser")
+    for r in rows:
+        cut = "" if r["reduction"] is None else f"{-100 * r['reduction']:+.0f}%"
+        ghost = (f"{r['ghosting']:5.2f} ({r['ghosting_bound']:5.2f}) "
+                 f"{'ok' if r['ghosting_ok'] else 'OVER'}")
+        print(f"  {r['clip']:34} {r['frames']:6} {r['cuts']:4}   {r['plain']:6.2f} -> "
+              f"{r['stabilised']:6.2f} {cut:>5}       {ghost:22} {100 * r['detail']:4.0f}%"
+              f"  {r['stabiliser_ms']:5.1f} ms")
+    if args.picture is not None:
+        print(f"wrote {args.picture}")
+    return 0
