@@ -39,6 +39,7 @@ from installation.display.screen import ScreenFitter
 from installation.display.window import Window, open_window
 from installation.effects import (
     ArbitraryStyleEffect,
+    Chain,
     Loaded,
     MultiStyleEffect,
     build_effect,
@@ -506,6 +507,8 @@ class Show:
             for part in parts:
                 if isinstance(part, MultiStyleEffect | ArbitraryStyleEffect):
                     part.strength = float(value)
+        elif what == "temporal":
+            self._temporal(worker, value)
         elif what in ("hud", "blackout"):
             now = self.hud_on if what == "hud" else self.blackout
             setattr(self, "hud_on" if what == "hud" else "blackout",
@@ -522,6 +525,18 @@ class Show:
                 raise ValueError(f"scene {self.scene!r} has no live dream")
             for dream in tuned:
                 dream.tune(field, number)
+
+    def _temporal(self, worker: EffectWorker, on: bool | None) -> None:
+        """Temporal stabilisation of this scene on, off, or toggled (None); ValueError when
+        the scene has none configured."""
+        effect = worker.effect
+        stabiliser = effect.temporal if isinstance(effect, Chain) else None
+        if stabiliser is None:
+            raise ValueError(f"scene {self.scene!r} has no temporal stabilisation: set "
+                             "temporal.enabled = true in its config")
+        stabiliser.on = not stabiliser.on if on is None else bool(on)
+        log.info("temporal stabilisation %s (scene %s)", "on" if stabiliser.on else "off",
+                 self.scene)
 
     def _act(self, action: Action, worker: EffectWorker) -> None:
         t = time.monotonic()
@@ -542,6 +557,11 @@ class Show:
             log.info("generator: %s", play.switch_generator())
         elif action is Action.ATTRACT and play is not None:
             play.schedule.force(not play.schedule.active)
+        elif action is Action.TEMPORAL:
+            try:
+                self._temporal(worker, None)
+            except ValueError as exc:
+                log.info("%s", exc)
         elif action is Action.HUD:
             self.hud_on = not self.hud_on
         elif action is Action.FULLSCREEN and self.window is not None:

@@ -53,10 +53,11 @@ def parse_size(text: str, flag: str = "--size") -> tuple[int, int]:
     return w, h
 
 
-def measured_scene(cfg: Config, name: str | None, size: tuple[int, int] | None = None
-                   ) -> SceneConfig:
+def measured_scene(cfg: Config, name: str | None, size: tuple[int, int] | None = None,
+                   temporal: str | None = None) -> SceneConfig:
     """The scene measured at `size` (None: its own): --scene as configured, or else the
-    first style scene's style alone (no generated layers)."""
+    first style scene's style alone (no generated layers); temporal stabilisation "on",
+    "off", or None as configured."""
     update: dict[str, Any] = {} if size is None else {"size": size}
     if name is None:
         scene = next((s for s in cfg.scenes if "style" in s.chain), cfg.scenes[0])
@@ -68,6 +69,8 @@ def measured_scene(cfg: Config, name: str | None, size: tuple[int, int] | None =
             raise UserError(f"--scene {name!r}: no such scene in the config") from None
     # One style, fixed: the benchmark measures speed, not crossfades.
     update["styles"] = scene.styles[:1]
+    if temporal is not None:
+        update["temporal"] = scene.temporal.model_copy(update={"enabled": temporal == "on"})
     return scene.model_copy(update=update)
 
 
@@ -191,7 +194,7 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
         sizes = [parse_size(t, "--sizes") for t in args.sizes.split(",")]
         return _sweep(cfg, store, device, args, sizes)
     size = parse_size(args.size)
-    scene = measured_scene(cfg, args.scene, size)
+    scene = measured_scene(cfg, args.scene, size, args.temporal)
     cfg = _bench_config(cfg, scene)
     frames = decode_frames(clip_file(args.source, cfg.source.demo_clip, store), args.frames,
                            size)
@@ -206,6 +209,7 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
         "scene": scene.name,
         "layers": "style alone" if args.scene is None else "as configured",
         "style": scene.styles[0],
+        "temporal": scene.temporal.enabled,
         "source_fps": args.source_fps,
         "bare": bare,
         "pipeline": pipe,
@@ -218,8 +222,9 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
         print(json.dumps(result))
         return 0
     print(result["device"])
-    print(f"{result['size']}, scene {scene.name} ({result['layers']}), style {scene.styles[0]}, "
-          f"{args.frames} frames, source at {args.source_fps:g} fps")
+    steady = ", stabilised" if scene.temporal.enabled else ""
+    print(f"{result['size']}, scene {scene.name} ({result['layers']}), style {scene.styles[0]}"
+          f"{steady}, {args.frames} frames, source at {args.source_fps:g} fps")
     print(f"  bare network  {bare['fps']:7.1f} fps   p50 {bare['frame_ms_p50']:6.1f} ms   "
           f"p95 {bare['frame_ms_p95']:6.1f} ms")
     print(f"  pipeline      {pipe['fps']:7.1f} fps   p50 {pipe['frame_ms_p50']:6.1f} ms   "
@@ -243,7 +248,7 @@ def _sweep(cfg: Config, store: ModelStore, device: Device, args: argparse.Namesp
     path = clip_file(args.source, cfg.source.demo_clip, store)
     rows: list[dict[str, Any]] = []
     for size in sizes:
-        scene = measured_scene(cfg, args.scene, size)
+        scene = measured_scene(cfg, args.scene, size, args.temporal)
         frames = decode_frames(path, args.frames, size)
         bare = bench_bare(frames, scene, device, store)
         pipe = bench_pipeline(frames, _bench_config(cfg, scene), device, store,
@@ -255,6 +260,7 @@ def _sweep(cfg: Config, store: ModelStore, device: Device, args: argparse.Namesp
     result: dict[str, Any] = {
         "device": device.describe(), "cpu_count": os.cpu_count(), "frames": args.frames,
         "scene": measured_scene(cfg, args.scene, sizes[0]).name, "sizes": rows,
+        "temporal": measured_scene(cfg, args.scene, sizes[0], args.temporal).temporal.enabled,
         "layers": "style alone" if args.scene is None else "as configured",
         "per_pixel_spread": max(per_px) / min(per_px) - 1.0,
     }
@@ -262,7 +268,9 @@ def _sweep(cfg: Config, store: ModelStore, device: Device, args: argparse.Namesp
         print(json.dumps(result))
         return 0
     print(result["device"])
-    print(f"scene {result['scene']} ({result['layers']}), {args.frames} frames per size")
+    steady = ", stabilised" if result["temporal"] else ""
+    print(f"scene {result['scene']} ({result['layers']}{steady}), {args.frames} frames per "
+          "size")
     print("  size        Mpx   bare fps  bare ms  ms/Mpx   pipeline fps  latency p50  CPU")
     for r in rows:
         b, p = r["bare"], r["pipeline"]

@@ -85,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="sweep these sizes (bare and pipeline at each), e.g. "
                    "320x180,640x360,1280x720")
     b.add_argument("--scene", help="scene to measure (default: the first style scene)")
+    b.add_argument("--temporal", choices=["on", "off"], help="temporal stabilisation on or "
+                   "off (default: as the scene is configured)")
     b.add_argument("--source-fps", type=float, default=240.0,
                    help="rate the replayed frames arrive at, frames/s (default: 240)")
 

@@ -73,6 +73,13 @@ def test_defaults_without_a_file() -> None:
         ("[[scenes]]\nname = 'a'\neffect = 'dream'\npaint_gan = true\n", "scenes[0].paint_gan",
          4, "painting effect"),
         ("[[scenes]]\nname = 'a'\ncolour = 1\n", "scenes[0].colour", 3, "preserve_color"),
+        # Temporal stabilisation.
+        ("[[scenes]]\nname = 'a'\ntemporal = {strength = 1.0}\n",
+         "scenes[0].temporal.strength", 3, "less than or equal to 0.98"),
+        ("[[scenes]]\nname = 'a'\ntemporal = {flow = 'best'}\n", "scenes[0].temporal.flow",
+         3, "'fast' or 'medium'"),
+        ("[[scenes]]\nname = 'a'\neffect = 'none'\ntemporal = {enabled = true}\n",
+         "scenes[0].temporal", 4, "not repainted"),
         ("[[scenes]]\nname = 'a'\n[[scenes]]\nname = 'a'\n", "scenes", 0, "repeated: a"),
         ("scenes = []\n", "scenes", 1, "at least 1"),
         ("start_scene = 'b'\n[[scenes]]\nname = 'a'\n", "start_scene", 1, "scenes: a"),

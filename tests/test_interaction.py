@@ -19,6 +19,7 @@ from installation.app import RunOptions, Show
 from installation.compositor.layers import LayerConfig
 from installation.config import Config, load_config
 from installation.dream.live import DreamEffect
+from installation.effects import Chain
 from installation.effects.worker import EffectWorker
 from installation.interaction import Interaction
 from installation.models import ModelStore
@@ -28,7 +29,7 @@ SCENES = (
     "[[scenes]]\nname = 'eyes'\nsize = [96, 64]\nstyles = [3]\ngenerator = 'eyes'\n"
     "layers = [{source = 'camera'}, {source = 'gan', blend = 'screen', opacity = 0.9}]\n"
     "[[scenes]]\nname = 'faces'\nsize = [96, 64]\nstyles = [1, 2]\ngenerator = 'faces'\n"
-    "paint_gan = true\n"
+    "paint_gan = true\ntemporal = {enabled = true}\n"
     "layers = [{source = 'camera'}, {source = 'gan', placement = 'grid', grid = [3, 2]}]\n"
     "[[scenes]]\nname = 'plain'\nsize = [96, 64]\nstyles = [5]\n"
 )
@@ -149,7 +150,8 @@ def test_keys_reseed_switch_generator_and_attract(
         pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_q, mod=0,
                                              unicode=""))
 
-    keys = (pygame.K_r, pygame.K_g, pygame.K_a, pygame.K_h, pygame.K_DOWN, pygame.K_RIGHT)
+    keys = (pygame.K_r, pygame.K_g, pygame.K_a, pygame.K_h, pygame.K_DOWN, pygame.K_RIGHT,
+            pygame.K_t)
     threading.Thread(target=press, args=keys, daemon=True).start()
     show.run()
 
@@ -159,6 +161,8 @@ def test_keys_reseed_switch_generator_and_attract(
     assert show.scene == "faces" and show.hud_on
     # Right steps the scene's style and the effect that paints its generated pictures.
     assert show.effects["faces"].describe().endswith("2")  # "1→2" while crossfading
+    faces = show.effects["faces"]  # T turned its temporal stabilisation off
+    assert isinstance(faces, Chain) and faces.temporal is not None and not faces.temporal.on
     assert play.painters["faces"].describe().endswith("2")
     assert show.picture is not None and show.picture.shape == (64, 96, 3)  # faces' size
 

@@ -20,6 +20,7 @@ class Action(Enum):
     RESEED = "reseed the latent walk (glides to a new walk)"
     GENERATOR = "switch generator: eyes / faces (this scene and its attract)"
     ATTRACT = "attract mode now / back to interaction"
+    TEMPORAL = "temporal stabilisation on / off (scenes with temporal settings)"
     QUIT = "quit (closes any recording properly)"
 
 
@@ -36,6 +37,7 @@ KEYMAP: dict[int, Action] = {
     pygame.K_r: Action.RESEED,
     pygame.K_g: Action.GENERATOR,
     pygame.K_a: Action.ATTRACT,
+    pygame.K_t: Action.TEMPORAL,
     pygame.K_q: Action.QUIT,
     pygame.K_ESCAPE: Action.QUIT,
 }

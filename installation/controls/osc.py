@@ -9,6 +9,7 @@ Addresses (arguments in brackets; the README lists them with examples):
     /installation/strength       [0..1]
     /installation/hud            [0 | 1] (no argument: toggle)
     /installation/blackout       [0 | 1] (no argument: toggle)
+    /installation/temporal       [0 | 1] (no argument: toggle) temporal stabilisation
     /installation/walk/FIELD     [number]  FIELD: idle_speed, motion_speed, max_step,
                                            response_tau_s
     /installation/dream/FIELD    [number]  FIELD: steps, step_size, feedback, reset_px,
@@ -55,7 +56,8 @@ class OscConfig(Listener):
 class Command:
     """One operator command: `what` and its value — 'scene' (name or index), 'style'
     (('set', index) or ('step', ±1)), 'weights' ({index: weight}), 'strength' (0..1),
-    'hud' / 'blackout' (bool, or None to toggle), 'walk' / 'dream' ((field, number))."""
+    'hud' / 'blackout' / 'temporal' (bool, or None to toggle), 'walk' / 'dream' ((field,
+    number))."""
 
     what: str
     value: Any
@@ -146,7 +148,7 @@ def parse(address: str, args: tuple[Any, ...]) -> Command:
         if not 0.0 <= value <= 1.0:
             raise ValueError("strength is 0..1")
         return Command("strength", value)
-    if head in ("hud", "blackout"):
+    if head in ("hud", "blackout", "temporal"):
         if not args:
             return Command(head, None)  # toggle
         return Command(head, bool(_number(args)))

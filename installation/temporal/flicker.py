@@ -21,7 +21,9 @@ is not graded by its own motion estimate.
   blending frames softens strokes that flickered).
 - **still**: the first frame of the first clip held for `--still-frames` frames with
   Gaussian sensor noise (σ = `STILL_NOISE` grey levels) added to each: a visitor standing
-  still in front of a real camera.
+  still in front of a real camera. Here the true flow is known (zero), and used.
+- **added**: the wall time the stabiliser adds to a frame, ms (its flow runs on a helper
+  thread while the network paints; `bench --temporal on|off` gives the whole cost).
 
 With `--picture`, a strip of four consecutive frames from the middle of the first clip:
 camera, plain, stabilised, and each one's frame-to-frame change |O_t − warp(O_{t−1})|
@@ -69,11 +71,17 @@ class Pair:
     moving: np.ndarray  # bool HxW: reference flow ≥ MOVING_PX
 
 
-def reference(frames: list[np.ndarray]) -> list[Pair | None]:
-    """One `Pair` per consecutive frame pair (None for a scene cut)."""
+def reference(frames: list[np.ndarray], held: bool = False) -> list[Pair | None]:
+    """One `Pair` per consecutive frame pair (None for a scene cut). `held`: the frames are
+    one picture held still, so the true flow is known: zero, every pixel seen in both."""
     flow = Flow("reference", max_width=None)
     grid = Grid((frames[0].shape[1], frames[0].shape[0]))
     pairs: list[Pair | None] = []
+    if held:
+        h, w = frames[0].shape[:2]
+        still = Pair(np.zeros((h, w, 2), np.float32), np.ones((h, w), bool),
+                     np.zeros((h, w), bool))
+        return [still] * (len(frames) - 1)
     for last, this in itertools.pairwise(frames):
         a, b = grey(this), grey(last)
         back, forward = flow(a, b), flow(b, a)
@@ -127,8 +135,8 @@ def ghosting_error(outputs: list[np.ndarray], plain: list[np.ndarray],
 
 def repaint(effect: Effect, frames: list[np.ndarray],
             stabiliser: Stabiliser | None = None) -> tuple[list[np.ndarray], float, float]:
-    """Every frame repainted (through `stabiliser` when given): the outputs, the
-    stabiliser's own time per frame (ms, the effect's excluded) and the mean share of the
+    """Every frame repainted (through `stabiliser` when given): the outputs, the wall time
+    the stabiliser adds per frame (ms, the effect's excluded) and the mean share of the
     last output it kept."""
     outputs, own_s, kept = [], 0.0, 0.0
     for i, frame in enumerate(frames):
@@ -154,9 +162,10 @@ def repaint(effect: Effect, frames: list[np.ndarray],
 
 
 def compare(name: str, frames: list[np.ndarray], make: Callable[[], Effect],
-            scene: SceneConfig) -> tuple[dict[str, Any], list[np.ndarray], list[np.ndarray]]:
-    """One clip's result, and the plain and stabilised outputs."""
-    pairs = reference(frames)
+            scene: SceneConfig, held: bool = False
+            ) -> tuple[dict[str, Any], list[np.ndarray], list[np.ndarray]]:
+    """One clip's result, and the plain and stabilised outputs (`held`: see `reference`)."""
+    pairs = reference(frames, held)
     plain, _, _ = repaint(make(), frames)
     stabiliser = Stabiliser(scene.temporal.model_copy(update={"enabled": True}), scene.size)
     steady, own_ms, kept = repaint(make(), frames, stabiliser)
@@ -170,7 +179,7 @@ def compare(name: str, frames: list[np.ndarray], make: Callable[[], Effect],
         "ghosting": round(ghost, 3), "ghosting_bound": round(bound, 3),
         "ghosting_ok": ghost <= bound, "kept": round(kept, 3),
         "detail": round(detail(steady) / max(detail(plain), 1e-6), 3),
-        "stabiliser_ms": round(own_ms, 2),
+        "added_ms": round(own_ms, 2),
     }
     return result, plain, steady
 
@@ -246,7 +255,7 @@ def run_flicker(cfg: Config, store: ModelStore, device: Device, args: argparse.N
         if source == sources[0] and args.still_frames > 0:
             held = still_frames(frames[0], args.still_frames)
             still, _, _ = compare(f"still ({source}, noise {STILL_NOISE:g})", held, make,
-                                  scene)
+                                  scene, held=True)
             clips_still.append(still)
     if args.picture is not None and picture is not None:
         write_picture(args.picture, picture)
@@ -261,18 +270,19 @@ def run_flicker(cfg: Config, store: ModelStore, device: Device, args: argparse.N
     if args.json:
         print(json.dumps({**settings, "clips": rows}))
         return 0
-    print(f"scene {scene.name} ({' > '.join(scene.chain)}, style {scene.styles[0]}) at "
-          f"{settings['size']}, {device.kind}; stabiliser: strength {t.strength:g}, change "
-          f"{t.change:g}, noise {t.noise:g}, flow {t.flow}")
+    style = f", style {scene.styles[0]}" if scene.painter == "style" else ""
+    print(f"scene {scene.name} ({' > '.join(scene.chain)}{style}) at {settings['size']}, "
+          f"{device.kind}; stabiliser: strength {t.strength:g}, change {t.change:g}, noise "
+          f"{t.noise:g}, flow {t.flow}")
     print(f"  {'clip':34} {'frames':>6} {'cuts':>4}   warping error plain -> stabilised"
-          f"   ghosting (bound)      detail  stabiliser")
+          f"   ghosting (bound)      detail  added")
     for r in rows:
         cut = "" if r["reduction"] is None else f"{-100 * r['reduction']:+.0f}%"
         ghost = (f"{r['ghosting']:5.2f} ({r['ghosting_bound']:5.2f}) "
                  f"{'ok' if r['ghosting_ok'] else 'OVER'}")
         print(f"  {r['clip']:34} {r['frames']:6} {r['cuts']:4}   {r['plain']:6.2f} -> "
               f"{r['stabilised']:6.2f} {cut:>5}       {ghost:22} {100 * r['detail']:4.0f}%"
-              f"  {r['stabiliser_ms']:5.1f} ms")
+              f"  {r['added_ms']:5.1f} ms")
     if args.picture is not None:
         print(f"wrote {args.picture}")
     return 0

@@ -52,15 +52,21 @@ class Flow:
         """HxWx2 float32: where each pixel of `a` is found in `b`, px."""
         h, w = a.shape[:2]
         if self.max_width is None or w <= self.max_width:
-            return self._dis.calc(a, b, None)
+            return self._calc(a, b)
         small = (self.max_width, max(8, round(h * self.max_width / w)))
-        fa = cv2.resize(a, small, interpolation=cv2.INTER_AREA)
-        fb = cv2.resize(b, small, interpolation=cv2.INTER_AREA)
-        flow = self._dis.calc(fa, fb, None)
+        flow = self._calc(cv2.resize(a, small, interpolation=cv2.INTER_AREA),
+                          cv2.resize(b, small, interpolation=cv2.INTER_AREA))
         flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
         flow[..., 0] *= w / small[0]
         flow[..., 1] *= h / small[1]
         return flow
+
+
+    def _calc(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        # Zeros, not np.empty: OpenCV's DIS reads the array it is given, and garbage in it
+        # (NaN, huge values) crashed it on this machine.
+        out = np.zeros((*a.shape[:2], 2), np.float32)
+        return np.asarray(self._dis.calc(a, b, out))
 
 
 class Grid:

@@ -21,12 +21,16 @@ processing size:
    rounding, and carried bicubically: bilinear resampling, repeated every frame, blurs
    moving strokes (`flicker` reports the detail kept).
 
-A pause longer than `GAP_S` (the scene was away) or a new size starts afresh.
+Steps 2 and 3 and the warp of the last output need only the camera pictures, so they run
+on a helper thread while the network paints (`_HELPER`): on a GPU the flow is then free,
+and on a CPU it fills the gaps the network leaves. A pause longer than `GAP_S` (the scene
+was away) or a new size starts afresh.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -37,6 +41,9 @@ from installation.temporal.flow import Flow, Grid, channel_mean, grey
 GAP_S = 1.0  # a pause longer than this starts afresh, s
 TRUST_BLUR_PX = 1.5  # softens the trust mask's edges (Gaussian sigma), px
 STEADY_BLUR_PX = 1.0  # the camera difference is judged on a picture blurred this much, px
+# One helper thread for every stabiliser: one scene's effect runs at a time, and a frame
+# waits for its own flow before the next is started.
+_HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="temporal-flow")
 
 
 class Stabiliser:
@@ -77,10 +84,18 @@ class Stabiliser:
             self.reset()
         self._t = t
         steady = self.steady(picture)
-        output = paint(steady)
+        g = grey(steady)
+        carrying: Future[tuple[np.ndarray, np.ndarray]] | None = None
+        if self._last_out is not None and self._last_grey is not None \
+                and self._last_grey.shape == g.shape:
+            carrying = _HELPER.submit(self.carry, steady, g)  # while the network paints
+        try:
+            output = paint(steady)
+        finally:
+            carried = carrying.result() if carrying is not None else None
         if output.shape[:2] != steady.shape[:2]:
             output = cv2.resize(output, self.grid.size, interpolation=cv2.INTER_AREA)
-        return self.blend(steady, output)
+        return self.blend(steady, g, output, carried)
 
     def steady(self, picture: np.ndarray) -> np.ndarray:
         """The camera picture held where it changed by less than `noise` grey levels."""
@@ -105,17 +120,23 @@ class Stabiliser:
         trust *= np.exp(-np.square(diff / self.cfg.change))
         return cv2.GaussianBlur(trust, (0, 0), TRUST_BLUR_PX)
 
-    def blend(self, steady: np.ndarray, output: np.ndarray) -> np.ndarray:
-        """This frame's output (uint8) blended with the last one along the flow."""
-        g = grey(steady)
+    def carry(self, steady: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The last output carried along the flow onto this frame (float32 HxWx3), and how
+        much of it to keep at each pixel (float32 HxW, 0..`strength`)."""
+        assert self._last_grey is not None and self._last_out is not None
+        back, forward = self._flow(g, self._last_grey), self._flow(self._last_grey, g)
+        keep = self.cfg.strength * self.trust(steady, back, forward)
+        return keep, self.grid.warp(self._last_out, back, cv2.INTER_CUBIC)
+
+    def blend(self, steady: np.ndarray, g: np.ndarray, output: np.ndarray,
+              carried: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """This frame's output (uint8) blended with the `carried` last one; remembered as
+        the last frame."""
         out = output.astype(np.float32)
-        last_out, last_grey = self._last_out, self._last_grey
-        if last_out is not None and last_grey is not None and last_out.shape == out.shape:
-            back, forward = self._flow(g, last_grey), self._flow(last_grey, g)
-            keep = self.cfg.strength * self.trust(steady, back, forward)
+        if carried is not None and carried[1].shape == out.shape:
+            keep, last = carried
             self.kept = float(keep.mean())
-            carried = self.grid.warp(last_out, back, cv2.INTER_CUBIC)
-            out += keep[..., None] * (carried - out)
+            out += keep[..., None] * (last - out)
             np.clip(out, 0.0, 255.0, out=out)  # bicubic overshoots a little at edges
         self._last_in, self._last_grey, self._last_out = steady, g, out
         return (out + 0.5).astype(np.uint8)

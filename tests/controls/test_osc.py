@@ -17,7 +17,7 @@ from pythonosc.udp_client import SimpleUDPClient
 from installation.app import RunOptions, Show
 from installation.config import load_config
 from installation.controls.osc import Command, OscConfig, OscControl, parse
-from installation.effects import MultiStyleEffect
+from installation.effects import Chain, MultiStyleEffect
 from installation.models import ModelStore
 from installation.runtime import Device
 
@@ -35,6 +35,7 @@ LOOPBACK_ANY_PORT = OscConfig(enabled=True, host="127.0.0.1", port=0)
     ("/installation/strength", (0.25,), Command("strength", 0.25)),
     ("/installation/hud", (), Command("hud", None)),
     ("/installation/blackout", (1,), Command("blackout", True)),
+    ("/installation/temporal", (0,), Command("temporal", False)),
     ("/installation/walk/idle_speed", (0.1,), Command("walk", ("idle_speed", 0.1))),
     ("/installation/dream/feedback", (0.5,), Command("dream", ("feedback", 0.5))),
 ])
@@ -99,17 +100,21 @@ def test_the_running_show_obeys(tmp_path: Path, store: ModelStore, cpu: Device,
                     "[headless]\nrecord = false\n"
                     "[osc]\nenabled = true\nport = 0\n"
                     "[[scenes]]\nname = 'one'\nsize = [96, 64]\nstyles = [3, 9]\n"
+                    "temporal = {enabled = true}\n"
                     "[[scenes]]\nname = 'two'\nsize = [96, 64]\nstyles = [1]\n")
     show = Show(load_config(path), store, cpu, RunOptions(headless=True, duration_s=120.0))
     assert show.osc is not None
     client = SimpleUDPClient(*show.osc.address)
-    two = show.effects["two"]
+    one, two = show.effects["one"], show.effects["two"]
     assert isinstance(two, MultiStyleEffect)
+    assert isinstance(one, Chain) and one.temporal is not None and one.temporal.on
     done: dict[str, bool] = {}
 
     def drive() -> None:
         try:
             until(lambda: show.report.shown > 0, 60)
+            client.send_message("/installation/temporal", 0)  # scene one's stabiliser off
+            done["steady off"] = until(lambda: not one.temporal.on, 30)  # type: ignore[union-attr]
             client.send_message("/installation/scene", "two")
             client.send_message("/installation/style", 12)
             client.send_message("/installation/strength", 0.5)
@@ -124,7 +129,7 @@ def test_the_running_show_obeys(tmp_path: Path, store: ModelStore, cpu: Device,
 
     threading.Thread(target=drive, daemon=True).start()
     show.run()
-    assert done == {"applied": True, "goes on": True}
+    assert done == {"steady off": True, "applied": True, "goes on": True}
     assert show.hud_on and two.strength == 0.5
     assert two.describe().endswith("12")  # crossfading 1→12
     assert show.picture is not None

@@ -1,0 +1,77 @@
+"""The flicker measures on synthetic clips with known answers, and the command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from installation.temporal.flicker import (
+    ghosting_error,
+    reference,
+    still_frames,
+    warping_error,
+)
+
+W, H = 128, 80
+
+
+@pytest.fixture(scope="module")
+def pan(photo: np.ndarray) -> list[np.ndarray]:
+    """Eight frames of a pan, 2 px a frame to the right."""
+    big = cv2.resize(photo, (W + 40, H + 20), interpolation=cv2.INTER_AREA)
+    return [np.ascontiguousarray(big[10:10 + H, 20 - 2 * i:20 - 2 * i + W]) for i in range(8)]
+
+
+def test_outputs_that_move_with_the_picture_do_not_flicker(pan: list[np.ndarray]) -> None:
+    pairs = reference(pan)
+    assert all(p is not None and p.seen.mean() > 0.9 for p in pairs)
+    assert all(p.moving.mean() > 0.9 for p in pairs if p is not None)
+    assert warping_error(pan, pairs) < 2.0  # the frames themselves: the flow carries them
+    rng = np.random.default_rng(0)
+    rerolled = [np.clip(f + rng.normal(0, 10, f.shape), 0, 255).astype(np.uint8) for f in pan]
+    assert warping_error(rerolled, pairs) > 8.0  # fresh noise every frame: flicker
+
+
+def test_ghosting_is_the_distance_from_the_plain_output(pan: list[np.ndarray]) -> None:
+    pairs = reference(pan)
+    assert ghosting_error(pan, pan, pairs) == 0.0
+    lagging = [pan[0], *pan[:-1]]  # one frame behind: a trail
+    assert ghosting_error(lagging, pan, pairs) > 5.0
+
+
+def test_a_cut_is_skipped(pan: list[np.ndarray], photo: np.ndarray) -> None:
+    other = cv2.resize(photo[::-1], (W, H), interpolation=cv2.INTER_AREA)
+    pairs = reference([pan[0], pan[1], other, other])
+    assert pairs[0] is not None and pairs[1] is None and pairs[2] is not None
+
+
+def test_still_frames_carry_sensor_noise(pan: list[np.ndarray]) -> None:
+    held = still_frames(pan[0], 3)
+    diff = held[0].astype(float) - held[1]
+    assert 2.0 < diff.std() < 3.5  # two frames of sigma 2 noise: sigma 2.8 apart
+    assert abs((held[0].astype(float) - pan[0]).mean()) < 0.2
+
+
+def test_flicker_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from installation.cli import main
+
+    picture = tmp_path / "strip.jpg"
+    assert main(["flicker", "--source", "demo:carphone", "--frames", "12", "--size",
+                 "128x72", "--still-frames", "6", "--json", "--picture", str(picture)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["size"] == "128x72" and out["temporal"]["strength"] == 0.9
+    clip, still = out["clips"]
+    assert clip["clip"] == "demo:carphone" and clip["frames"] == 12
+    assert clip["stabilised"] < clip["plain"]  # on a real clip, real style network
+    assert clip["ghosting"] > 0 and clip["added_ms"] > 0 and 0 < clip["detail"] <= 1.5
+    assert still["clip"].startswith("still") and still["frames"] == 6
+    assert still["stabilised"] < 0.5 * still["plain"]  # the noise no longer re-rolls strokes
+    strip = cv2.imread(str(picture))
+    assert strip.shape[:2] == (72 * 5, 128 * 4)
+    assert main(["flicker", "--frames", "2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--frames 2" in err and "\n" not in err
