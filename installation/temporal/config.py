@@ -17,7 +17,7 @@ class TemporalConfig(Section):
         "optical flow, where the flow can be trusted (the T key toggles it live)",
     )
     strength: float = Field(
-        0.9, ge=0.0, le=0.98,
+        0.94, ge=0.0, le=0.98,
         description="share of the last output kept each frame where the warp is trusted; "
         "higher is steadier, and slower to follow a change of style",
     )

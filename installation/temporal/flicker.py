@@ -12,11 +12,13 @@ is not graded by its own motion estimate.
   visible in both frames (round trip, `flow.Grid.round_trip`), grey levels averaged over
   RGB, then over frame pairs. Pairs with fewer than `CUT_VISIBLE` of their pixels visible
   are scene cuts (nothing is seen in both): skipped, and counted.
-- **ghosting error**: mean |O_t − P_t| over moving pixels (reference flow ≥ `MOVING_PX`),
-  P_t the plain repainting of the same frame: how far the stabilised picture strays from a
-  fresh repainting where things move (trails, smears). Its **bound**: the plain output's
-  own warping error over the same pixels; below it, the stabilised picture stays closer to
-  a fresh repainting than fresh repaintings stay to each other from frame to frame.
+- **ghosting error**: mean |O_t − P_t| where things move or appear — pixels whose
+  reference flow is at least `MOVING_PX`, pixels not seen in the last frame (what a
+  visitor uncovers), and whole frames after a cut — P_t the plain repainting of the same
+  frame, both blurred by `GHOST_BLUR_PX` first so that stroke-level flicker cancels and
+  what is left is structure: trails and smears. Its **bound**: the ghosting of the plain
+  repainting shown one frame late (P_{t−1} against P_t, measured the same way). Below it,
+  whatever the stabiliser leaves behind a moving visitor is shorter than one frame's delay.
 - **detail**: the stabilised outputs' mean |Laplacian| over the plain ones' (1 = as sharp;
   blending frames softens strokes that flickered).
 - **still**: the first frame of the first clip held for `--still-frames` frames with
@@ -57,6 +59,7 @@ from installation.temporal.stabiliser import Stabiliser
 FPS = 30.0  # the simulated clock, frames/s
 CUT_VISIBLE = 0.5  # a frame pair with fewer of its pixels seen in both is a scene cut
 MOVING_PX = 1.0  # reference flow from this on counts as motion, px/frame
+GHOST_BLUR_PX = 2.0  # both pictures blurred (Gaussian sigma) before ghosting is measured, px
 STILL_NOISE = 2.0  # sensor noise added to the held still frame (Gaussian sigma), grey levels
 STRIP = 4  # frames in the picture's strip
 DEFAULT_SOURCES = "demo:carphone,demo:bikes,demo:bigbuckbunny"
@@ -104,33 +107,35 @@ def changes(outputs: list[np.ndarray], pairs: list[Pair | None]) -> list[np.ndar
     return out
 
 
-def _mean_over(maps: list[np.ndarray | None], pairs: list[Pair | None],
-               where: Callable[[Pair], np.ndarray]) -> float:
-    """The mean of each map over its pair's pixels `where` says, averaged over the pairs
-    that have any such pixels (0 when none has)."""
-    values = []
-    for m, pair in zip(maps, pairs, strict=True):
-        if m is None or pair is None:
-            continue
-        mask = where(pair)
-        if mask.any():
-            values.append(float(m[mask].mean()))
+def warping_error(outputs: list[np.ndarray], pairs: list[Pair | None]) -> float:
+    """Mean |O_t − warp(O_{t−1})| over pixels visible in both frames, grey levels,
+    averaged over the frame pairs (cuts left out)."""
+    values = [float(m[pair.seen].mean())
+              for m, pair in zip(changes(outputs, pairs), pairs, strict=True)
+              if m is not None and pair is not None and pair.seen.any()]
     return float(np.mean(values)) if values else 0.0
 
 
-def warping_error(outputs: list[np.ndarray], pairs: list[Pair | None]) -> float:
-    """Mean |O_t − warp(O_{t−1})| over pixels visible in both frames, grey levels."""
-    return _mean_over(changes(outputs, pairs), pairs, lambda p: p.seen)
+def _blurred(picture: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(picture.astype(np.float32), (0, 0), GHOST_BLUR_PX)
 
 
 def ghosting_error(outputs: list[np.ndarray], plain: list[np.ndarray],
                    pairs: list[Pair | None]) -> float:
-    """Mean |O_t − P_t| over moving pixels, grey levels (frames after the first)."""
-    diffs: list[np.ndarray | None] = [
-        channel_mean(np.abs(o.astype(np.float32) - p.astype(np.float32)))
-        for o, p in zip(outputs[1:], plain[1:], strict=True)
-    ]
-    return _mean_over(diffs, pairs, lambda p: p.moving)
+    """Mean |O_t − P_t| of the blurred pictures where things move or appear (see the
+    module doc), grey levels, over the frames after the first."""
+    values = []
+    for o, p, pair in zip(outputs[1:], plain[1:], pairs, strict=True):
+        diff = channel_mean(np.abs(_blurred(o) - _blurred(p)))
+        mask = np.ones(diff.shape, bool) if pair is None else pair.moving | ~pair.seen
+        if mask.any():
+            values.append(float(diff[mask].mean()))
+    return float(np.mean(values)) if values else 0.0
+
+
+def one_frame_late(plain: list[np.ndarray]) -> list[np.ndarray]:
+    """The plain repainting shown a frame late (the ghosting bound's reference)."""
+    return [plain[0], *plain[:-1]]
 
 
 def repaint(effect: Effect, frames: list[np.ndarray],
@@ -170,7 +175,7 @@ def compare(name: str, frames: list[np.ndarray], make: Callable[[], Effect],
     stabiliser = Stabiliser(scene.temporal.model_copy(update={"enabled": True}), scene.size)
     steady, own_ms, kept = repaint(make(), frames, stabiliser)
     plain_err, steady_err = warping_error(plain, pairs), warping_error(steady, pairs)
-    bound = _mean_over(changes(plain, pairs), pairs, lambda p: p.moving & p.seen)
+    bound = ghosting_error(one_frame_late(plain), plain, pairs)
     ghost = ghosting_error(steady, plain, pairs)
     result = {
         "clip": name, "frames": len(frames), "cuts": sum(p is None for p in pairs),

@@ -14,7 +14,8 @@ processing size:
    frame: falls off with the flow's round-trip miss (occlusions, wrong matches: see
    `flow.Grid.round_trip`), is zero where the flow leaves the picture, and falls off with the
    camera difference along the flow (`change` grey levels: the scene really changed there,
-   e.g. a light switched on or a scene cut). Softened by a small blur.
+   e.g. a light switched on or a scene cut). Softened by a small blur towards the trusted
+   side only (a pixel never gets more trust than it had: no ghost fringe at occlusions).
 4. **Blend.** out = a · warp(last out) + (1 − a) · new, with a = `strength` × trust: where the
    warp is trusted the picture carries on (moving with the visitor), elsewhere it is the
    fresh output. The last output is kept in float, so repeated blending does not creep by
@@ -22,55 +23,93 @@ processing size:
    moving strokes (`flicker` reports the detail kept).
 
 Steps 2 and 3 and the warp of the last output need only the camera pictures, so they run
-on a helper thread while the network paints (`_HELPER`): on a GPU the flow is then free,
-and on a CPU it fills the gaps the network leaves. A pause longer than `GAP_S` (the scene
-was away) or a new size starts afresh.
+on a helper thread while the network paints (`HELPER`): on a GPU the flow is then free,
+and on a CPU it fills the gaps the network leaves. A flow that fails, or takes longer than
+`FLOW_TIMEOUT_S`, costs that frame its blending (logged), never the frame. A pause longer
+than `GAP_S` (the scene was away) starts afresh; a new size (adaptive resolution) carries
+the last frame over, resized.
+
+`strength` is per frame: at 30 frames/s a new style is 90 % in after 22 frames (0.7 s), at
+15 frames/s after 1.5 s.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
 from installation.temporal.config import TemporalConfig
 from installation.temporal.flow import Flow, Grid, channel_mean, grey
+from installation.temporal.helper import Helper
+
+log = logging.getLogger(__name__)
 
 GAP_S = 1.0  # a pause longer than this starts afresh, s
+FLOW_TIMEOUT_S = 2.0  # a flow job slower than this is given up for its frame, s
 TRUST_BLUR_PX = 1.5  # softens the trust mask's edges (Gaussian sigma), px
 STEADY_BLUR_PX = 1.0  # the camera difference is judged on a picture blurred this much, px
-# One helper thread for every stabiliser: one scene's effect runs at a time, and a frame
-# waits for its own flow before the next is started.
-_HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="temporal-flow")
+HELPER = Helper("temporal-flow")
+
+
+class Last(NamedTuple):
+    """The last frame, as one record: replaced whole, so a reader never mixes two frames."""
+
+    steady: np.ndarray  # the steady camera picture, uint8 HxWx3
+    grey: np.ndarray  # ... in grey, uint8 HxW
+    out: np.ndarray  # the output shown, float32 HxWx3 0..255
+
+
+Carried = tuple[np.ndarray, np.ndarray]  # (keep HxW, the last output warped HxWx3)
 
 
 class Stabiliser:
     """Runs a painting function on a steady camera picture and blends its output with the
-    last one along the flow. One caller at a time (the effect thread); `on` may be set from
-    another thread (a bool: the next frame reads it)."""
+    last one along the flow. Called from the effect thread; `on` may be set from another
+    thread (a bool: the next frame reads it). A call the watchdog gave up on may still
+    finish later: it then changes nothing (each call holds a ticket, and only a call newer
+    than the last one remembered is remembered)."""
 
     def __init__(self, cfg: TemporalConfig, size: tuple[int, int]) -> None:
         self.cfg = cfg
         self.on = cfg.enabled
         self.kept = 0.0  # mean share of the last output kept in the last frame, 0..1
         self._flow = Flow(cfg.flow)
-        self.resize(size)
+        self._lock = threading.Lock()  # guards the tickets and the remembered frame
+        self._ticket = 0  # the latest call's
+        self._remembered = 0  # the ticket of the call whose frame is `_last`
+        self._pending: Future[Carried] | None = None
+        self._held: np.ndarray | None = None  # the steady camera picture, float32 HxWx3
+        self._last: Last | None = None
+        self._t: float | None = None  # the last call's show time, s
+        self.grid = Grid(size)
 
     def resize(self, size: tuple[int, int]) -> None:
-        """Work at `size` (W, H) px from the next frame: a new grid, a fresh start."""
+        """Work at `size` (W, H) px from the next frame; the last frame is carried over,
+        resized, so the picture does not pop when adaptive resolution changes rung."""
         self.grid = Grid(size)
-        self.reset()
+        with self._lock:
+            last, held = self._last, self._held
+            if last is None or held is None:
+                return
+
+            def sized(a: np.ndarray) -> np.ndarray:
+                return cv2.resize(a, size, interpolation=cv2.INTER_LINEAR)
+
+            self._last = Last(sized(last.steady), sized(last.grey), sized(last.out))
+            self._held = sized(held)
 
     def reset(self) -> None:
         """Forget the last frame: the next output is shown as painted."""
-        self._held: np.ndarray | None = None  # the steady camera picture, float32 HxWx3
-        self._last_in: np.ndarray | None = None  # the last steady picture, uint8 HxWx3
-        self._last_grey: np.ndarray | None = None
-        self._last_out: np.ndarray | None = None  # the last output, float32 HxWx3
-        self._t: float | None = None
-        self.kept = 0.0
+        with self._lock:
+            self._held = self._last = self._t = None
+            self.kept = 0.0
 
     def __call__(self, picture: np.ndarray, t: float,
                  paint: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -82,61 +121,86 @@ class Stabiliser:
             return paint(picture)
         if self._t is not None and not 0.0 <= t - self._t <= GAP_S:
             self.reset()
-        self._t = t
+        with self._lock:
+            self._ticket += 1
+            ticket, last = self._ticket, self._last
+            self._t = t
         steady = self.steady(picture)
         g = grey(steady)
-        carrying: Future[tuple[np.ndarray, np.ndarray]] | None = None
-        if self._last_out is not None and self._last_grey is not None \
-                and self._last_grey.shape == g.shape:
-            carrying = _HELPER.submit(self.carry, steady, g)  # while the network paints
-        try:
-            output = paint(steady)
-        finally:
-            carried = carrying.result() if carrying is not None else None
+        carrying = self._carry_later(last, steady, g)
+        output = paint(steady)  # if it raises, the flow job finishes alone, unused
         if output.shape[:2] != steady.shape[:2]:
             output = cv2.resize(output, self.grid.size, interpolation=cv2.INTER_AREA)
-        return self.blend(steady, g, output, carried)
+        return self.blend(ticket, Last(steady, g, output.astype(np.float32)),
+                          self._collect(carrying))
+
+    def _carry_later(self, last: Last | None, steady: np.ndarray, g: np.ndarray
+                     ) -> Future[Carried] | None:
+        """The flow job for this frame, on the helper thread; None with no last frame of
+        this size, or while an earlier job has not come back (never queue behind it)."""
+        if last is None or last.grey.shape != g.shape:
+            return None
+        if self._pending is not None and not self._pending.done():
+            return None
+        self._pending = HELPER.submit(self.carry, last, steady, g)
+        return self._pending
+
+    def _collect(self, carrying: Future[Carried] | None) -> Carried | None:
+        if carrying is None:
+            return None
+        try:
+            return carrying.result(timeout=FLOW_TIMEOUT_S)
+        except FutureTimeout:
+            log.warning("temporal: the optical flow took over %.0f s; this frame is shown "
+                        "unblended", FLOW_TIMEOUT_S)
+        except Exception as exc:  # a broken flow costs the blend, never the frame
+            log.warning("temporal: the optical flow failed (%s); this frame is shown "
+                        "unblended", exc)
+        return None
 
     def steady(self, picture: np.ndarray) -> np.ndarray:
         """The camera picture held where it changed by less than `noise` grey levels."""
         new = picture.astype(np.float32)
         noise = self.cfg.noise
-        if self._held is None or noise <= 0.0 or self._held.shape != new.shape:
+        held = self._held
+        if held is None or noise <= 0.0 or held.shape != new.shape:
             self._held = new
             return picture.copy()  # kept as the last picture: not the caller's array
-        delta = new - self._held
+        delta = new - held
         change = channel_mean(np.abs(cv2.GaussianBlur(delta, (0, 0), STEADY_BLUR_PX)))
         take = np.clip(change / noise - 1.0, 0.0, 1.0)  # 0 up to noise, 1 from twice it
-        self._held += take[..., None] * delta
-        return np.clip(self._held + 0.5, 0, 255).astype(np.uint8)
+        held = held + take[..., None] * delta
+        self._held = held
+        return np.clip(held + 0.5, 0, 255).astype(np.uint8)
 
-    def trust(self, steady: np.ndarray, back: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    def trust(self, last: Last, steady: np.ndarray, back: np.ndarray, forward: np.ndarray
+              ) -> np.ndarray:
         """float32 HxW 0..1: how far the last output carried along `back` may stand for
         this frame (see the module doc, step 3)."""
-        assert self._last_in is not None
         trust = np.exp(-self.grid.round_trip(back, forward))  # exp(-inf) = 0 off the edge
-        carried = self.grid.warp(self._last_in, back)
+        carried = self.grid.warp(last.steady, back)
         diff = channel_mean(cv2.absdiff(carried, steady))
         trust *= np.exp(-np.square(diff / self.cfg.change))
-        return cv2.GaussianBlur(trust, (0, 0), TRUST_BLUR_PX)
+        return np.minimum(trust, cv2.GaussianBlur(trust, (0, 0), TRUST_BLUR_PX))
 
-    def carry(self, steady: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def carry(self, last: Last, steady: np.ndarray, g: np.ndarray) -> Carried:
         """The last output carried along the flow onto this frame (float32 HxWx3), and how
         much of it to keep at each pixel (float32 HxW, 0..`strength`)."""
-        assert self._last_grey is not None and self._last_out is not None
-        back, forward = self._flow(g, self._last_grey), self._flow(self._last_grey, g)
-        keep = self.cfg.strength * self.trust(steady, back, forward)
-        return keep, self.grid.warp(self._last_out, back, cv2.INTER_CUBIC)
+        back, forward = self._flow(g, last.grey), self._flow(last.grey, g)
+        keep = self.cfg.strength * self.trust(last, steady, back, forward)
+        return keep, self.grid.warp(last.out, back, cv2.INTER_CUBIC)
 
-    def blend(self, steady: np.ndarray, g: np.ndarray, output: np.ndarray,
-              carried: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    def blend(self, ticket: int, this: Last, carried: Carried | None) -> np.ndarray:
         """This frame's output (uint8) blended with the `carried` last one; remembered as
-        the last frame."""
-        out = output.astype(np.float32)
+        the last frame unless a newer call already was."""
+        out = this.out
+        kept = 0.0
         if carried is not None and carried[1].shape == out.shape:
             keep, last = carried
-            self.kept = float(keep.mean())
+            kept = float(keep.mean())
             out += keep[..., None] * (last - out)
             np.clip(out, 0.0, 255.0, out=out)  # bicubic overshoots a little at edges
-        self._last_in, self._last_grey, self._last_out = steady, g, out
+        with self._lock:
+            if ticket > self._remembered:
+                self._last, self._remembered, self.kept = this, ticket, kept
         return (out + 0.5).astype(np.uint8)

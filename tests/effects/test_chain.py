@@ -26,10 +26,10 @@ def test_a_steadied_scene_wraps_its_effect(store: ModelStore, cpu: Device,
     assert chain.describe() == "7 ~steady"
     first = chain(photo, 0.0)
     assert first.shape == (56, 96, 3)
-    # The first frame is the painting itself; a still picture then stays exactly it (the
-    # network is deterministic and the warp is the identity).
+    # The first frame is the painting itself; a still picture then stays it (the network
+    # is deterministic and the flow on identical pictures is about zero).
     np.testing.assert_array_equal(first, style(resize_to(photo, SIZE), 0.0))
-    np.testing.assert_array_equal(chain(photo, 1 / 30), first)
+    np.testing.assert_allclose(chain(photo, 1 / 30), first, atol=1)
     chain.resize((64, 36))  # adaptive resolution reaches the stabiliser too
     assert chain.temporal.grid.size == (64, 36) and chain(photo, 2 / 30).shape == (36, 64, 3)
     chain.temporal.on = False  # the T key

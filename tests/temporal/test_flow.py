@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from installation.temporal.flow import Flow, Grid, channel_mean, grey, visible
+from installation.temporal.flow import Flow, Grid, Quality, channel_mean, grey, visible
 
 W, H = 160, 96
 
@@ -26,7 +26,7 @@ INNER = (slice(12, H - 12), slice(12, W - 12))  # away from the edges, where flo
 
 
 @pytest.mark.parametrize("quality", ["fast", "medium", "reference"])
-def test_flow_finds_a_shift(texture: np.ndarray, quality: str) -> None:
+def test_flow_finds_a_shift(texture: np.ndarray, quality: Quality) -> None:
     a, b = cut(texture, 0, 0), cut(texture, 3, -2)  # b: a's content 3 px right, 2 px up
     flow = Flow(quality)(a, b)  # a(x) = b(x + f): f = (3, -2)
     assert flow.shape == (H, W, 2) and flow.dtype == np.float32
@@ -50,7 +50,7 @@ def test_the_reference_flow_is_the_most_accurate(texture: np.ndarray) -> None:
     src = cv2.GaussianBlur(texture, (0, 0), 0.8)
     a = cv2.remap(src, xs + 20, ys + 20, cv2.INTER_LINEAR)
     b = cv2.remap(src, xs + 20 - u, ys + 20 - v, cv2.INTER_LINEAR)  # a(x) = b(x + (u, v))
-    def error(quality: str) -> float:
+    def error(quality: Quality) -> float:
         f = Flow(quality)(a, b)
         return float(np.hypot(f[..., 0] - u, f[..., 1] - v)[INNER].mean())
     ref, medium, fast = error("reference"), error("medium"), error("fast")
