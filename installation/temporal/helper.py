@@ -21,6 +21,7 @@ class Helper:
             = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._waiting = 0  # jobs submitted and not finished
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         """Run `fn(*args)` on the helper thread after the jobs before it."""
@@ -29,15 +30,25 @@ class Helper:
                 self._thread = threading.Thread(target=self._work, name=self.name, daemon=True)
                 self._thread.start()
         future: Future[T] = Future()
+        with self._lock:
+            self._waiting += 1
         self._jobs.put((future, fn, args))
         return future
+
+    def busy(self) -> bool:
+        """Whether a job is running or waiting (one that was given up on, still going)."""
+        with self._lock:
+            return self._waiting > 0
 
     def _work(self) -> None:
         while True:
             future, fn, args = self._jobs.get()
-            if not future.set_running_or_notify_cancel():
-                continue
             try:
-                future.set_result(fn(*args))
-            except BaseException as exc:  # handed to whoever waits for the result
-                future.set_exception(exc)
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(fn(*args))
+                    except BaseException as exc:  # handed to whoever waits for the result
+                        future.set_exception(exc)
+            finally:
+                with self._lock:
+                    self._waiting -= 1

@@ -25,12 +25,13 @@ processing size:
 Steps 2 and 3 and the warp of the last output need only the camera pictures, so they run
 on a helper thread while the network paints (`HELPER`): on a GPU the flow is then free,
 and on a CPU it fills the gaps the network leaves. A flow that fails, or takes longer than
-`FLOW_TIMEOUT_S`, costs that frame its blending (logged), never the frame. A pause longer
+`FLOW_TIMEOUT_S`, costs that frame its blending (logged), never the frame; while a job
+given up on still runs, frames are shown unblended rather than queued behind it. A pause longer
 than `GAP_S` (the scene was away) starts afresh; a new size (adaptive resolution) carries
 the last frame over, resized.
 
-`strength` is per frame: at 30 frames/s a new style is 90 % in after 22 frames (0.7 s), at
-15 frames/s after 1.5 s.
+`strength` is per frame: at 0.94 a new style is 90 % in after 37 frames (1.2 s at 30
+frames/s, 2.5 s at 15).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from installation.temporal.helper import Helper
 log = logging.getLogger(__name__)
 
 GAP_S = 1.0  # a pause longer than this starts afresh, s
-FLOW_TIMEOUT_S = 2.0  # a flow job slower than this is given up for its frame, s
+FLOW_TIMEOUT_S = 0.5  # a flow job slower than this is given up for its frame, s
 TRUST_BLUR_PX = 1.5  # softens the trust mask's edges (Gaussian sigma), px
 STEADY_BLUR_PX = 1.0  # the camera difference is judged on a picture blurred this much, px
 HELPER = Helper("temporal-flow")
@@ -84,7 +85,6 @@ class Stabiliser:
         self._lock = threading.Lock()  # guards the tickets and the remembered frame
         self._ticket = 0  # the latest call's
         self._remembered = 0  # the ticket of the call whose frame is `_last`
-        self._pending: Future[Carried] | None = None
         self._held: np.ndarray | None = None  # the steady camera picture, float32 HxWx3
         self._last: Last | None = None
         self._t: float | None = None  # the last call's show time, s
@@ -93,14 +93,18 @@ class Stabiliser:
     def resize(self, size: tuple[int, int]) -> None:
         """Work at `size` (W, H) px from the next frame; the last frame is carried over,
         resized, so the picture does not pop when adaptive resolution changes rung."""
+        w, h = self.grid.size
+        shrink = size[0] <= w and size[1] <= h
         self.grid = Grid(size)
         with self._lock:
+            self._remembered = self._ticket  # a call still running belongs to the old size
             last, held = self._last, self._held
             if last is None or held is None:
                 return
 
             def sized(a: np.ndarray) -> np.ndarray:
-                return cv2.resize(a, size, interpolation=cv2.INTER_LINEAR)
+                return cv2.resize(a, size, interpolation=cv2.INTER_AREA if shrink
+                                  else cv2.INTER_LINEAR)
 
             self._last = Last(sized(last.steady), sized(last.grey), sized(last.out))
             self._held = sized(held)
@@ -109,6 +113,7 @@ class Stabiliser:
         """Forget the last frame: the next output is shown as painted."""
         with self._lock:
             self._held = self._last = self._t = None
+            self._remembered = self._ticket  # nothing from before is remembered later
             self.kept = 0.0
 
     def __call__(self, picture: np.ndarray, t: float,
@@ -123,27 +128,29 @@ class Stabiliser:
             self.reset()
         with self._lock:
             self._ticket += 1
-            ticket, last = self._ticket, self._last
+            ticket, last, grid = self._ticket, self._last, self.grid
             self._t = t
         steady = self.steady(picture)
         g = grey(steady)
-        carrying = self._carry_later(last, steady, g)
+        carrying = self._carry_later(grid, last, steady, g)
         output = paint(steady)  # if it raises, the flow job finishes alone, unused
         if output.shape[:2] != steady.shape[:2]:
-            output = cv2.resize(output, self.grid.size, interpolation=cv2.INTER_AREA)
+            output = cv2.resize(output, (steady.shape[1], steady.shape[0]),
+                                interpolation=cv2.INTER_AREA)
         return self.blend(ticket, Last(steady, g, output.astype(np.float32)),
                           self._collect(carrying))
 
-    def _carry_later(self, last: Last | None, steady: np.ndarray, g: np.ndarray
+    def _carry_later(self, grid: Grid, last: Last | None, steady: np.ndarray, g: np.ndarray
                      ) -> Future[Carried] | None:
         """The flow job for this frame, on the helper thread; None with no last frame of
-        this size, or while an earlier job has not come back (never queue behind it)."""
-        if last is None or last.grey.shape != g.shape:
+        this size, or while a job given up on still runs (never queue behind it)."""
+        if last is None or last.grey.shape != g.shape or grid.size != (g.shape[1], g.shape[0]):
             return None
-        if self._pending is not None and not self._pending.done():
+        if HELPER.busy():
+            log.warning("temporal: an earlier optical flow is still running; this frame is "
+                        "shown unblended")
             return None
-        self._pending = HELPER.submit(self.carry, last, steady, g)
-        return self._pending
+        return HELPER.submit(self.carry, grid, last, steady, g)
 
     def _collect(self, carrying: Future[Carried] | None) -> Carried | None:
         if carrying is None:
@@ -173,22 +180,23 @@ class Stabiliser:
         self._held = held
         return np.clip(held + 0.5, 0, 255).astype(np.uint8)
 
-    def trust(self, last: Last, steady: np.ndarray, back: np.ndarray, forward: np.ndarray
-              ) -> np.ndarray:
+    def trust(self, grid: Grid, last: Last, steady: np.ndarray, back: np.ndarray,
+              forward: np.ndarray) -> np.ndarray:
         """float32 HxW 0..1: how far the last output carried along `back` may stand for
         this frame (see the module doc, step 3)."""
-        trust = np.exp(-self.grid.round_trip(back, forward))  # exp(-inf) = 0 off the edge
-        carried = self.grid.warp(last.steady, back)
+        trust = np.exp(-grid.round_trip(back, forward))  # exp(-inf) = 0 off the edge
+        carried = grid.warp(last.steady, back)
         diff = channel_mean(cv2.absdiff(carried, steady))
         trust *= np.exp(-np.square(diff / self.cfg.change))
         return np.minimum(trust, cv2.GaussianBlur(trust, (0, 0), TRUST_BLUR_PX))
 
-    def carry(self, last: Last, steady: np.ndarray, g: np.ndarray) -> Carried:
+    def carry(self, grid: Grid, last: Last, steady: np.ndarray, g: np.ndarray) -> Carried:
         """The last output carried along the flow onto this frame (float32 HxWx3), and how
-        much of it to keep at each pixel (float32 HxW, 0..`strength`)."""
+        much of it to keep at each pixel (float32 HxW, 0..`strength`); on `grid`, the one
+        of the call that asked (a resize cannot change it under the job)."""
         back, forward = self._flow(g, last.grey), self._flow(last.grey, g)
-        keep = self.cfg.strength * self.trust(last, steady, back, forward)
-        return keep, self.grid.warp(last.out, back, cv2.INTER_CUBIC)
+        keep = self.cfg.strength * self.trust(grid, last, steady, back, forward)
+        return keep, grid.warp(last.out, back, cv2.INTER_CUBIC)
 
     def blend(self, ticket: int, this: Last, carried: Carried | None) -> np.ndarray:
         """This frame's output (uint8) blended with the `carried` last one; remembered as

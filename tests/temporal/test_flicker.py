@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from installation.temporal.flicker import (
+    carried,
+    ghosting,
     ghosting_error,
     one_frame_late,
     reference,
@@ -40,11 +42,14 @@ def test_outputs_that_move_with_the_picture_do_not_flicker(pan: list[np.ndarray]
 def test_ghosting_is_the_distance_from_the_plain_output(pan: list[np.ndarray]) -> None:
     pairs = reference(pan)
     assert ghosting_error(pan, pan, pairs) == 0.0
-    assert ghosting_error(one_frame_late(pan), pan, pairs) > 5.0  # a frame behind: a trail
-    rng = np.random.default_rng(1)  # stroke-sized noise mostly cancels in the blur
+    late = one_frame_late(pan)  # a frame behind: a 2 px trail everywhere
+    assert ghosting_error(late, pan, pairs) > 5.0
+    # The bound's reference, the last frame carried along the flow, is nearly the frame.
+    assert ghosting_error(carried(pan, pairs), pan, pairs) < 0.3 * ghosting_error(late, pan,
+                                                                                 pairs)
+    rng = np.random.default_rng(1)  # pixel noise mostly cancels in the blur
     noisy = [np.clip(f + rng.normal(0, 10, f.shape), 0, 255).astype(np.uint8) for f in pan]
-    assert ghosting_error(noisy, pan, pairs) < 0.5 * ghosting_error(one_frame_late(pan), pan,
-                                                                    pairs)
+    assert ghosting_error(noisy, pan, pairs) < 0.5 * ghosting_error(late, pan, pairs)
 
 
 def test_ghosting_sees_a_trail_on_the_still_background(photo: np.ndarray) -> None:
@@ -67,8 +72,13 @@ def test_ghosting_sees_a_trail_on_the_still_background(photo: np.ndarray) -> Non
 
 def test_a_cut_is_skipped(pan: list[np.ndarray], photo: np.ndarray) -> None:
     other = cv2.resize(photo[::-1], (W, H), interpolation=cv2.INTER_AREA)
-    pairs = reference([pan[0], pan[1], other, other])
+    frames = [pan[0], pan[1], other, other]
+    pairs = reference(frames)
     assert pairs[0] is not None and pairs[1] is None and pairs[2] is not None
+    lagging = [frames[0], frames[0], frames[1], frames[2]]  # the old shot shown after the cut
+    within, after_cut = ghosting(lagging, frames, pairs)
+    # pan0→pan1 moves; the cut is apart; other→other has nothing moving or appearing.
+    assert len(within) == 1 and len(after_cut) == 1 and after_cut[0] > 20.0
 
 
 def test_still_frames_carry_sensor_noise(pan: list[np.ndarray]) -> None:

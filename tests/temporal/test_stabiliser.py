@@ -190,12 +190,8 @@ def test_trust_drops_where_a_moving_square_uncovers_the_background(
     last[28:68, 50:90] = patch
     this[28:68, 56:96] = patch
     st = stabiliser(noise=0.0)
-    st(last, 0.0, lambda p: p.copy())
-    st(this, DT, lambda p: p.copy())
-    assert st._last is not None
     previous = Last(last, grey(last), last.astype(np.float32))
-    g = grey(this)
-    keep, _ = st.carry(previous, this, g)
+    keep, _ = st.carry(st.grid, previous, this, grey(this))
     strength = st.cfg.strength
     assert keep[32:64, 51:55].mean() < 0.1 * strength  # uncovered: the square was there
     assert keep[5:20, 10:150].mean() > 0.8 * strength  # the room above: seen in both
@@ -205,15 +201,17 @@ def test_trust_drops_where_a_moving_square_uncovers_the_background(
 def test_a_call_the_watchdog_gave_up_on_changes_nothing(scene: np.ndarray) -> None:
     """A stalled call finishing after newer ones must not become 'the last frame'."""
     still, st = frame(scene), stabiliser()
-    release = threading.Event()
+    entered, release = threading.Event(), threading.Event()
 
     def stalled(p: np.ndarray) -> np.ndarray:
+        entered.set()
         release.wait(10)
         return 255 - p  # a look no later frame has
 
     st(still, 0.0, lambda p: p.copy())
     late = threading.Thread(target=st, args=(still, DT, stalled))
     late.start()
+    assert entered.wait(10)  # the stalled call holds its (older) ticket
     for i in range(2, 5):  # the fresh thread's frames
         st(still, i * DT, lambda p: p.copy())
     release.set()
@@ -248,3 +246,26 @@ def test_the_networks_own_error_comes_through(scene: np.ndarray) -> None:
     with pytest.raises(RuntimeError, match="out of memory"):
         st(frame(scene), DT, oom)
     assert np.array_equal(st(frame(scene), 2 * DT, lambda p: p.copy()), frame(scene))
+
+
+def test_a_late_call_after_a_reset_is_not_remembered(scene: np.ndarray) -> None:
+    """Switched off (T) or paused while a stalled call runs: when it comes back, nothing of
+    it is blended into the frames after the stabiliser is on again."""
+    still, st = frame(scene), stabiliser()
+    entered, release = threading.Event(), threading.Event()
+
+    def stalled(p: np.ndarray) -> np.ndarray:
+        entered.set()
+        release.wait(10)
+        return 255 - p
+
+    st(still, 0.0, lambda p: p.copy())
+    late = threading.Thread(target=st, args=(still, DT, stalled))
+    late.start()
+    assert entered.wait(10)
+    st.on = False
+    st(still, 2 * DT, lambda p: p.copy())  # off: the stabiliser forgets
+    release.set()
+    late.join(10)
+    st.on = True
+    assert np.array_equal(st(still, 3 * DT, lambda p: p.copy()), still)  # a fresh start
