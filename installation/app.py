@@ -435,12 +435,20 @@ class Show:
             reasons.append(f"config edit not applied: {self.config_error}")
         if target and fps < target / 2:
             reasons.append(f"{fps:.0f} fps, under half the {target:g} fps target")
+        effect = worker.effect
+        stabiliser = effect.temporal if isinstance(effect, Chain) else None
+        temporal = None if stabiliser is None else {
+            "on": stabiliser.on, "kept": round(stabiliser.kept, 3),
+            "unblended": stabiliser.unblended}
+        m.temporal_kept.set(stabiliser.kept if stabiliser is not None and stabiliser.on else 0)
+        m.temporal_unblended.set(0 if stabiliser is None else stabiliser.unblended)
         self.status.publish(Snapshot(
             fps=fps, latency_ms=self._latency_ms, scene=self.scene, t_frame=self._t_frame,
             source={"name": src.name, "state": src.status, "reconnects": src.reconnects},
             reasons=tuple(reasons),
             writing={"recording": self._recording is not None,
-                     "snapshots": self.cfg.snapshots.enabled}))
+                     "snapshots": self.cfg.snapshots.enabled},
+            temporal=temporal))
 
     def _hud_lines(self, worker: EffectWorker) -> list[str]:
         m = self.moment

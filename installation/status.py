@@ -50,6 +50,7 @@ class Snapshot:
     reasons: tuple[str, ...] = ()  # why the show is degraded; () = ok
     t_frame: float | None = None  # monotonic time of the last shown frame, s
     writing: dict[str, bool] = field(default_factory=dict)  # recording, snapshots: privacy
+    temporal: dict[str, Any] | None = None  # the scene's stabiliser: on, kept, unblended
 
 
 class LastError(logging.Handler):
@@ -80,6 +81,12 @@ class Metrics:
                                 "times the camera came back after failing", registry=r)
         self.uptime = Gauge("installation_uptime_seconds", "since the show started",
                             registry=r)
+        self.temporal_kept = Gauge(
+            "installation_temporal_kept", "share of the last output the scene's temporal "
+            "stabilisation kept in the last frame, 0..1 (0: off or none)", registry=r)
+        self.temporal_unblended = Gauge(
+            "installation_temporal_unblended", "frames of this scene shown unblended because "
+            "the optical flow failed or was late", registry=r)
 
 
 class StatusServer:
@@ -165,6 +172,7 @@ class StatusServer:
             "scene": snap.scene,
             "last_error": self.errors.last,
             "writing": snap.writing,
+            "temporal": snap.temporal,
         }
         return (503 if reasons else 200), body
 

@@ -31,7 +31,8 @@ def config(tmp_path: Path) -> Config:
     path = tmp_path / "config.toml"
     path.write_text("[attract]\nenabled = false\n[status]\nenabled = true\nport = 0\n"
                     "[headless]\nrecord = false\n"
-                    "[[scenes]]\nname = 'one'\nsize = [96, 64]\nstyles = [3]\n")
+                    "[[scenes]]\nname = 'one'\nsize = [96, 64]\nstyles = [3]\n"
+                    "temporal = {enabled = true}\n")
     return load_config(path)
 
 
@@ -74,6 +75,7 @@ def test_health_and_metrics(tmp_path: Path, store: ModelStore, cpu: Device,
         assert health["source"]["state"] == "playing" and health["uptime_s"] > 0
         assert health["last_error"].endswith("something broke once")
         assert health["writing"] == {"recording": False, "snapshots": False}
+        assert health["temporal"]["on"] and health["temporal"]["unblended"] == 0
         code, body = get(show, "/metrics")
         text = body.decode()
         assert code == 200
@@ -81,7 +83,8 @@ def test_health_and_metrics(tmp_path: Path, store: ModelStore, cpu: Device,
                      if ln.startswith("installation_frames_total "))
         assert shown > 0
         for name in ("installation_fps", "installation_latency_seconds_bucket",
-                     "installation_camera_reconnects", "installation_uptime_seconds"):
+                     "installation_camera_reconnects", "installation_uptime_seconds",
+                     "installation_temporal_kept", "installation_temporal_unblended"):
             assert name in text
         assert get(show, "/nothing")[0] == 404
 

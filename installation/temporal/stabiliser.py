@@ -81,6 +81,7 @@ class Stabiliser:
         self.cfg = cfg
         self.on = cfg.enabled
         self.kept = 0.0  # mean share of the last output kept in the last frame, 0..1
+        self.unblended = 0  # frames shown unblended: the flow failed, was late or still ran
         self._flow = Flow(cfg.flow)
         self._lock = threading.Lock()  # guards the tickets and the remembered frame
         self._ticket = 0  # the latest call's
@@ -147,6 +148,7 @@ class Stabiliser:
         if last is None or last.grey.shape != g.shape or grid.size != (g.shape[1], g.shape[0]):
             return None
         if HELPER.busy():
+            self.unblended += 1
             log.warning("temporal: an earlier optical flow is still running; this frame is "
                         "shown unblended")
             return None
@@ -158,11 +160,12 @@ class Stabiliser:
         try:
             return carrying.result(timeout=FLOW_TIMEOUT_S)
         except FutureTimeout:
-            log.warning("temporal: the optical flow took over %.0f s; this frame is shown "
+            log.warning("temporal: the optical flow took over %.1f s; this frame is shown "
                         "unblended", FLOW_TIMEOUT_S)
         except Exception as exc:  # a broken flow costs the blend, never the frame
             log.warning("temporal: the optical flow failed (%s); this frame is shown "
                         "unblended", exc)
+        self.unblended += 1
         return None
 
     def steady(self, picture: np.ndarray) -> np.ndarray:

@@ -232,6 +232,7 @@ def test_a_failing_flow_costs_the_blend_not_the_frame(
     inverted = 255 - frame(scene)
     assert np.array_equal(st(frame(scene), DT, lambda p: 255 - p), inverted)
     assert "no flow today" in caplog.text and "unblended" in caplog.text
+    assert st.unblended == 1  # counted for /metrics
 
 
 def test_the_networks_own_error_comes_through(scene: np.ndarray) -> None:
