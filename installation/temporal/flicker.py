@@ -40,6 +40,7 @@ camera, plain, stabilised, and each one's frame-to-frame change |O_t − warp(O_
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import time
@@ -67,7 +68,6 @@ MOVING_PX = 1.0  # reference flow from this on counts as motion, px/frame
 GHOST_BLUR_PX = 2.0  # both pictures blurred (Gaussian sigma) before ghosting is measured, px
 STILL_NOISE = 2.0  # sensor noise added to the held still frame (Gaussian sigma), grey levels
 STRIP = 4  # frames in the picture's strip
-DEFAULT_SOURCES = "demo:carphone,demo:bikes,demo:bigbuckbunny"
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,14 +82,13 @@ class Pair:
 def reference(frames: list[np.ndarray], held: bool = False) -> list[Pair | None]:
     """One `Pair` per consecutive frame pair (None for a scene cut). `held`: the frames are
     one picture held still, so the true flow is known: zero, every pixel seen in both."""
-    flow = Flow("reference", max_width=None)
-    grid = Grid((frames[0].shape[1], frames[0].shape[0]))
-    pairs: list[Pair | None] = []
+    h, w = frames[0].shape[:2]
     if held:
-        h, w = frames[0].shape[:2]
         still = Pair(np.zeros((h, w, 2), np.float32), np.ones((h, w), bool),
                      np.zeros((h, w), bool))
         return [still] * (len(frames) - 1)
+    flow, grid = Flow("reference", max_width=None), Grid((w, h))
+    pairs: list[Pair | None] = []
     for last, this in itertools.pairwise(frames):
         a, b = grey(this), grey(last)
         back, forward = flow(a, b), flow(b, a)
@@ -169,33 +168,33 @@ def repaint(effect: Effect, frames: list[np.ndarray],
     """Every frame repainted (through `stabiliser` when given): the outputs, the wall time
     the stabiliser adds per frame (ms, the effect's excluded) and the mean share of the
     last output it kept."""
-    outputs, own_s, kept = [], 0.0, 0.0
+    outputs, total_s, painting_s, kept = [], 0.0, 0.0, 0.0
+
+    def paint(picture: np.ndarray, t: float) -> np.ndarray:
+        nonlocal painting_s
+        t0 = time.perf_counter()
+        out = effect(picture, t)
+        painting_s += time.perf_counter() - t0
+        return out
+
     for i, frame in enumerate(frames):
         t = i / FPS
         if stabiliser is None:
             outputs.append(effect(frame, t))
             continue
-        painting = [0.0]
-
-        def paint(picture: np.ndarray, t: float = t, painting: list[float] = painting
-                  ) -> np.ndarray:
-            t0 = time.perf_counter()
-            out = effect(picture, t)
-            painting[0] += time.perf_counter() - t0
-            return out
-
         t0 = time.perf_counter()
-        outputs.append(stabiliser(frame, t, paint))
-        own_s += time.perf_counter() - t0 - painting[0]
+        outputs.append(stabiliser(frame, t, functools.partial(paint, t=t)))
+        total_s += time.perf_counter() - t0
         kept += stabiliser.kept
     n = len(frames)
-    return outputs, 1000.0 * own_s / n, kept / max(1, n - 1)
+    return outputs, 1000.0 * (total_s - painting_s) / n, kept / max(1, n - 1)
 
 
 def compare(name: str, frames: list[np.ndarray], make: Callable[[], Effect],
             scene: SceneConfig, held: bool = False
-            ) -> tuple[dict[str, Any], list[np.ndarray], list[np.ndarray]]:
-    """One clip's result, and the plain and stabilised outputs (`held`: see `reference`)."""
+            ) -> tuple[dict[str, Any], list[np.ndarray], list[np.ndarray], list[Pair | None]]:
+    """One clip's result, the plain and stabilised outputs, and the reference pairs
+    (`held`: see `reference`)."""
     pairs = reference(frames, held)
     plain, _, _ = repaint(make(), frames)
     stabiliser = Stabiliser(scene.temporal.model_copy(update={"enabled": True}), scene.size)
@@ -223,7 +222,7 @@ def compare(name: str, frames: list[np.ndarray], make: Callable[[], Effect],
         "detail": round(detail(steady) / max(detail(plain), 1e-6), 3),
         "added_ms": round(own_ms, 2),
     }
-    return result, plain, steady
+    return result, plain, steady, pairs
 
 
 def detail(outputs: list[np.ndarray]) -> float:
@@ -239,16 +238,16 @@ def still_frames(frame: np.ndarray, count: int, seed: int = 0) -> list[np.ndarra
                     ).astype(np.uint8) for _ in range(count)]
 
 
-def strip(frames: list[np.ndarray], plain: list[np.ndarray], steady: list[np.ndarray]
-          ) -> np.ndarray:
+def strip(frames: list[np.ndarray], plain: list[np.ndarray], steady: list[np.ndarray],
+          pairs: list[Pair | None]) -> np.ndarray:
     """`STRIP` consecutive frames from the middle: camera, plain, stabilised, and the two
-    outputs' frame-to-frame change (×4)."""
+    outputs' frame-to-frame change (×4), along the clip's reference `pairs`."""
     start = max(1, len(frames) // 2 - STRIP // 2)
     span = slice(start - 1, start + STRIP)
-    pairs = reference(frames[span])
+    within = pairs[start - 1:start - 1 + STRIP]  # between the span's frames
     rows = [frames[span][1:], plain[span][1:], steady[span][1:]]
     for outputs in (plain[span], steady[span]):
-        rows.append([_heat(m, frames[0].shape) for m in changes(outputs, pairs)])
+        rows.append([_heat(m, frames[0].shape) for m in changes(outputs, within)])
     labels = ("camera", "plain", "stabilised", "plain: change x4", "stabilised: change x4")
     out = []
     for row, label in zip(rows, labels, strict=True):
@@ -290,13 +289,13 @@ def run_flicker(cfg: Config, store: ModelStore, device: Device, args: argparse.N
                                size, loop=False)
         if len(frames) < 2:
             raise UserError(f"--source {source}: fewer than 2 pictures")
-        result, plain, steady = compare(source, frames, make, scene)
+        result, plain, steady, pairs = compare(source, frames, make, scene)
         clips.append(result)
         if picture is None and args.picture is not None:
-            picture = strip(frames, plain, steady)
+            picture = strip(frames, plain, steady, pairs)
         if source == sources[0] and args.still_frames > 0:
             held = still_frames(frames[0], args.still_frames)
-            still, _, _ = compare(f"still ({source}, noise {STILL_NOISE:g})", held, make,
+            still, *_ = compare(f"still ({source}, noise {STILL_NOISE:g})", held, make,
                                   scene, held=True)
             clips_still.append(still)
     if args.picture is not None and picture is not None:

@@ -40,7 +40,6 @@ class Flow:
 
     def __init__(self, quality: Quality = "medium", max_width: int | None = MAX_FLOW_WIDTH) -> None:
         preset, finest, refine = _DIS[quality]
-        self.quality = quality
         self.max_width = max_width
         self._dis = cv2.DISOpticalFlow.create(preset)
         if finest is not None:

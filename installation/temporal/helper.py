@@ -25,12 +25,11 @@ class Helper:
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         """Run `fn(*args)` on the helper thread after the jobs before it."""
+        future: Future[T] = Future()
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._work, name=self.name, daemon=True)
                 self._thread.start()
-        future: Future[T] = Future()
-        with self._lock:
             self._waiting += 1
         self._jobs.put((future, fn, args))
         return future
@@ -43,12 +42,10 @@ class Helper:
     def _work(self) -> None:
         while True:
             future, fn, args = self._jobs.get()
-            try:
-                if future.set_running_or_notify_cancel():
-                    try:
-                        future.set_result(fn(*args))
-                    except BaseException as exc:  # handed to whoever waits for the result
-                        future.set_exception(exc)
-            finally:
-                with self._lock:
-                    self._waiting -= 1
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn(*args))
+                except BaseException as exc:  # handed to whoever waits for the result
+                    future.set_exception(exc)
+            with self._lock:
+                self._waiting -= 1

@@ -99,16 +99,15 @@ class Stabiliser:
         self.grid = Grid(size)
         with self._lock:
             self._remembered = self._ticket  # a call still running belongs to the old size
-            last, held = self._last, self._held
-            if last is None or held is None:
-                return
-
             def sized(a: np.ndarray) -> np.ndarray:
                 return cv2.resize(a, size, interpolation=cv2.INTER_AREA if shrink
                                   else cv2.INTER_LINEAR)
 
-            self._last = Last(sized(last.steady), sized(last.grey), sized(last.out))
-            self._held = sized(held)
+            last, held = self._last, self._held
+            if last is not None:
+                self._last = Last(sized(last.steady), sized(last.grey), sized(last.out))
+            if held is not None:
+                self._held = sized(held)
 
     def reset(self) -> None:
         """Forget the last frame: the next output is shown as painted."""
@@ -170,12 +169,13 @@ class Stabiliser:
 
     def steady(self, picture: np.ndarray) -> np.ndarray:
         """The camera picture held where it changed by less than `noise` grey levels."""
-        new = picture.astype(np.float32)
-        noise = self.cfg.noise
-        held = self._held
-        if held is None or noise <= 0.0 or held.shape != new.shape:
-            self._held = new
+        noise, held = self.cfg.noise, self._held
+        if noise <= 0.0:
             return picture.copy()  # kept as the last picture: not the caller's array
+        new = picture.astype(np.float32)
+        if held is None or held.shape != new.shape:
+            self._held = new
+            return picture.copy()
         delta = new - held
         change = channel_mean(np.abs(cv2.GaussianBlur(delta, (0, 0), STEADY_BLUR_PX)))
         take = np.clip(change / noise - 1.0, 0.0, 1.0)  # 0 up to noise, 1 from twice it
@@ -206,7 +206,7 @@ class Stabiliser:
         the last frame unless a newer call already was."""
         out = this.out
         kept = 0.0
-        if carried is not None and carried[1].shape == out.shape:
+        if carried is not None:  # made from a last frame of this size (`_carry_later`)
             keep, last = carried
             kept = float(keep.mean())
             out += keep[..., None] * (last - out)
