@@ -193,9 +193,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from installation.config import load_config
     from installation.logs import setup_logging
     from installation.models import ModelStore
+    from installation.show.config import load_config
 
     if args.help_keys:
         from installation.controls.keys import help_text
@@ -205,7 +205,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "models":
         return _models(args.action, ModelStore())
     if args.command == "doctor":  # before loading the config: a bad one is a finding
-        from installation.doctor import run_doctor
+        from installation.tools.doctor import run_doctor
 
         return run_doctor(args.config or _default_config(), ModelStore())
 
@@ -218,7 +218,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     device = choose_device(cfg.runtime.device, cfg.runtime.tensorrt, cfg.runtime.threads)
     if args.command == "stylize":
-        from installation.effects.stylize import stylize_file
+        from installation.tools.stylize import stylize_file
 
         w, h = stylize_file(args.input, args.output, args.style, args.size, args.strength,
                             args.preserve_color, args.style_image, device, store,
@@ -226,27 +226,27 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"wrote {args.output} ({w}x{h})")
         return 0
     if args.command == "train-dream":
-        from installation.dream.train import train_command
+        from installation.tools.train_dream import train_command
 
         return train_command(args, store)
     if args.command == "dream-compare":
-        from installation.dream.compare import run_compare
+        from installation.tools.dream_compare import run_compare
 
         return run_compare(cfg, store, device, args)
     if args.command == "flicker":
-        from installation.temporal.flicker import run_flicker
+        from installation.tools.flicker import run_flicker
 
         return run_flicker(cfg, store, device, args)
     if args.command == "soak":
-        from installation.soak import run_soak
+        from installation.tools.soak import run_soak
 
         return run_soak(cfg, store, device, args)
     if args.command == "bench":
-        from installation.bench import run_bench
+        from installation.tools.bench import run_bench
 
         return run_bench(cfg, store, device, args)
     if args.command in ("gan-response", "contact-sheet"):
-        from installation.gan.study import run_contact_sheet, run_response
+        from installation.tools.gan_study import run_contact_sheet, run_response
 
         study = run_response if args.command == "gan-response" else run_contact_sheet
         return study(cfg, store, device, args)
@@ -281,7 +281,7 @@ def _models(action: str, store: Any) -> int:
 
 
 def _run(cfg: Any, store: Any, device: Any, args: argparse.Namespace) -> int:
-    from installation.app import RunOptions, Show
+    from installation.show.loop import RunOptions, Show
 
     if args.duration is not None and args.duration <= 0:
         raise UserError(f"--duration {args.duration:g}: give a positive number of seconds")

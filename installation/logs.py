@@ -7,11 +7,19 @@ import logging.handlers
 import sys
 import time
 from pathlib import Path
+from typing import Literal
 
-from installation.config import LoggingConfig
+from installation.section import Section
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 REPEAT_WINDOW_S = 30.0  # the same message from the same place is shown once per window
+
+
+class LoggingConfig(Section):
+    """`[logging]`: how much is logged, and where besides stderr."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    file: str = ""
 
 
 class RepeatFilter(logging.Filter):

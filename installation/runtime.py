@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import onnxruntime as ort
+from pydantic import Field
 
 from installation.errors import ModelError, UserError
+from installation.section import Section
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,14 @@ TENSORRT = "TensorrtExecutionProvider"
 
 # Warnings and the provider-bridge errors of a CPU-only machine stay out of the operator's way.
 ort.set_default_logger_severity(3)
+
+
+class RuntimeConfig(Section):
+    """`[runtime]`: where and how the networks run."""
+
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    tensorrt: bool = False
+    threads: int = Field(0, ge=0, le=256, description="ONNX Runtime threads, 0 = all cores")
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """The base of every config section, apart so stage configs can import it without cycles.
 
-`installation.config` assembles the whole file from sections that live beside the stage
+`installation.show.config` assembles the whole file from sections that live beside the stage
 they configure (`motion.config`, `latent.config`, `compositor.layers`), so those modules
-must not import `installation.config` itself.
+must not import `installation.show.config` itself.
 """
 
 from __future__ import annotations

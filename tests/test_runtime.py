@@ -61,9 +61,10 @@ def test_torch_work_stays_on_the_cpu_for_a_cpu_device() -> None:
 @pytest.mark.gpu
 @pytest.mark.skipif(not CUDA_USABLE, reason="needs a usable CUDA GPU")
 def test_the_live_dream_runs_on_cuda_when_usable(store: ModelStore) -> None:
-    from installation.config import SceneConfig, StyleConfig
     from installation.dream.live import DreamEffect
     from installation.effects import build_effect
+    from installation.effects.config import StyleConfig
+    from installation.show.config import SceneConfig
 
     scene = SceneConfig(name="d", effect="dream", size=(320, 180))
     effect = build_effect(scene, StyleConfig(), choose_device("cuda"), store)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from installation.capture.base import Source
 from installation.capture.camera import CameraSource, Opener, VideoDevice, cv2_opener
+from installation.capture.config import DEMO_CLIPS, SourceConfig
 from installation.capture.still import StillSource, load_image
 from installation.capture.video import ReplaySource, VideoFileSource, decode_frames
-from installation.config import DEMO_CLIPS, SourceConfig
 from installation.errors import SourceError
 from installation.models import ModelStore
 

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from installation.capture.base import Source
-from installation.config import SourceConfig
+from installation.capture.config import SourceConfig
 
 log = logging.getLogger(__name__)
 

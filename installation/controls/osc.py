@@ -35,6 +35,7 @@ from pythonosc import osc_packet
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import BlockingOSCUDPServer
 
+from installation.effects.config import NUM_STYLES
 from installation.errors import UserError
 from installation.section import Listener
 
@@ -43,7 +44,6 @@ log = logging.getLogger(__name__)
 PREFIX = "/installation"
 WALK_FIELDS = ("idle_speed", "motion_speed", "max_step", "response_tau_s")
 DREAM_FIELDS = ("steps", "step_size", "feedback", "reset_px", "zoom_per_s")
-NUM_STYLES = 26
 
 
 class OscConfig(Listener):

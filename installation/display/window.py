@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pygame
 
-from installation.config import DisplayConfig
+from installation.display.config import DisplayConfig
 from installation.display.hud import Hud
 from installation.display.screen import FitMode, ScreenFitter
 

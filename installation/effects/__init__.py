@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from installation.config import SceneConfig, StyleConfig
 from installation.effects.arbitrary import ArbitraryStyleEffect, find_paintings
 from installation.effects.base import Attractable, Effect
+from installation.effects.config import EffectSettings, StyleConfig
 from installation.effects.style import MultiStyleEffect, StyleMixer, resize_to
 from installation.models import ModelStore
 from installation.runtime import Device, create_session, torch_device
@@ -49,7 +49,7 @@ class PassThrough:
     name = "none"
     scalable = True
 
-    def __init__(self, scene: SceneConfig) -> None:
+    def __init__(self, scene: EffectSettings) -> None:
         self.size = scene.size  # (W, H), px
 
     def resize(self, size: tuple[int, int]) -> None:
@@ -120,7 +120,7 @@ Loaded = dict[str, Any]  # model name → its ONNX Runtime session or torch netw
 
 
 def build_effect(
-    scene: SceneConfig,
+    scene: EffectSettings,
     style_cfg: StyleConfig,
     device: Device,
     store: ModelStore,
@@ -145,7 +145,7 @@ def build_effect(
     return effects[0] if len(effects) == 1 else Chain(effects)
 
 
-def _one(step: str, scene: SceneConfig, style_cfg: StyleConfig, device: Device,
+def _one(step: str, scene: EffectSettings, style_cfg: StyleConfig, device: Device,
          store: ModelStore, shared: Loaded) -> Effect:
     def session(name: str, path_of: Callable[[], Path] | None = None) -> ort.InferenceSession:
         if name not in shared:

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from installation.config import SceneConfig
+from installation.effects.config import EffectSettings
 from installation.effects.style import Crossfade, keep_colour, resize_to, to_uint8
 from installation.errors import UserError
 
@@ -182,7 +182,7 @@ class ArbitraryStyleEffect:
         self,
         predict_session: ort.InferenceSession,
         transform_session: ort.InferenceSession,
-        scene: SceneConfig,
+        scene: EffectSettings,
         paintings: list[Path],
         crossfade_s: float,
         cache_dir: Path | None = None,

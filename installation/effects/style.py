@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from installation.config import NUM_STYLES, SceneConfig, StyleEntry, style_weights
+from installation.effects.config import NUM_STYLES, EffectSettings, StyleEntry, style_weights
 
 # -- time-eased vectors -------------------------------------------------------------------
 
@@ -227,7 +227,7 @@ class MultiStyleEffect:
     scalable = True
 
     def __init__(
-        self, session: ort.InferenceSession, scene: SceneConfig, crossfade_s: float
+        self, session: ort.InferenceSession, scene: EffectSettings, crossfade_s: float
     ) -> None:
         self.net = MultiStyleNet(session)
         self.size = scene.size  # (W, H), px

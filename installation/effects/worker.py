@@ -6,8 +6,8 @@ import logging
 import threading
 import time
 
-from installation.adaptive import ResolutionController
 from installation.capture.base import Source
+from installation.effects.adaptive import ResolutionController
 from installation.effects.base import Effect
 from installation.slots import Frame, LatestSlot
 

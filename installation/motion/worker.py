@@ -6,14 +6,11 @@ import dataclasses
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING
 
+from installation.capture.base import Source
 from installation.motion.analyzer import MotionAnalyzer, MotionSignals
 from installation.motion.config import MotionConfig
 from installation.slots import LatestSlot
-
-if TYPE_CHECKING:  # capture imports the config, which imports this package's settings
-    from installation.capture.base import Source
 
 log = logging.getLogger(__name__)
 

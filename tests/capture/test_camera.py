@@ -12,7 +12,7 @@ from fakes import FakeCamera, FakeWorld, opener_for
 
 from installation.capture import CameraSource, VideoFileSource, open_source
 from installation.capture.camera import VideoDevice, camera_target, cv2_opener, fingerprint
-from installation.config import SourceConfig
+from installation.capture.config import SourceConfig
 from installation.errors import SourceError
 from installation.models import ModelStore
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from installation.capture import StillSource, VideoFileSource, open_source
-from installation.config import SourceConfig
+from installation.capture.config import SourceConfig
 from installation.errors import SourceError
 from installation.models import ModelStore
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
-from installation.app import RunOptions, Show
-from installation.config import load_config
 from installation.controls.osc import Command, OscConfig, OscControl, parse
 from installation.effects import Chain, MultiStyleEffect
 from installation.models import ModelStore
 from installation.runtime import Device
+from installation.show.config import load_config
+from installation.show.loop import RunOptions, Show
 
 LOOPBACK_ANY_PORT = OscConfig(enabled=True, host="127.0.0.1", port=0)
 

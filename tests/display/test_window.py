@@ -10,7 +10,7 @@ import numpy as np
 import pygame
 import pytest
 
-from installation.config import DisplayConfig
+from installation.display.config import DisplayConfig
 from installation.display.hud import Hud, format_hud
 from installation.display.screen import ScreenFitter
 from installation.display.window import Window, open_window

@@ -11,18 +11,19 @@ import numpy as np
 import pytest
 import torch
 
-from installation.config import SceneConfig, StyleConfig
 from installation.dream.ascent import objective, to_tensor
 from installation.dream.backbone import load_backbone
-from installation.dream.compare import compare
 from installation.dream.config import DreamConfig
 from installation.dream.fast import DreamRunner, FastDreamEffect, network_path
 from installation.dream.live import DreamEffect
 from installation.effects import Chain, build_effect
+from installation.effects.config import StyleConfig
 from installation.effects.style import MultiStyleEffect, resize_to
 from installation.errors import ModelError, UserError
 from installation.models import ModelStore
 from installation.runtime import Device, create_session
+from installation.show.config import SceneConfig
+from installation.tools.dream_compare import compare
 
 SIZE = (98, 58)  # neither side a multiple of 4: the effect pads and crops
 

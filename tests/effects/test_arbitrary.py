@@ -12,12 +12,13 @@ import onnxruntime as ort
 import pytest
 from skimage import data
 
-from installation.config import SceneConfig, StyleConfig
 from installation.effects import build_effect
 from installation.effects.arbitrary import ArbitraryStyleEffect, StylePredictor, find_paintings
+from installation.effects.config import StyleConfig
 from installation.errors import UserError
 from installation.models import ModelStore, sha256_file
 from installation.runtime import Device, create_session
+from installation.show.config import SceneConfig
 
 
 class CountingSession:

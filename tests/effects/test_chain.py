@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from installation.config import SceneConfig, StyleConfig
 from installation.effects import Chain, MultiStyleEffect, build_effect, members
+from installation.effects.config import StyleConfig
 from installation.effects.style import resize_to
 from installation.models import ModelStore
 from installation.runtime import Device
+from installation.show.config import SceneConfig
 
 SIZE = (96, 56)
 

@@ -7,8 +7,8 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from installation.config import SceneConfig, StyleConfig, style_weights
 from installation.effects import PassThrough, build_effect
+from installation.effects.config import StyleConfig, style_weights
 from installation.effects.style import (
     MultiStyleEffect,
     StyleMixer,
@@ -18,6 +18,7 @@ from installation.effects.style import (
 )
 from installation.models import ModelStore
 from installation.runtime import Device, create_session
+from installation.show.config import SceneConfig
 
 
 def one_hot(i: int) -> np.ndarray:

@@ -8,11 +8,11 @@ from collections.abc import Callable
 import numpy as np
 from fakes import SlowMachine
 
-from installation.adaptive import AdaptiveConfig, ResolutionController
 from installation.capture import ReplaySource
-from installation.config import SceneConfig
 from installation.effects import PassThrough
+from installation.effects.adaptive import AdaptiveConfig, ResolutionController
 from installation.effects.worker import EffectWorker
+from installation.show.config import SceneConfig
 
 
 def test_a_slow_scene_steps_down_while_running(until: Callable[..., bool]) -> None:

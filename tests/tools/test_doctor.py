@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from installation.cli import main
-from installation.doctor import run_doctor
 from installation.models import MODELS_DIR, ModelStore
+from installation.tools.doctor import run_doctor
 
 ROOT = Path(__file__).resolve().parent.parent
 

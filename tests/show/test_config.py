@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from installation.config import Config, load_config, style_weights
+from installation.effects.config import style_weights
 from installation.errors import ConfigError
+from installation.show.config import Config, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 G = "[[scenes]]\nname = 'a'\ngenerator = 'eyes'\n"  # a scene with a generator, lines 1-3

@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from installation.app import RunOptions, Show
-from installation.bench import quiet
-from installation.config import Config
 from installation.errors import UserError
 from installation.models import ModelStore
 from installation.runtime import Device
+from installation.show.config import Config
+from installation.show.loop import RunOptions, Show
+from installation.tools.bench import quiet
 
 WARMUP_S = 60.0  # models, caches and allocator pools settle in this long, s
 

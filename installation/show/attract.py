@@ -9,7 +9,42 @@ also ends when someone arrives.
 
 from __future__ import annotations
 
-from installation.config import AttractConfig
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from installation.compositor.layers import LayerConfig
+from installation.section import Section
+
+
+class AttractConfig(Section):
+    """The idle composition shown after a while with nobody there."""
+
+    enabled: bool = True
+    after_s: float = Field(60.0, ge=1.0, le=86_400.0, description="nobody there this long, s")
+    absent_below: float = Field(
+        0.2, ge=0.0, le=1.0, description="presence (0..1) below this counts as nobody there"
+    )
+    arrive_above: float = Field(
+        0.4, gt=0.0, le=1.0, description="presence (0..1) above this ends attract at once"
+    )
+    fade_in_s: float = Field(3.0, ge=0.0, le=60.0, description="dissolve into attract, s")
+    fade_out_s: float = Field(
+        0.4, ge=0.0, le=1.0, description="dissolve back to interaction, s (at most 1 s)"
+    )
+    generator: Literal["eyes", "faces"] = Field(
+        "eyes", description="generator for scenes that have none"
+    )
+    layers: list[LayerConfig] = Field(
+        default_factory=lambda: [LayerConfig(source="gan")], min_length=1
+    )
+
+    @field_validator("arrive_above")
+    @classmethod
+    def _hysteresis(cls, v: float, info: ValidationInfo) -> float:
+        if v < info.data.get("absent_below", 0.0):
+            raise ValueError("must be at least absent_below (arrival needs more than absence)")
+        return v
 
 
 class AttractSchedule:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from installation.config import Config, load_config
 from installation.errors import UserError
 from installation.models import ModelStore
+from installation.show.config import Config, load_config
 
 MIN_FREE_GB = 2.0  # below this on the recordings' disk: a long recording may fail
 

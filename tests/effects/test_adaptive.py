@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from installation.adaptive import AdaptiveConfig, ResolutionController, ladder
+from installation.effects.adaptive import AdaptiveConfig, ResolutionController, ladder
 
 FULL = (320, 180)
 FPS = 30.0

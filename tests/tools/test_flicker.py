@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from installation.temporal.flicker import (
+from installation.tools.flicker import (
     carried,
     ghosting,
     ghosting_error,

@@ -51,16 +51,16 @@ from typing import Any
 import cv2
 import numpy as np
 
-from installation.bench import measured_scene, parse_size
 from installation.capture import clip_file, decode_frames
-from installation.config import Config, SceneConfig
 from installation.effects import Effect, Loaded, build_effect
 from installation.errors import UserError
 from installation.models import ModelStore
 from installation.pictures import caption, write_picture
 from installation.runtime import Device
+from installation.show.config import Config, SceneConfig
 from installation.temporal.flow import Flow, Grid, channel_mean, grey, visible
 from installation.temporal.stabiliser import Stabiliser
+from installation.tools.bench import measured_scene, parse_size
 
 FPS = 30.0  # the simulated clock, frames/s
 CUT_VISIBLE = 0.5  # a frame pair with fewer of its pixels seen in both is a scene cut

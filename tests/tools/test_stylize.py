@@ -9,10 +9,10 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from installation.effects.stylize import stylize_file
 from installation.errors import UserError
 from installation.models import ModelStore
 from installation.runtime import Device
+from installation.tools.stylize import stylize_file
 
 
 def write_rgb(path: Path, rgb: np.ndarray) -> Path:

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from installation.app import RunOptions, Show
 from installation.capture import ReplaySource
-from installation.config import Config, load_config
 from installation.models import ModelStore
 from installation.runtime import Device
+from installation.show.config import Config, load_config
+from installation.show.loop import RunOptions, Show
 
 FPS = 30.0  # the replayed source's rate, frames/s: the show has headroom at 96x64
 

@@ -25,9 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from installation.bench import parse_size
 from installation.capture import clip_file, decode_frames
-from installation.config import Config
 from installation.dream.ascent import objective, to_tensor
 from installation.dream.backbone import EfficientNetLite0, load_backbone
 from installation.dream.config import DreamConfig, parse_layers
@@ -37,6 +35,8 @@ from installation.errors import UserError
 from installation.models import ModelStore
 from installation.pictures import caption, write_picture
 from installation.runtime import Device, create_session, torch_device
+from installation.show.config import Config
+from installation.tools.bench import parse_size
 
 FPS = 30.0  # the simulated clock's frame rate, frames/s
 WARMUP = 2  # frames run before timing starts

@@ -20,15 +20,15 @@ import numpy as np
 
 from installation.capture import clip_file, decode_frames
 from installation.capture.video import file_fps
-from installation.config import Config, SceneConfig
 from installation.errors import UserError
 from installation.gan.renderer import MODELS, Generator, load_generator
-from installation.interaction import walk_input
 from installation.latent import LatentWalk, WalkState
 from installation.models import ModelStore
 from installation.motion import MotionAnalyzer, MotionSignals
 from installation.pictures import caption, write_picture
 from installation.runtime import Device
+from installation.show.config import Config, SceneConfig
+from installation.show.interaction import walk_input
 
 WARMUP_S = 1.0  # left out of the change figures: the motion smoothing starts from rest, s
 

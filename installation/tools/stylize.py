@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.config import NUM_STYLES, style_weights
 from installation.effects.arbitrary import (
     PICTURE_EXTENSIONS,
     StylePredictor,
     StyleTransform,
     read_picture,
 )
+from installation.effects.config import NUM_STYLES, style_weights
 from installation.effects.style import MultiStyleNet, finish, resize_to
 from installation.errors import UserError
 from installation.models import ModelStore

@@ -26,13 +26,12 @@ from typing import Any
 import cv2
 import numpy as np
 
-from installation.adaptive import ResolutionController
 from installation.capture import Source, open_source
 from installation.compositor import compose
 from installation.compositor.dissolve import Dissolve
-from installation.config import Config, SceneConfig, load_config
 from installation.controls.keys import Action, actions
 from installation.controls.osc import Command, OscControl
+from installation.controls.status import Snapshot, StatusServer
 from installation.display.hud import format_hud
 from installation.display.recorder import Recorder
 from installation.display.screen import ScreenFitter
@@ -45,16 +44,17 @@ from installation.effects import (
     build_effect,
     members,
 )
+from installation.effects.adaptive import ResolutionController
 from installation.effects.base import Attractable, Effect, Tunable
 from installation.effects.worker import EffectWorker
 from installation.errors import UserError
-from installation.interaction import Interaction, Moment
-from installation.live_config import ConfigWatcher, split_changes
 from installation.models import ModelStore
-from installation.playlist import Playlist
 from installation.runtime import Device, choose_device
+from installation.show.config import Config, SceneConfig, load_config
+from installation.show.interaction import Interaction, Moment
+from installation.show.live_config import ConfigWatcher, split_changes
+from installation.show.playlist import Playlist
 from installation.slots import Frame
-from installation.status import Snapshot, StatusServer
 from installation.storage import cap_folder
 from installation.telemetry import FpsMeter, StatsWriter
 

@@ -14,16 +14,16 @@ import pygame
 import pytest
 from fakes import Room
 
-from installation import app
-from installation.app import RunOptions, Show
 from installation.compositor.layers import LayerConfig
-from installation.config import Config, load_config
 from installation.dream.live import DreamEffect
 from installation.effects import Chain
 from installation.effects.worker import EffectWorker
-from installation.interaction import Interaction
 from installation.models import ModelStore
 from installation.runtime import Device
+from installation.show import loop as app
+from installation.show.config import Config, load_config
+from installation.show.interaction import Interaction
+from installation.show.loop import RunOptions, Show
 
 SCENES = (
     "[[scenes]]\nname = 'eyes'\nsize = [96, 64]\nstyles = [3]\ngenerator = 'eyes'\n"

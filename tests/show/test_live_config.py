@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from installation.app import RunOptions, Show
-from installation.config import load_config
-from installation.live_config import ConfigWatcher, split_changes
 from installation.models import ModelStore
 from installation.runtime import Device
+from installation.show.config import load_config
+from installation.show.live_config import ConfigWatcher, split_changes
+from installation.show.loop import RunOptions, Show
 
 BASE = ("[source]\nuri = 'demo:carphone'\n[attract]\nenabled = false\n"
         "[headless]\nrecord = false\n[display]\nhud = false\n")

@@ -12,12 +12,18 @@ import numpy as np
 import pytest
 from motion.scenes import Scene
 
-from installation.config import Config, load_config
 from installation.errors import UserError
 from installation.gan import Generator
-from installation.gan.study import mean_change, pingpong, run_contact_sheet, run_response, simulate
 from installation.models import ModelStore
 from installation.runtime import Device
+from installation.show.config import Config, load_config
+from installation.tools.gan_study import (
+    mean_change,
+    pingpong,
+    run_contact_sheet,
+    run_response,
+    simulate,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 

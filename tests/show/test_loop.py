@@ -18,11 +18,11 @@ import pygame
 import pytest
 from fakes import FakeWorld, SlowMachine, opener_for
 
-from installation.app import RunOptions, Show
 from installation.capture import CameraSource, ReplaySource
-from installation.config import Config, load_config
 from installation.models import ModelStore
 from installation.runtime import Device
+from installation.show.config import Config, load_config
+from installation.show.loop import RunOptions, Show
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from motion.scenes import Scene
 
-from installation.attract import AttractSchedule
-from installation.config import AttractConfig
 from installation.motion import MotionAnalyzer
+from installation.show.attract import AttractConfig, AttractSchedule
 
 CFG = AttractConfig(after_s=10.0, absent_below=0.2, arrive_above=0.4)
 

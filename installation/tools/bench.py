@@ -24,17 +24,18 @@ from typing import Any
 
 import numpy as np
 
-from installation.app import RunOptions, Show
 from installation.capture import ReplaySource, clip_file, decode_frames
 from installation.compositor.layers import PLAIN
-from installation.config import Config, SceneConfig, style_weights
 from installation.display.screen import ScreenFitter
 from installation.display.window import open_window
 from installation.effects import build_effect
+from installation.effects.config import style_weights
 from installation.effects.style import preprocess
 from installation.errors import UserError
 from installation.models import ModelStore
 from installation.runtime import Device, create_session
+from installation.show.config import Config, SceneConfig
+from installation.show.loop import RunOptions, Show
 
 WARMUP = 10  # frames run before timing starts
 

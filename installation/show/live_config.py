@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from installation.config import Config
+from installation.show.config import Config
 
 # Sections that apply live; every other section needs a restart.
 LIVE = ("scenes", "start_scene", "style", "compositor", "attract", "adaptive", "walk",

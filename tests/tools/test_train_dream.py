@@ -13,8 +13,8 @@ import torch
 from installation.cli import main
 from installation.dream.backbone import load_backbone
 from installation.dream.fastnet import read_meta
-from installation.dream.train import Trainer, TrainSettings, training_images
 from installation.models import ModelStore
+from installation.tools.train_dream import Trainer, TrainSettings, training_images
 
 TINY = ["--layers", "3:1", "--batch", "1", "--crop", "32", "--frames-per-clip", "1",
         "--checkpoint-every", "2"]

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from installation.app import RunOptions, Show
-from installation.config import load_config
 from installation.errors import ConfigError
 from installation.models import ModelStore
-from installation.playlist import Playlist, PlaylistConfig, PlaylistEntry
 from installation.runtime import Device
+from installation.show.config import load_config
+from installation.show.loop import RunOptions, Show
+from installation.show.playlist import Playlist, PlaylistConfig, PlaylistEntry
 
 SCENES = ["a", "b", "c"]
 

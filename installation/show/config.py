@@ -21,55 +21,22 @@ from pydantic import (
     field_validator,
 )
 
-from installation.adaptive import AdaptiveConfig
+from installation.capture.config import SourceConfig
+from installation.compositor.config import CompositorConfig
 from installation.compositor.layers import LayerConfig
 from installation.controls.osc import OscConfig
-from installation.dream.config import NETWORK_NAME, DreamConfig
+from installation.controls.status import StatusConfig
+from installation.display.config import DisplayConfig, RecordingConfig, SnapshotConfig
+from installation.effects.adaptive import AdaptiveConfig
+from installation.effects.config import PAINTERS, EffectSettings, StyleConfig
 from installation.errors import ConfigError
 from installation.latent.config import AxisMapping, WalkConfig
+from installation.logs import LoggingConfig
 from installation.motion.config import MotionConfig
-from installation.playlist import PlaylistConfig
+from installation.runtime import RuntimeConfig
 from installation.section import Section
-from installation.status import StatusConfig
-from installation.temporal.config import TemporalConfig
-
-NUM_STYLES = 26  # the multi-style network's style count (indices 0..25)
-DEMO_CLIPS = ("carphone", "bikes", "bigbuckbunny")
-
-
-class SourceConfig(Section):
-    """Where pictures come from: `webcam:N`, `/dev/videoN`, a video file, an image, `demo`."""
-
-    uri: str = "webcam:0"
-    width: int = Field(1280, ge=16, le=7680, description="requested camera width, px")
-    height: int = Field(720, ge=16, le=4320, description="requested camera height, px")
-    fps: float = Field(30.0, gt=0, le=240, description="requested camera rate, frames/s")
-    on_missing: Literal["demo", "exit"] = "demo"
-    demo_clip: Literal["carphone", "bikes", "bigbuckbunny"] = "bikes"
-    stall_timeout_s: float = Field(3.0, gt=0, le=600)
-    reconnect_min_s: float = Field(0.5, gt=0, le=60)
-    reconnect_max_s: float = Field(10.0, gt=0, le=600)
-
-    @field_validator("reconnect_max_s")
-    @classmethod
-    def _backoff_order(cls, v: float, info: ValidationInfo) -> float:
-        if v < info.data.get("reconnect_min_s", 0.0):
-            raise ValueError("must be at least reconnect_min_s")
-        return v
-
-
-class DisplayConfig(Section):
-    fullscreen: bool = False
-    display: int = Field(0, ge=0, le=16, description="which monitor, 0 = first")
-    width: int = Field(1280, ge=64, le=7680, description="window size, px")
-    height: int = Field(720, ge=64, le=4320, description="window size, px")
-    vsync: bool = True
-    mirror: bool = True
-    fit: Literal["fit", "fill"] = "fill"
-    hud: bool = False
-    idle_fps: float = Field(
-        30.0, gt=0, le=500, description="redraw rate while no new picture arrives, frames/s"
-    )
+from installation.show.attract import AttractConfig
+from installation.show.playlist import PlaylistConfig
 
 
 class HeadlessConfig(Section):
@@ -82,35 +49,6 @@ class HeadlessConfig(Section):
         2000.0, gt=0, description="the folder's cap: the oldest recordings go first, MB")
 
 
-class RecordingConfig(Section):
-    fps: float = Field(30.0, gt=0, le=120, description="frame rate of the written file")
-    crf: int = Field(23, ge=0, le=51, description="H.264 quality, lower is better")
-    width: int = Field(1280, ge=16, le=7680)
-    height: int = Field(720, ge=16, le=4320)
-
-
-class SnapshotConfig(Section):
-    enabled: bool = False
-    folder: str = "snapshots"
-    max_mb: float = Field(500.0, gt=0, description="the folder's cap: oldest go first, MB")
-
-
-class StyleConfig(Section):
-    crossfade_s: float = Field(1.5, ge=0, le=60, description="style crossfade time, s")
-    paintings_dirs: list[str] = Field(default_factory=lambda: ["styles", "models/paintings"])
-
-
-class RuntimeConfig(Section):
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    tensorrt: bool = False
-    threads: int = Field(0, ge=0, le=256, description="ONNX Runtime threads, 0 = all cores")
-
-
-class LoggingConfig(Section):
-    level: Literal["debug", "info", "warning", "error"] = "info"
-    file: str = ""
-
-
 class WatchdogConfig(Section):
     """`[watchdog]`: a stage that stops answering is restarted, then bypassed."""
 
@@ -121,68 +59,12 @@ class WatchdogConfig(Section):
         description="stalls in one scene before its effect is bypassed (frames pass through)")
 
 
-class CompositorConfig(Section):
-    scene_fade_s: float = Field(
-        1.0, ge=0.0, le=30.0, description="crossfade from one scene to the next, s"
-    )
-    gan_interpolation: Literal["cubic", "lanczos"] = Field(
-        "cubic", description="how the generated picture is enlarged to the scene's size"
-    )
-
-
-class AttractConfig(Section):
-    """The idle composition shown after a while with nobody there."""
-
-    enabled: bool = True
-    after_s: float = Field(60.0, ge=1.0, le=86_400.0, description="nobody there this long, s")
-    absent_below: float = Field(
-        0.2, ge=0.0, le=1.0, description="presence (0..1) below this counts as nobody there"
-    )
-    arrive_above: float = Field(
-        0.4, gt=0.0, le=1.0, description="presence (0..1) above this ends attract at once"
-    )
-    fade_in_s: float = Field(3.0, ge=0.0, le=60.0, description="dissolve into attract, s")
-    fade_out_s: float = Field(
-        0.4, ge=0.0, le=1.0, description="dissolve back to interaction, s (at most 1 s)"
-    )
-    generator: Literal["eyes", "faces"] = Field(
-        "eyes", description="generator for scenes that have none"
-    )
-    layers: list[LayerConfig] = Field(
-        default_factory=lambda: [LayerConfig(source="gan")], min_length=1
-    )
-
-    @field_validator("arrive_above")
-    @classmethod
-    def _hysteresis(cls, v: float, info: ValidationInfo) -> float:
-        if v < info.data.get("absent_below", 0.0):
-            raise ValueError("must be at least absent_below (arrival needs more than absence)")
-        return v
-
-
-StyleEntry = int | dict[str, float]
 Generator = Literal["none", "eyes", "faces"]
-EFFECTS = ("style", "arbitrary", "none", "dream")  # and "fast-dream:NAME"
-PAINTERS = ("style", "arbitrary")  # the effects that repaint with a painting's style
 
 
-class SceneConfig(Section):
-    name: str = Field(min_length=1)
-    effect: str | list[str] = Field(
-        "style", description="style | arbitrary | none | dream | fast-dream:NAME, or a list "
-        "of them applied in order, e.g. ['style', 'fast-dream:ripples']",
-    )
-    size: tuple[int, int] = Field((320, 180), description="processing resolution [W, H], px")
-    styles: list[StyleEntry] = Field(default_factory=lambda: [0], min_length=1)  # type: ignore[arg-type]
-    paintings: list[str] = Field(default_factory=list)
-    strength: float = Field(1.0, ge=0.0, le=1.0)
-    preserve_color: bool = False
-    dream: DreamConfig = Field(default_factory=DreamConfig,
-                               description="the live dream's settings (effect 'dream')")
-    temporal: TemporalConfig = Field(
-        default_factory=TemporalConfig,
-        description="flow-guided temporal stabilisation of the effect's output (no flicker)",
-    )
+class SceneConfig(EffectSettings):
+    """One scene: its effect (`EffectSettings`), generated imagery and layers."""
+
     # -- generated imagery (declared before `layers`, which are checked against it)
     generator: Generator = "none"
     paint_gan: bool = Field(
@@ -199,49 +81,6 @@ class SceneConfig(Section):
         description="this scene's attract composition (camera: the effect's picture, e.g. "
         "the zooming dream); None: [attract]'s layers",
     )
-
-    @field_validator("size")
-    @classmethod
-    def _size(cls, v: tuple[int, int]) -> tuple[int, int]:
-        w, h = v
-        if not (32 <= w <= 3840 and 32 <= h <= 2160):
-            raise ValueError("each side must be 32..3840 (W) and 32..2160 (H) px")
-        return v
-
-    @field_validator("effect")
-    @classmethod
-    def _effect(cls, v: str | list[str]) -> str | list[str]:
-        chain = [v] if isinstance(v, str) else v
-        allowed = ("allowed: 'style', 'arbitrary', 'none', 'dream', 'fast-dream:NAME' "
-                   "(NAME: a-z, 0-9, '-', '_'), or a list of them")
-        if not chain:
-            raise ValueError(allowed)
-        for step in chain:
-            kind, _, name = step.partition(":")
-            if step not in EFFECTS and not (kind == "fast-dream" and NETWORK_NAME.match(name)):
-                raise ValueError(f"{step!r} is not an effect; {allowed}")
-        if len(set(chain)) < len(chain):
-            raise ValueError("an effect appears twice in the chain")
-        if "none" in chain and len(chain) > 1:
-            raise ValueError("'none' stands alone: leave it out of a chain")
-        if sum(step in PAINTERS for step in chain) > 1:
-            raise ValueError("one painting effect per scene: 'style' or 'arbitrary'")
-        return v
-
-    @field_validator("styles")
-    @classmethod
-    def _styles(cls, v: list[StyleEntry]) -> list[StyleEntry]:
-        for entry in v:
-            style_weights(entry)  # raises ValueError with what is allowed
-        return v
-
-    @field_validator("temporal")
-    @classmethod
-    def _steadied(cls, v: TemporalConfig, info: ValidationInfo) -> TemporalConfig:
-        if v.enabled and info.data.get("effect") == "none":
-            raise ValueError("the camera picture is not repainted (effect = 'none'): "
-                             "leave temporal off, or pick an effect")
-        return v
 
     @field_validator("paint_gan")
     @classmethod
@@ -263,16 +102,6 @@ class SceneConfig(Section):
                         "set generator = 'eyes' or 'faces'"
                     )
         return v
-
-    @property
-    def chain(self) -> tuple[str, ...]:
-        """The effects in the order they are applied."""
-        return (self.effect,) if isinstance(self.effect, str) else tuple(self.effect)
-
-    @property
-    def painter(self) -> str | None:
-        """The chain's painting effect ('style' or 'arbitrary'), if it has one."""
-        return next((step for step in self.chain if step in PAINTERS), None)
 
     @property
     def has_gan(self) -> bool:
@@ -365,28 +194,6 @@ class Config(Section):
         if scene.mapping is not None:
             update["mapping"] = scene.mapping
         return self.walk.model_copy(update=update)
-
-
-def style_weights(entry: StyleEntry) -> list[float]:
-    """A style entry (an index, or a table of index → weight) as 26 weights summing to 1."""
-    w = [0.0] * NUM_STYLES
-    if isinstance(entry, bool):
-        raise ValueError("a style is an index 0..25 or a table like {3 = 0.5, 12 = 0.5}")
-    if isinstance(entry, int):
-        if not 0 <= entry < NUM_STYLES:
-            raise ValueError(f"style index {entry} is out of range; allowed 0..{NUM_STYLES - 1}")
-        w[entry] = 1.0
-        return w
-    for key, weight in entry.items():
-        if not key.isdigit() or not 0 <= int(key) < NUM_STYLES:
-            raise ValueError(f"style index {key!r} is out of range; allowed 0..{NUM_STYLES - 1}")
-        if weight < 0:
-            raise ValueError(f"style weight {weight} for {key} is negative; weights are >= 0")
-        w[int(key)] += float(weight)
-    total = sum(w)
-    if total <= 0:
-        raise ValueError("style weights are all zero; give at least one positive weight")
-    return [x / total for x in w]
 
 
 # -- loading ---------------------------------------------------------------------------------

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from fakes import SlowMachine
 
-from installation.app import RunOptions, Show
-from installation.config import load_config
 from installation.effects import worker as effect_worker
 from installation.models import ModelStore
 from installation.runtime import Device
+from installation.show.config import load_config
+from installation.show.loop import RunOptions, Show
 
 CONFIG = ("[source]\nuri = 'demo:carphone'\n[attract]\nenabled = false\n"
           "[headless]\nrecord = false\n[watchdog]\nstall_s = 0.3\nrestarts_before_bypass = 2\n"

@@ -17,9 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from installation.attract import AttractSchedule
 from installation.capture.base import Source
-from installation.config import Config, SceneConfig
 from installation.effects.base import Effect
 from installation.gan.renderer import (
     INTERPOLATIONS,
@@ -34,6 +32,8 @@ from installation.models import ModelStore
 from installation.motion import MotionSignals, MotionWorker
 from installation.runtime import Device
 from installation.section import with_value
+from installation.show.attract import AttractSchedule
+from installation.show.config import Config, SceneConfig
 
 log = logging.getLogger(__name__)
 
