@@ -260,7 +260,9 @@ def _default_config() -> Path:
 
 def _models(action: str, store: Any) -> int:
     if action == "pull":
-        store.pull()
+        from installation.conversions import CONVERTERS
+
+        store.pull(conversions=CONVERTERS)
         return 0
     if action == "list":
         problems = {p.model: p.what for p in store.verify()}

@@ -1,11 +1,19 @@
-"""Structured log lines to stderr (and a rotating file when configured); repeats rate-limited."""
+"""Structured log lines to stderr (and a rotating file when configured); repeats rate-limited.
+
+Two kinds of limit: `RepeatFilter` on every handler drops the very same line repeated
+within a window; `RateLimitedLog` is for code that logs one kind of fault at a time
+(a stage's failures, bad OSC packets): one line per key and interval, and the next line
+says how many were left out.
+"""
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -42,6 +50,47 @@ class RepeatFilter(logging.Filter):
         if len(self._last) > 4096:  # bound memory over weeks of running
             self._last.clear()
         return True
+
+
+class RateLimitedLog:
+    """At most one line per `key` each `interval_s` seconds; the next line let through says
+    how many were left out. Thread-safe. `clock` gives monotonic seconds (tests pass their
+    own)."""
+
+    MAX_KEYS = 256  # bound memory over weeks of running: forget every key past this many
+
+    def __init__(self, logger: logging.Logger, interval_s: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.logger, self.interval_s, self.clock = logger, interval_s, clock
+        self.left_out = 0  # lines left out, in all
+        self._last: dict[str, float] = {}  # key → when its last line went out
+        self._dropped: dict[str, int] = {}  # key → lines left out since then
+        self._lock = threading.Lock()
+
+    def log(self, level: int, key: str, message: str) -> bool:
+        """Log `message` at `level` unless `key` had a line in the last `interval_s`;
+        whether it went out."""
+        now = self.clock()
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and now - last < self.interval_s:
+                self._dropped[key] = self._dropped.get(key, 0) + 1
+                self.left_out += 1
+                return False
+            if len(self._last) >= self.MAX_KEYS:
+                self._last.clear()
+                self._dropped.clear()
+            self._last[key] = now
+            dropped = self._dropped.pop(key, 0)
+        more = f" ({dropped} more like it left out)" if dropped else ""
+        self.logger.log(level, "%s%s", message, more)
+        return True
+
+    def warning(self, key: str, message: str) -> bool:
+        return self.log(logging.WARNING, key, message)
+
+    def error(self, key: str, message: str) -> bool:
+        return self.log(logging.ERROR, key, message)
 
 
 def setup_logging(cfg: LoggingConfig) -> None:

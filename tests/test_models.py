@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from installation.conversions import CONVERTERS
 from installation.errors import ModelError
-from installation.models import MODELS_DIR, Manifest, ModelStore, sha256_file
+from installation.models import CONVERSIONS, MODELS_DIR, Manifest, ModelStore, sha256_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,6 +87,33 @@ def test_a_committed_entry_must_pin_its_file(tmp_path: Path) -> None:
     bad.write_text("[models.x]\ncommitted = true\nfile = 'x.onnx'\n")
     with pytest.raises(ModelError, match="x is committed: give `file` and `sha256` only"):
         Manifest.load(bad)
+
+
+def test_an_unknown_conversion_is_refused_when_the_manifest_is_read(tmp_path: Path) -> None:
+    bad = tmp_path / "manifest.toml"
+    bad.write_text("[wheels.w]\nversion = '1'\nsha256 = 'x'\n\n[models.gan-x]\nwheel = 'w'\n"
+                   "member = 'm'\nfile = 'x.onnx'\nconvert = 'installation.gan.export:nope'\n")
+    with pytest.raises(ModelError) as err:
+        Manifest.load(bad)
+    line = str(err.value)
+    assert "\n" not in line
+    assert "gan-x names unknown conversion 'installation.gan.export:nope'" in line
+    assert "known: extract, gan-eyes-to-onnx, gan-faces-to-onnx" in line
+
+
+def test_every_named_conversion_has_a_function_and_the_manifest_uses_them() -> None:
+    assert set(CONVERTERS) == set(CONVERSIONS)
+    used = {m.convert for m in Manifest.load(MODELS_DIR / "manifest.toml").models.values()}
+    assert used == {"extract", *CONVERSIONS}
+
+
+def test_a_pull_that_needs_a_conversion_it_was_not_given_stops_before_downloading(
+        scratch: ModelStore) -> None:
+    scratch.path("gan-faces").unlink()
+    said: list[str] = []
+    with pytest.raises(ModelError, match="gan-faces needs conversion gan-faces-to-onnx"):
+        scratch.pull(said.append)
+    assert said == []
 
 
 def _cli(args: list[str], models: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from installation.compositor.layers import cover
 from installation.latent.sphere import smoothstep
+from installation.pictures import cover
 
 
 class Dissolve:

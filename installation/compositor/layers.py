@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from installation.compositor.blend import BlendMode, blend
+from installation.pictures import cover
 from installation.section import Section
 
 Placement = Literal["full", "grid", "motion"]
@@ -29,18 +30,6 @@ class LayerConfig(Section):
 
 
 PLAIN = LayerConfig()  # the camera picture, full frame, as it is
-
-
-def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """`image` scaled to cover (W, H), centre-cropped: smooth (cubic) when enlarging."""
-    w, h = size
-    ih, iw = image.shape[:2]
-    scale = max(w / iw, h / ih)
-    sw, sh = max(w, round(iw * scale)), max(h, round(ih * scale))
-    interp = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
-    big = cv2.resize(image, (sw, sh), interpolation=interp)
-    x, y = (sw - w) // 2, (sh - h) // 2
-    return big[y : y + h, x : x + w]
 
 
 def grid(

@@ -1,20 +1,24 @@
 """OSC remote control: a python-osc UDP server (loopback by default) that turns messages
 into `Command`s for the main loop, which applies them between frames.
 
-Addresses (arguments in brackets; the README lists them with examples):
+Every address is `/installation/` and a command name of `installation.commands` (arguments
+in brackets; the README lists them with examples):
 
     /installation/scene          [name | index]      go to a scene
+    /installation/scene/step     [1 | -1 | "next" | "prev"]
     /installation/style          [index | "next" | "prev"]
+    /installation/style/step     [1 | -1 | "next" | "prev"]
     /installation/style/weights  [w0 .. w25] or [index, weight, index, weight, ...]
     /installation/strength       [0..1]
-    /installation/hud            [0 | 1] (no argument: toggle)
-    /installation/blackout       [0 | 1] (no argument: toggle)
-    /installation/temporal       [0 | 1] (no argument: toggle) temporal stabilisation
+    /installation/hud, blackout, temporal, mirror, pause, fullscreen, attract
+                                 [0 | 1] (no argument: toggle)
+    /installation/reseed, generator, snapshot    (no argument)
     /installation/walk/FIELD     [number]  FIELD: idle_speed, motion_speed, max_step,
                                            response_tau_s
     /installation/dream/FIELD    [number]  FIELD: steps, step_size, feedback, reset_px,
                                            zoom_per_s
 
+`quit` is not taken from the network: stopping the piece is for the keyboard and systemd.
 A message with a wrong address, arguments or a packet that does not parse costs one log
 line (at most one a second per kind of fault, with a count of those left out), never the
 show. Ranges are checked where the command is applied (the main loop has the settings).
@@ -23,11 +27,8 @@ show. Ranges are checked where the command is applied (the main loop has the set
 from __future__ import annotations
 
 import logging
-import math
 import queue
 import threading
-import time
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
@@ -35,53 +36,21 @@ from pythonosc import osc_packet
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import BlockingOSCUDPServer
 
-from installation.effects.config import NUM_STYLES
+from installation import commands
+from installation.commands import Command, Name
 from installation.errors import UserError
+from installation.logs import RateLimitedLog
 from installation.section import Listener
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/installation"
-WALK_FIELDS = ("idle_speed", "motion_speed", "max_step", "response_tau_s")
-DREAM_FIELDS = ("steps", "step_size", "feedback", "reset_px", "zoom_per_s")
 
 
 class OscConfig(Listener):
     """`[osc]`: remote control over OSC (UDP)."""
 
     port: int = Field(9000, ge=0, le=65535, description="UDP port; 0 = any free one")
-
-
-@dataclass(frozen=True)
-class Command:
-    """One operator command: `what` and its value — 'scene' (name or index), 'style'
-    (('set', index) or ('step', ±1)), 'weights' ({index: weight}), 'strength' (0..1),
-    'hud' / 'blackout' / 'temporal' (bool, or None to toggle), 'walk' / 'dream' ((field,
-    number))."""
-
-    what: str
-    value: Any
-
-
-class RateLimitedLog:
-    """At most one line per `key` each `interval_s`; the next says how many were left out."""
-
-    def __init__(self, logger: logging.Logger, interval_s: float = 1.0) -> None:
-        self.logger, self.interval_s = logger, interval_s
-        self._last: dict[str, float] = {}
-        self._dropped: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def warning(self, key: str, message: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if now - self._last.get(key, -1e9) < self.interval_s:
-                self._dropped[key] = self._dropped.get(key, 0) + 1
-                return
-            self._last[key] = now
-            dropped = self._dropped.pop(key, 0)
-        more = f" ({dropped} more like it left out)" if dropped else ""
-        self.logger.warning("%s%s", message, more)
 
 
 class _Server(BlockingOSCUDPServer):
@@ -117,72 +86,19 @@ class _Dispatcher(Dispatcher):
 
 
 def parse(address: str, args: tuple[Any, ...]) -> Command:
-    """The command for one message; ValueError saying what is wrong."""
+    """The command for one message (the address names it, see `installation.commands`);
+    ValueError saying what is wrong."""
     if not address.startswith(PREFIX + "/"):
         raise ValueError("unknown address")
-    path = address[len(PREFIX) + 1:].split("/")
-    head = path[0]
-    if head in ("walk", "dream") and len(path) == 2:
-        fields = WALK_FIELDS if head == "walk" else DREAM_FIELDS
-        if path[1] not in fields:
-            raise ValueError(f"unknown {head} setting; known: {', '.join(fields)}")
-        return Command(head, (path[1], _number(args)))
-    if len(path) == 2 and path == ["style", "weights"]:
-        return Command("weights", _weights(args))
-    if len(path) != 1:
-        raise ValueError("unknown address")
-    if head == "scene":
-        (value,) = _exactly(args, 1)
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise ValueError("give a scene name or index")
-        return Command("scene", value)
-    if head == "style":
-        (value,) = _exactly(args, 1)
-        if value in ("next", "prev"):
-            return Command("style", ("step", 1 if value == "next" else -1))
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < NUM_STYLES:
-            return Command("style", ("set", value))
-        raise ValueError(f"give a style index 0..{NUM_STYLES - 1}, 'next' or 'prev'")
-    if head == "strength":
-        value = _number(args)
-        if not 0.0 <= value <= 1.0:
-            raise ValueError("strength is 0..1")
-        return Command("strength", value)
-    if head in ("hud", "blackout", "temporal"):
-        if not args:
-            return Command(head, None)  # toggle
-        return Command(head, bool(_number(args)))
-    raise ValueError("unknown address")
-
-
-def _exactly(args: tuple[Any, ...], n: int) -> tuple[Any, ...]:
-    if len(args) != n:
-        raise ValueError(f"give {n} argument{'s' if n > 1 else ''}, not {len(args)}")
-    return args
-
-
-def _number(args: tuple[Any, ...]) -> float:
-    (value,) = _exactly(args, 1)
-    if isinstance(value, bool) or not isinstance(value, int | float) \
-            or not math.isfinite(value):
-        raise ValueError("give a (finite) number")
-    return float(value)
-
-
-def _weights(args: tuple[Any, ...]) -> dict[str, float]:
-    if not args or not all(isinstance(a, int | float) and not isinstance(a, bool)
-                           and math.isfinite(a) for a in args):
-        raise ValueError(f"give {NUM_STYLES} weights, or index, weight pairs")
-    if len(args) == NUM_STYLES:
-        return {str(i): float(w) for i, w in enumerate(args) if w}
-    if len(args) % 2:
-        raise ValueError(f"give {NUM_STYLES} weights, or index, weight pairs")
-    pairs = {}
-    for index, weight in zip(args[::2], args[1::2], strict=True):
-        if not float(index).is_integer():
-            raise ValueError(f"style index {index} is not a whole number")
-        pairs[str(int(index))] = float(weight)
-    return pairs
+    name = address[len(PREFIX) + 1:]
+    if name == Name.QUIT.value:
+        raise ValueError("quit is not taken over the network")
+    try:
+        return commands.parse(name, args, source="osc")
+    except ValueError as exc:
+        if str(exc).startswith("unknown command"):
+            raise ValueError(f"unknown address ({exc})") from None
+        raise
 
 
 class OscControl:

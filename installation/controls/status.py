@@ -1,13 +1,15 @@
 """Status over HTTP (localhost by default): `/health` as JSON and `/metrics` for Prometheus.
 
-The main loop publishes a `Snapshot` after each shown frame (one assignment: the server
-threads only ever read a complete one) and counts into the metrics; the server answers
-from those, never touching the pipeline, so a flood of requests costs the show only the
-CPU the server threads take.
+The main loop publishes its `FrameState` after each shown frame, and once a second when
+none is shown (one assignment: the server threads only ever read a complete one); the
+metrics are counted from those states. The server answers from them, never touching the
+pipeline, so a flood of requests costs the show only the CPU the server threads take.
 
 /health: {"status": "ok" | "degraded", "reasons": [...], "fps", "latency_ms",
 "uptime_s", "source": {"name", "state", "reconnects"}, "scene", "last_error",
-"writing": {"recording", "snapshots"} (whether visitors' pictures are written)}; HTTP 200
+"writing": {"recording", "snapshots"} (whether visitors' pictures are written),
+"temporal": {"on", "kept", "unblended"} | null, "sinks": [{"name", "sent", "dropped",
+"failed"}]}; HTTP 200
 when ok, 503 when degraded (so a plain HTTP check can alarm on it).
 """
 
@@ -17,7 +19,7 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -27,6 +29,7 @@ from pydantic import Field
 
 from installation.errors import UserError
 from installation.section import Listener
+from installation.state import FrameState
 
 log = logging.getLogger(__name__)
 
@@ -37,20 +40,6 @@ class StatusConfig(Listener):
     """`[status]`: the health and metrics endpoint (HTTP)."""
 
     port: int = Field(8321, ge=0, le=65535, description="TCP port; 0 = any free one")
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What /health reports, as of the last shown frame."""
-
-    fps: float = 0.0
-    latency_ms: float | None = None
-    scene: str = ""
-    source: dict[str, Any] = field(default_factory=dict)
-    reasons: tuple[str, ...] = ()  # why the show is degraded; () = ok
-    t_frame: float | None = None  # monotonic time of the last shown frame, s
-    writing: dict[str, bool] = field(default_factory=dict)  # recording, snapshots: privacy
-    temporal: dict[str, Any] | None = None  # the scene's stabiliser: on, kept, unblended
 
 
 class LastError(logging.Handler):
@@ -94,7 +83,8 @@ class StatusServer:
 
     def __init__(self, cfg: StatusConfig) -> None:
         self.metrics = Metrics()
-        self.snapshot = Snapshot()
+        self.state = FrameState()
+        self._counted: dict[str, int] = {}  # stage errors and stalls already in the metrics
         self.errors = LastError()
         self.requests = 0
         self._t0 = time.monotonic()
@@ -151,28 +141,61 @@ class StatusServer:
             self._thread.join(timeout=5.0)
         self._http.server_close()
 
-    def publish(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
+    def publish(self, state: FrameState) -> None:
+        """The newest frame state (from the loop): /health reads it, the metrics count it."""
+        m = self.metrics
+        if state.fresh:
+            m.frames.inc()
+            if state.latency_ms is not None:
+                m.latency.observe(state.latency_ms / 1000.0)
+        m.fps.set(state.fps)
+        m.reconnects.set(state.source.reconnects)
+        counts = {**state.errors, **{f"{k} stalled": v for k, v in state.stalls.items()}}
+        for stage, n in counts.items():
+            before = self._counted.get(stage, 0)
+            if n > before:
+                m.stage_errors.labels(stage).inc(n - before)
+            self._counted[stage] = n
+        t = state.temporal
+        m.temporal_kept.set(t.kept if t is not None and t.on else 0)
+        m.temporal_unblended.set(0 if t is None else t.unblended)
+        self.state = state
 
     def health(self) -> tuple[int, dict[str, Any]]:
         """The /health answer: (HTTP status, JSON body)."""
-        snap, now = self.snapshot, time.monotonic()
-        reasons = list(snap.reasons)
-        if snap.t_frame is None:
+        snap, now = self.state, time.monotonic()
+        reasons = snap.reasons()
+        if snap.t_present is None:
             reasons.append("no frame shown yet")
-        elif now - snap.t_frame > STALE_S:
-            reasons.append(f"no frame shown for {now - snap.t_frame:.0f} s")
+        elif now - snap.t_present > STALE_S:
+            reasons.append(f"no frame shown for {now - snap.t_present:.0f} s")
         body = {
             "status": "degraded" if reasons else "ok",
             "reasons": reasons,
             "fps": round(snap.fps, 2),
             "latency_ms": None if snap.latency_ms is None else round(snap.latency_ms, 1),
             "uptime_s": round(now - self._t0, 1),
-            "source": snap.source,
+            "source": {"name": snap.source.name, "state": snap.source.state,
+                       "reconnects": snap.source.reconnects},
             "scene": snap.scene,
             "last_error": self.errors.last,
-            "writing": snap.writing,
-            "temporal": snap.temporal,
+            "writing": {"recording": snap.recording, "snapshots": snap.snapshots},
+            "temporal": None if snap.temporal is None else {
+                "on": snap.temporal.on, "kept": round(snap.temporal.kept, 3),
+                "unblended": snap.temporal.unblended},
+            "sinks": [asdict(s) for s in snap.sinks],
         }
         return (503 if reasons else 200), body
 
+
+
+def open_status(cfg: StatusConfig) -> StatusServer | None:
+    """The server when `[status]` is enabled; a port in use costs the endpoint, not the
+    show (said in one line)."""
+    if not cfg.enabled:
+        return None
+    try:
+        return StatusServer(cfg)
+    except UserError as exc:
+        log.error("%s; the show runs without it", exc)
+        return None

@@ -1,62 +1,18 @@
 """The heads-up display: a few lines of status text in a dark box at the top left.
 
-`format_hud` turns the loop's numbers into lines (pure, testable without pygame); `Hud`
-draws them, rendering each distinct line once and reusing it while the text stays the same.
+The lines come from the frame state (`FrameState.hud_lines`); `Hud` draws them, rendering
+each distinct line once and reusing it while the text stays the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import pygame
 
 TEXT_COLOUR = (235, 235, 235)
 BOX_RGBA = (0, 0, 0, 160)  # dark, ~63 % opaque: readable over any picture
 MAX_CACHED_LINES = 64  # rendered lines kept; numbers change often, so bound the cache
-
-
-def format_hud(info: Mapping[str, Any]) -> list[str]:
-    """The standard HUD lines from the loop's numbers; keys that are missing are left out.
-
-    Keys: `fps` (frames/s), `latency_ms` (capture → present, ms), `scene`, `style`, `source`,
-    `device`; `processing` ((W, H) px) and `target_fps` (adaptive resolution); `energy`,
-    `presence` (0..1), `walk_speed` (rad/s), `generator`, `seed`,
-    `gan_ms` (ms), `attract` (bool); and `recording` / `snapshots` (bool: the HUD says
-    when pictures are written).
-    """
-    lines: list[str] = []
-    rate = []
-    if info.get("fps") is not None:
-        rate.append(f"{float(info['fps']):5.1f} fps")
-    if info.get("latency_ms") is not None:
-        rate.append(f"latency {float(info['latency_ms']):4.0f} ms")
-    if rate:
-        lines.append("   ".join(rate))
-    for key in ("scene", "style", "source", "device"):
-        value = info.get(key)
-        if value is not None and value != "":
-            lines.append(f"{key:<7}{value}")
-    if info.get("processing") is not None:
-        w, h = info["processing"]
-        target = info.get("target_fps")
-        lines.append(f"res    {w}x{h}" + (f"   holding {float(target):g} fps" if target else ""))
-    if info.get("energy") is not None:
-        lines.append(f"motion energy {float(info['energy']):.2f}   "
-                     f"presence {float(info.get('presence') or 0.0):.2f}")
-    if info.get("walk_speed") is not None:
-        walk = f"walk   {float(info['walk_speed']):.2f} rad/s   {info.get('generator') or ''}"
-        if info.get("seed") is not None:
-            walk += f"   seed {info['seed']}"
-        if info.get("gan_ms") is not None:
-            walk += f"   gan {float(info['gan_ms']):.0f} ms"
-        lines.append(walk)
-    if info.get("attract"):
-        lines.append("ATTRACT (nobody there)")
-    writing = [k for k in ("recording", "snapshots") if info.get(k)]
-    if writing:
-        lines.append("WRITING " + " + ".join(writing))  # privacy: say when pictures are kept
-    return lines
 
 
 class Hud:

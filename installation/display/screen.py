@@ -1,53 +1,17 @@
 """Fit a picture to an output size: letterbox ("fit") or centre crop ("fill"), optional mirror.
 
-Pure numpy/OpenCV so the window and the recorder share it. The output buffer is allocated
-once per output size and reused: the bars are cleared only when the geometry changes, and
-the picture is resized straight into its place in the buffer (a view, no copy).
+Pure numpy/OpenCV so the window and the recorder share it; the geometry (`place`) and the
+resize are `installation.pictures`'s. The output buffer is allocated once per output size
+and reused: the bars are cleared only when the geometry changes, and the picture is resized
+straight into its place in the buffer (a view, no copy).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import cv2
 import numpy as np
 
-FitMode = Literal["fit", "fill"]
-FIT_MODES: tuple[FitMode, ...] = ("fit", "fill")
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where a picture goes: a source crop (x, y, w, h) drawn at a destination rect (x, y, w, h).
-
-    All values are pixels; the source crop is in the input picture, the destination rect
-    in the output buffer.
-    """
-
-    src: tuple[int, int, int, int]
-    dst: tuple[int, int, int, int]
-
-
-def place(picture: tuple[int, int], output: tuple[int, int], mode: FitMode) -> Placement:
-    """The placement of a `picture` (W, H) in an `output` (W, H), both in pixels.
-
-    "fit" shows the whole picture, centred, with black bars where the aspect ratios differ;
-    "fill" covers the whole output and crops the picture's overflow equally on both sides.
-    """
-    pw, ph = picture
-    ow, oh = output
-    if mode == "fit":
-        scale = min(ow / pw, oh / ph)
-        dw = min(ow, max(1, round(pw * scale)))
-        dh = min(oh, max(1, round(ph * scale)))
-        return Placement((0, 0, pw, ph), ((ow - dw) // 2, (oh - dh) // 2, dw, dh))
-    if mode == "fill":
-        scale = max(ow / pw, oh / ph)
-        cw = min(pw, max(1, round(ow / scale)))
-        ch = min(ph, max(1, round(oh / scale)))
-        return Placement(((pw - cw) // 2, (ph - ch) // 2, cw, ch), (0, 0, ow, oh))
-    raise ValueError(f"fit mode {mode!r} is not one of {', '.join(FIT_MODES)}")
+from installation.pictures import FIT_MODES, FitMode, Placement, place, resize_into
 
 
 class ScreenFitter:
@@ -102,16 +66,10 @@ class ScreenFitter:
             self._placement = pl
         sx, sy, sw, sh = pl.src
         dx, dy, dw, dh = pl.dst
-        src = rgb[sy:sy + sh, sx:sx + sw]
         dst = out[dy:dy + dh, dx:dx + dw]
 
         # Resize straight into the buffer: INTER_AREA shrinks without aliasing, LINEAR grows.
-        if (sw, sh) == (dw, dh):
-            np.copyto(dst, src)
-        else:
-            shrink = dw < sw or dh < sh
-            interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-            cv2.resize(src, (dw, dh), dst=dst, interpolation=interp)
+        resize_into(rgb[sy:sy + sh, sx:sx + sw], dst)
         if self.mirror:
             # Flip the picture's rect in place (no extra buffer). The rect is centred, so this
             # equals flipping the whole output, give or take one column when the bars differ.

@@ -13,9 +13,9 @@ import numpy as np
 import onnxruntime as ort
 
 from installation.dream.config import NETWORK_NAME
-from installation.effects.style import resize_to
 from installation.errors import ModelError, UserError
 from installation.models import ModelStore
+from installation.pictures import resize_to
 
 MULTIPLE = 4  # H and W the networks take: multiples of this (two stride-2 steps)
 KIND = "installation.fast-dream"  # metadata value that marks our dream networks

@@ -16,12 +16,13 @@ import numpy as np
 from installation.dream.ascent import dream, to_tensor
 from installation.dream.backbone import EfficientNetLite0
 from installation.dream.config import DreamConfig
-from installation.effects.style import resize_to
+from installation.farneback import farneback, small_grey
 from installation.motion.config import MotionConfig
+from installation.pictures import resize_to
 from installation.section import with_value
 
-# The flow is measured like the motion stage's (its Farneback settings and small grey
-# analysis picture), then scaled up to the scene's size.
+# The flow is measured like the motion stage's (installation.farneback with its default
+# settings, on a small grey picture of its analysis size), then scaled up to the scene's size.
 FLOW = MotionConfig()
 GAP_S = 1.0  # a pause longer than this (the scene was away) starts the dream afresh, s
 
@@ -76,18 +77,15 @@ class DreamEffect:
         cam = camera.astype(np.float32)
         w, h = self.size
         small = FLOW.analysis_size(w, h)
-        grey = cv2.resize(cv2.cvtColor(camera, cv2.COLOR_RGB2GRAY), small,
-                          interpolation=cv2.INTER_AREA)
+        # Grey at the scene's size, then shrunk (the motion stage shrinks first: the same
+        # picture give or take one grey level, for less work).
+        grey = small_grey(cv2.cvtColor(camera, cv2.COLOR_RGB2GRAY), small)
         last, prev, t_prev = self._last, self._grey, self._t
         self._grey, self._t = grey, t
         if last is None or prev is None or t_prev is None or not 0 <= t - t_prev <= GAP_S:
             return cam, np.zeros((h, w), np.float32)
         # Flow from this picture back to the last one: where each pixel came from.
-        flow: np.ndarray = np.zeros((*grey.shape, 2), np.float32)
-        flow = cv2.calcOpticalFlowFarneback(
-            grey, prev, flow, FLOW.pyr_scale, FLOW.levels, FLOW.winsize, FLOW.iterations,
-            FLOW.poly_n, FLOW.poly_sigma, 0,
-        )
+        flow = farneback(grey, prev, FLOW)
         flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * (w / small[0])
         map_x, map_y = self._xs + flow[..., 0], self._ys + flow[..., 1]
         if self.zooming:  # look a little further in each second

@@ -24,8 +24,9 @@ import onnxruntime as ort
 from installation.effects.arbitrary import ArbitraryStyleEffect, find_paintings
 from installation.effects.base import Attractable, Effect
 from installation.effects.config import EffectSettings, StyleConfig
-from installation.effects.style import MultiStyleEffect, StyleMixer, resize_to
+from installation.effects.style import MultiStyleEffect, StyleMixer
 from installation.models import ModelStore
+from installation.pictures import resize_to
 from installation.runtime import Device, create_session, torch_device
 from installation.temporal import Stabiliser
 

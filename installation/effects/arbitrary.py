@@ -17,8 +17,9 @@ import numpy as np
 import onnxruntime as ort
 
 from installation.effects.config import EffectSettings
-from installation.effects.style import Crossfade, keep_colour, resize_to, to_uint8
+from installation.effects.style import Crossfade, keep_colour, to_uint8
 from installation.errors import UserError
+from installation.pictures import fit_longer_side, read_picture, resize_to, square_crop
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +27,6 @@ PICTURE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 STYLE_SIDE = 256  # px, the predictor's square input
 CONTENT_INTERVAL_S = 1.0  # the camera's own style vector is refreshed at most this often
 _CACHE_VERSION = "v1"  # bump when the painting pre-processing changes
-
-
-def read_picture(path: Path) -> np.ndarray:
-    """An image file as HxWx3 uint8 RGB; UserError naming the file when it cannot be read."""
-    if not path.is_file():
-        raise UserError(f"picture {path} not found")
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise UserError(f"picture {path} cannot be read as an image (png, jpg, webp, bmp)")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def find_paintings(dirs: list[str], names: list[str], root: Path | None = None) -> list[Path]:
@@ -69,14 +60,6 @@ def find_paintings(dirs: list[str], names: list[str], root: Path | None = None) 
             raise UserError(f"painting {name!r} not found in {searched}")
         out.append(match)
     return out
-
-
-def square_crop(image: np.ndarray) -> np.ndarray:
-    """The centred square of the largest side that fits (a view)."""
-    h, w = image.shape[:2]
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    return image[top : top + side, left : left + side]
 
 
 class StylePredictor:
@@ -152,10 +135,7 @@ class StyleTransform:
 
     def fit(self, image: np.ndarray) -> np.ndarray:
         """`image` scaled so its longer side is the network's side (px)."""
-        h, w = image.shape[:2]
-        scale = self.side / max(h, w)
-        size = (min(self.side, max(1, round(w * scale))), min(self.side, max(1, round(h * scale))))
-        return resize_to(image, size)
+        return resize_to(image, fit_longer_side((image.shape[1], image.shape[0]), self.side))
 
     def run(self, fitted: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """A fitted HxWx3 uint8 picture → its repainting, HxWx3 float32 in ~[0, 1].

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from installation.commands import NUM_STYLES  # the network's style count, 26
 from installation.dream.config import NETWORK_NAME, DreamConfig
 from installation.section import Section
 from installation.temporal.config import TemporalConfig
 
-NUM_STYLES = 26  # the multi-style network's style count (indices 0..25)
 StyleEntry = int | dict[str, float]
 EFFECTS = ("style", "arbitrary", "none", "dream")  # and "fast-dream:NAME"
 PAINTERS = ("style", "arbitrary")  # the effects that repaint with a painting's style

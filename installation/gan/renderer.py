@@ -23,6 +23,7 @@ from installation.gan.labels import EYE_CLASSES, LATENT_DIM
 from installation.models import ModelStore
 from installation.runtime import Device, create_session
 from installation.slots import LatestSlot
+from installation.stage import StageThread
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,6 @@ MODELS: dict[str, tuple[str, tuple[str, ...]]] = {  # generator → (model, its 
     "faces": ("gan-faces", ()),
 }
 INTERPOLATIONS = {"cubic": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4}
-POLL_S = 0.1  # how often an idle renderer checks whether it should stop, s
-LOG_EVERY_S = 10.0  # a repeated error is logged at most this often, s
 
 
 class Generator:
@@ -128,45 +127,41 @@ class GanImage:
     stages: dict[str, float] = field(default_factory=dict)  # "gan", "upscale", "paint": ms
 
 
-class GanRenderer:
+class GanRenderer(StageThread[LatentRequest, GanImage]):
     """Renders the newest submitted latent with `generator`, in its own thread.
 
     `output_size` (width, height) in px, or None for the network's own size; it, the
     generator (`swap`) and `paint` (an effect — picture and time in, picture out — run on
     the enlarged image, or None) may change at any time and take hold at the next render.
     Errors are counted and logged rate-limited; the thread keeps going and the last good
-    image stays.
+    image stays (also across a watchdog restart).
     """
+
+    stage = "gan"
+    on_error = "last image stays"
 
     def __init__(self, generator: Renders, output_size: tuple[int, int] | None = None,
                  interpolation: Literal["cubic", "lanczos"] = "cubic") -> None:
         if interpolation not in INTERPOLATIONS:
             raise ValueError(f"interpolation {interpolation!r}: use one of "
                              f"{', '.join(INTERPOLATIONS)}")
+        self._requests: LatestSlot[LatentRequest] = LatestSlot()
+        super().__init__(self._requests, log)
         self.generator = generator
         self.output_size = output_size
         self.interpolation = INTERPOLATIONS[interpolation]
         self.paint: Callable[[np.ndarray, float], np.ndarray] | None = None
-        self.slot: LatestSlot[GanImage] = LatestSlot()
-        self.renders = 0  # images produced
-        self.errors = 0  # renders that raised
-        self._requests: LatestSlot[LatentRequest] = LatestSlot()
         self._seq = 0
-        self._lock = threading.Lock()  # guards _seq across submitting threads
-        self._last_error = ("", 0.0)  # (message, monotonic s when logged)
-        self.busy_since: float | None = None  # when the running render began (watchdog)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="gan", daemon=True)
+        self._submit_lock = threading.Lock()  # guards _seq across submitting threads
 
-    def stalled(self, now: float, limit_s: float) -> bool:
-        """Whether one render has been running for more than `limit_s` seconds."""
-        busy = self.busy_since
-        return busy is not None and now - busy > limit_s
+    @property
+    def label(self) -> str:
+        return f"gan {self.generator.name}"
 
-    def abandon(self) -> None:
-        """Let a stalled thread go (it quits if its call ever returns); nothing is joined."""
-        self._stop.set()
-        self._requests.close()
+    @property
+    def renders(self) -> int:
+        """Images produced."""
+        return self.published
 
     @property
     def submitted(self) -> int:
@@ -177,15 +172,9 @@ class GanRenderer:
         """Requests replaced by a newer one before the thread took them."""
         return self._requests.dropped
 
-    def start(self) -> GanRenderer:
-        self._thread.start()
-        return self
-
     def stop(self) -> None:
-        self._stop.set()
-        self._requests.close()
-        self._thread.join(timeout=5.0)
-        self.slot.close()
+        self._requests.close()  # wakes the thread at once
+        super().stop()
 
     def submit(self, z: np.ndarray, labels: np.ndarray | None = None,
                stamp: float | None = None) -> LatentRequest:
@@ -193,7 +182,7 @@ class GanRenderer:
 
         `stamp` defaults to now (monotonic s). Replaces any request not yet taken.
         """
-        with self._lock:
+        with self._submit_lock:
             self._seq += 1
             request = LatentRequest(
                 z=np.array(z, np.float32).reshape(LATENT_DIM),
@@ -215,27 +204,7 @@ class GanRenderer:
         """The newest image with a slot version above `after` (see `LatestSlot.get`)."""
         return self.slot.get(after, timeout)
 
-    def _run(self) -> None:
-        seen = 0
-        while not self._stop.is_set():
-            seen, request = self._requests.get(after=seen, timeout=POLL_S)
-            if request is None:
-                continue
-            self.busy_since = time.monotonic()
-            try:
-                image = self._render(request)
-            except Exception as exc:  # survivable: keep the last image, try the next latent
-                self.errors += 1
-                self._log_error(f"{type(exc).__name__}: {exc}")
-                continue
-            finally:
-                self.busy_since = None
-            if self._stop.is_set():
-                return  # abandoned by the watchdog while rendering
-            self.slot.put(image)
-            self.renders += 1
-
-    def _render(self, request: LatentRequest) -> GanImage:
+    def _work(self, request: LatentRequest) -> GanImage:
         generator, size, paint = self.generator, self.output_size, self.paint
         t0 = time.monotonic()
         image = generator.render(request.z, request.labels)
@@ -251,12 +220,3 @@ class GanRenderer:
             image=image, stamp=request.stamp, seq=request.seq, generator=generator.name,
             render_ms=(time.monotonic() - t0) * 1000.0, stages=stages,
         )
-
-    def _log_error(self, message: str) -> None:
-        """Log a new message at once, a repeated one at most every LOG_EVERY_S seconds."""
-        now = time.monotonic()
-        last, when = self._last_error
-        if message != last or now - when >= LOG_EVERY_S:
-            log.error("gan %s failed: %s (%d errors so far; last image stays)",
-                      self.generator.name, message, self.errors)
-            self._last_error = (message, now)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from installation.farneback import farneback, small_grey
 from installation.motion.config import MotionConfig
 
 CENTRE = (0.5, 0.5)
@@ -126,11 +127,7 @@ class MotionAnalyzer:
         # Flow against the previous picture, px/frame → speed above the noise floor.
         flow: np.ndarray = self._flow
         if dt <= cfg.max_gap_s:
-            flow = cv2.calcOpticalFlowFarneback(
-                self._prev, self._grey, flow, cfg.pyr_scale, cfg.levels, cfg.winsize,
-                cfg.iterations, cfg.poly_n, cfg.poly_sigma, 0,
-            )
-            self._flow = flow
+            flow = self._flow = farneback(self._prev, self._grey, cfg, out=flow)
         else:  # a stalled camera: the pictures are too far apart for flow to mean anything
             flow.fill(0.0)
         fx, fy = flow[..., 0], flow[..., 1]
@@ -244,15 +241,7 @@ class MotionAnalyzer:
 
     def _to_grey(self, rgb: np.ndarray) -> None:
         """Shrink first (INTER_AREA averages away sensor noise), then grey, then a light blur."""
-        size = self._size
-        if rgb.ndim == 3:
-            cv2.resize(rgb, size, dst=self._small, interpolation=cv2.INTER_AREA)
-            cv2.cvtColor(self._small, cv2.COLOR_RGB2GRAY, dst=self._grey)
-        else:
-            cv2.resize(rgb, size, dst=self._grey, interpolation=cv2.INTER_AREA)
-        sigma = self.cfg.blur_sigma_px
-        if sigma > 0:
-            cv2.GaussianBlur(self._grey, (0, 0), sigma, dst=self._grey)
+        small_grey(rgb, self._size, self.cfg.blur_sigma_px, out=self._grey, scratch=self._small)
 
     def _background(self, step: float) -> float:
         """Compare with the learned background, then learn it where nothing moves; 0..1.

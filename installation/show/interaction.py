@@ -105,6 +105,10 @@ class Interaction:
         self.chosen[self.scene.name] = nxt
         return nxt
 
+    def force_attract(self, on: bool | None) -> None:
+        """Attract now (True), back to interaction (False), or flipped (None): by operator."""
+        self.schedule.force(not self.schedule.active if on is None else on)
+
     def reseed(self) -> int:
         """Move the current walk to the next seed (it glides there); the new seed."""
         walk = self._walk(self.scene, self.generator_for(self.scene, attract=True))
@@ -125,28 +129,16 @@ class Interaction:
         self.scene = scene
 
     def restart_stalled(self, now: float, limit_s: float, most: int) -> list[str]:
-        """The watchdog for the motion and GAN threads: a stage whose one call has run past
-        `limit_s` is left behind and a fresh one takes over (the GAN's last picture kept),
-        at most `most` times per stage (a stage that hangs every time is then left stalled:
-        motion rests, the last GAN picture stays). Returns the stages restarted."""
+        """The watchdog for the motion and GAN threads, the effect's policy
+        (`StageThread.watch`): a stage whose one call has run past `limit_s` s gets a fresh
+        thread in place (the GAN's last picture kept), at most `most` times per stage; one
+        that hangs again after that is left stalled (motion signals stay as they were, the
+        last GAN picture stays). Returns the stages restarted."""
         restarted = []
-        if self.motion.stalled(now, limit_s) and self.restarts["motion"] < most:
-            old = self.motion
-            old.abandon()
-            self.motion = MotionWorker(old.source, self.cfg.motion).start()
-            restarted.append("motion")
-        if self.renderer.stalled(now, limit_s) and self.restarts["gan"] < most:
-            old_r = self.renderer
-            old_r.abandon()
-            self.renderer = GanRenderer(
-                old_r.generator, old_r.output_size, self.cfg.compositor.gan_interpolation)
-            _, last = old_r.slot.peek()
-            if last is not None:
-                self.renderer.slot.put(last)
-            self.renderer.start()
-            restarted.append("gan")
-        for stage in restarted:
-            self.restarts[stage] += 1
+        for stage in (self.motion, self.renderer):
+            if stage.watch(now, limit_s, most) is not None:
+                self.restarts[stage.stage] = stage.restarts
+                restarted.append(stage.stage)
         return restarted
 
     def tune_walk(self, field: str, value: float) -> None:

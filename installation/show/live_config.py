@@ -8,16 +8,33 @@ styles, layers, mappings, dream settings, HUD, mirror, fit, durations of fades, 
 adaptive resolution) and what needs a restart (camera, window, device, recording, OSC and
 status addresses, logging, motion analysis), which keeps its running value and is named
 in one log line.
+
+`Reloader` does the heavy part off the loop: when the file changed, a helper thread loads
+it, splits it and builds the effects of new and changed scenes (`SceneSet.prepare`); the
+loop picks up the finished `Edit` between frames and swaps it in. A big edit never freezes
+the picture.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import threading
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from installation.show.config import Config
+from installation.errors import UserError
+from installation.show.config import Config, load_config
+from installation.show.playlist import Playlist
+from installation.show.scenes import Built, SceneSet
+
+if TYPE_CHECKING:  # the show calls `adopt` with itself
+    from installation.show.loop import Show
+
+log = logging.getLogger(__name__)
 
 # Sections that apply live; every other section needs a restart.
 LIVE = ("scenes", "start_scene", "style", "compositor", "attract", "adaptive", "walk",
@@ -81,3 +98,96 @@ def split_changes(old: Config, new: Config) -> tuple[Config, list[str], list[str
             restart.append(name)
             keep[name] = before
     return new.model_copy(update=keep), live, restart
+
+
+@dataclass
+class Edit:
+    """A prepared edit: the config to run and its new effects, or why it was refused."""
+
+    cfg: Config | None = None
+    live: list[str] = field(default_factory=list)
+    restart: list[str] = field(default_factory=list)
+    changed: set[str] = field(default_factory=set)  # scenes whose effects were rebuilt
+    built: Built = field(default_factory=Built)
+    error: str | None = None
+
+
+def prepare(path: Path, overrides: Mapping[str, Any], running: Config,
+            scenes: SceneSet) -> Edit:
+    """Load `path`, split it against the running config and build what changed. Never
+    raises for the operator's mistakes: they come back in `Edit.error`."""
+    try:
+        new = load_config(path, overrides)
+        cfg, live, restart = split_changes(running, new)
+        if cfg.interactive != running.interactive:
+            raise UserError("generated imagery or attract switched on or off: that needs "
+                            "a restart (the motion and GAN threads start with the show)")
+        # [style] (crossfade, painting folders) is read when effects are built: all again.
+        old = {s.name: s for s in running.scenes}
+        changed = [s for s in cfg.scenes if old.get(s.name) != s or "style" in live]
+        built = scenes.prepare(cfg, changed)  # a bad scene refuses the whole edit
+    except UserError as exc:
+        return Edit(error=str(exc))
+    return Edit(cfg, live, restart, {s.name for s in changed}, built)
+
+
+class Reloader:
+    """Watches the config file and prepares each edit on a helper thread."""
+
+    def __init__(self, path: Path, overrides: Mapping[str, Any], scenes: SceneSet) -> None:
+        self.watcher = ConfigWatcher(path)
+        self.overrides = overrides
+        self.scenes = scenes
+        self._thread: threading.Thread | None = None
+        self._ready: Edit | None = None
+
+    def poll(self, running: Config) -> Edit | None:
+        """Each loop turn: a finished edit to apply, or None. A new change starts being
+        prepared only when the last one has been picked up."""
+        thread = self._thread
+        if thread is not None:
+            if thread.is_alive():
+                return None
+            self._thread, edit, self._ready = None, self._ready, None
+            return edit
+        if self.watcher.changed():
+            self._thread = threading.Thread(target=self._prepare, args=(running,),
+                                            name="reload", daemon=True)
+            self._thread.start()
+        return None
+
+    def _prepare(self, running: Config) -> None:
+        try:
+            self._ready = prepare(self.watcher.path, self.overrides, running, self.scenes)
+        except Exception as exc:  # a bug in building must not end the show either
+            self._ready = Edit(error=f"{type(exc).__name__}: {exc}")
+
+
+def adopt(show: Show, edit: Edit) -> bool:
+    """Swap a prepared edit into `show` between frames; a refused one is reported (log,
+    HUD, /health) and the last good config runs on. False when refused."""
+    if edit.cfg is None:
+        show.config_error = edit.error
+        log.error("config not applied, the last good one keeps running: %s", edit.error)
+        return False
+    show.config_error = None
+    if edit.restart:
+        log.warning("config: %s changed; that needs a restart (running as before)",
+                    ", ".join(edit.restart))
+    current, cfg = show.scene, edit.cfg
+    show.cfg = cfg
+    show.scenes.adopt(cfg, edit.built, "adaptive" in edit.live)
+    show.scene_names = [s.name for s in cfg.scenes]
+    show.scene_index = show.scene_names.index(current) if current in show.scene_names \
+        else show.scene_names.index(cfg.first_scene)
+    show.worker.swap(show.effects[show.scene], show.scenes.controllers.get(show.scene))
+    if "display" in edit.live:
+        show.hud_on, show.mirror = cfg.display.hud, cfg.display.mirror
+    if "playlist" in edit.live or "scenes" in edit.live:
+        show.playlist = Playlist(cfg.playlist, show.scene_names, show.scene,
+                                 time.monotonic()).carry(show.playlist)
+    if show.play is not None:
+        show.play.reconfigure(cfg, show.scene_cfg, show.scenes.painters,
+                              edit.changed | ({"*"} if "walk" in edit.live else set()))
+    log.info("config: applied (%s)", ", ".join(edit.live) or "no change")
+    return True

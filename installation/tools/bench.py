@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from installation.capture import ReplaySource, clip_file, decode_frames
-from installation.compositor.layers import PLAIN
 from installation.display.screen import ScreenFitter
 from installation.display.window import open_window
 from installation.effects import build_effect
@@ -36,43 +35,13 @@ from installation.models import ModelStore
 from installation.runtime import Device, create_session
 from installation.show.config import Config, SceneConfig
 from installation.show.loop import RunOptions, Show
+from installation.tools.common import measured_scene, parse_size, quiet
 
 WARMUP = 10  # frames run before timing starts
 
 
 def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else 0.0
-
-
-def parse_size(text: str, flag: str = "--size") -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise UserError(f"{flag} {text!r}: give WxH, e.g. 320x180") from None
-    if not (32 <= w <= 3840 and 32 <= h <= 2160):
-        raise UserError(f"{flag} {text}: sides must be 32..3840 x 32..2160 px")
-    return w, h
-
-
-def measured_scene(cfg: Config, name: str | None, size: tuple[int, int] | None = None,
-                   temporal: str | None = None) -> SceneConfig:
-    """The scene measured at `size` (None: its own): --scene as configured, or else the
-    first style scene's style alone (no generated layers); temporal stabilisation "on",
-    "off", or None as configured."""
-    update: dict[str, Any] = {} if size is None else {"size": size}
-    if name is None:
-        scene = next((s for s in cfg.scenes if "style" in s.chain), cfg.scenes[0])
-        update.update(effect="style", generator="none", layers=[PLAIN], paint_gan=False)
-    else:
-        try:
-            scene = cfg.scene(name)
-        except KeyError:
-            raise UserError(f"--scene {name!r}: no such scene in the config") from None
-    # One style, fixed: the benchmark measures speed, not crossfades.
-    update["styles"] = scene.styles[:1]
-    if temporal is not None:
-        update["temporal"] = scene.temporal.model_copy(update={"enabled": temporal == "on"})
-    return scene.model_copy(update=update)
 
 
 def bench_bare(frames: list[np.ndarray], scene: SceneConfig, device: Device,
@@ -163,17 +132,6 @@ def bench_naive(frames: list[np.ndarray], cfg: Config, scene: SceneConfig, devic
     elapsed = time.perf_counter() - t0
     return {"fps": len(frames) / elapsed, "frame_ms_p50": _pct(times, 50),
             "latency_ms_p50": _pct(times, 50), "latency_ms_p95": _pct(times, 95)}
-
-
-def quiet(cfg: Config) -> Config:
-    """`cfg` for a measuring run beside a running show: no OSC or status listener (their
-    ports are taken), no playlist moving scenes, no automatic recording."""
-    return cfg.model_copy(update={
-        "osc": cfg.osc.model_copy(update={"enabled": False}),
-        "status": cfg.status.model_copy(update={"enabled": False}),
-        "playlist": cfg.playlist.model_copy(update={"enabled": False}),
-        "headless": cfg.headless.model_copy(update={"record": False}),
-    })
 
 
 def _bench_config(cfg: Config, scene: SceneConfig) -> Config:

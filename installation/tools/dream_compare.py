@@ -36,7 +36,7 @@ from installation.models import ModelStore
 from installation.pictures import caption, write_picture
 from installation.runtime import Device, create_session, torch_device
 from installation.show.config import Config
-from installation.tools.bench import parse_size
+from installation.tools.common import parse_size
 
 FPS = 30.0  # the simulated clock's frame rate, frames/s
 WARMUP = 2  # frames run before timing starts

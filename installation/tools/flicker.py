@@ -60,7 +60,7 @@ from installation.runtime import Device
 from installation.show.config import Config, SceneConfig
 from installation.temporal.flow import Flow, Grid, channel_mean, grey, visible
 from installation.temporal.stabiliser import Stabiliser
-from installation.tools.bench import measured_scene, parse_size
+from installation.tools.common import measured_scene, parse_size
 
 FPS = 30.0  # the simulated clock, frames/s
 CUT_VISIBLE = 0.5  # a frame pair with fewer of its pixels seen in both is a scene cut

@@ -29,6 +29,7 @@ from installation.pictures import caption, write_picture
 from installation.runtime import Device
 from installation.show.config import Config, SceneConfig
 from installation.show.interaction import walk_input
+from installation.tools.common import named_scene
 
 WARMUP_S = 1.0  # left out of the change figures: the motion smoothing starts from rest, s
 
@@ -94,10 +95,7 @@ def mean_change(steps: Iterator[Step]) -> tuple[float, float]:
 
 def _scene(cfg: Config, name: str | None) -> SceneConfig:
     if name is not None:
-        try:
-            return cfg.scene(name)
-        except KeyError:
-            raise UserError(f"--scene {name!r}: no such scene in the config") from None
+        return named_scene(cfg, name)
     return next((s for s in cfg.scenes if s.generator != "none"), cfg.scenes[0])
 
 

@@ -20,7 +20,7 @@ from installation.models import ModelStore
 from installation.runtime import Device
 from installation.show.config import Config
 from installation.show.loop import RunOptions, Show
-from installation.tools.bench import quiet
+from installation.tools.common import named_scene, quiet
 
 WARMUP_S = 60.0  # models, caches and allocator pools settle in this long, s
 
@@ -38,11 +38,10 @@ def run_soak(cfg: Config, store: ModelStore, device: Device, args: argparse.Name
     if seconds < 2 * WARMUP_S or args.every <= 0:
         raise UserError(f"--minutes {args.minutes:g}: give at least {2 * WARMUP_S / 60:g} "
                         "(and --every above 0)")
-    if args.scene is not None and args.scene not in [s.name for s in cfg.scenes]:
-        raise UserError(f"--scene {args.scene!r}: no such scene in the config")
+    start = cfg.first_scene if args.scene is None else named_scene(cfg, args.scene).name
     cfg = quiet(cfg).model_copy(update={
         "source": cfg.source.model_copy(update={"uri": args.source}),
-        "start_scene": args.scene or cfg.first_scene,
+        "start_scene": start,
     })
     show = Show(cfg, store, device, RunOptions(headless=True, duration_s=seconds))
     samples: list[tuple[float, float, int]] = []  # (s since start, RSS MiB, frames shown)

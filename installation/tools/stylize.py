@@ -14,26 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.effects.arbitrary import (
-    PICTURE_EXTENSIONS,
-    StylePredictor,
-    StyleTransform,
-    read_picture,
-)
+from installation.effects.arbitrary import PICTURE_EXTENSIONS, StylePredictor, StyleTransform
 from installation.effects.config import NUM_STYLES, style_weights
-from installation.effects.style import MultiStyleNet, finish, resize_to
+from installation.effects.style import MultiStyleNet, finish
 from installation.errors import UserError
 from installation.models import ModelStore
-from installation.pictures import write_picture
+from installation.pictures import fit_longer_side, read_picture, resize_to, write_picture
 from installation.runtime import Device, create_session
 
 STILL_DREAM = {"steps": 10, "octaves": 3}  # a still gets a whole dream, not one frame's
-
-
-def fit_longer_side(w: int, h: int, size: int) -> tuple[int, int]:
-    """(W, H) scaled so the longer side is `size` px: each side round(side * size / longer)."""
-    longer = max(w, h)
-    return max(1, round(w * size / longer)), max(1, round(h * size / longer))
 
 
 def stylize_file(
@@ -52,7 +41,7 @@ def stylize_file(
     """Repaint the picture `src` and write it to `dst`; returns the output size (W, H), px.
 
     `size` is the output's longer side (None keeps the picture's size); the picture is
-    resized with `style.resize_to` (INTER_AREA shrinking, INTER_LINEAR enlarging). With
+    resized with `pictures.resize_to` (INTER_AREA shrinking, INTER_LINEAR enlarging). With
     `style_image`, that painting is the style (arbitrary-style networks at 384 px, then
     resized to the output size) and `style` is not used for the picture. `effect` "dream"
     or "fast-dream:NAME" dreams instead of painting (`layers`, as "6:1,9:0.5", for the
@@ -82,7 +71,7 @@ def stylize_file(
 
     h, w = image.shape[:2]
     if size is not None:
-        w, h = fit_longer_side(w, h, size)
+        w, h = fit_longer_side((w, h), size)
         image = resize_to(image, (w, h))
 
     if effect == "dream":

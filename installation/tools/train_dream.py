@@ -31,12 +31,12 @@ import numpy as np
 import torch
 
 from installation.capture import decode_frames
-from installation.compositor.layers import cover
 from installation.dream.ascent import objective
 from installation.dream.backbone import EfficientNetLite0
 from installation.dream.fastnet import FastDreamNet
 from installation.errors import UserError
 from installation.models import ModelStore
+from installation.pictures import cover
 
 log = logging.getLogger(__name__)
 

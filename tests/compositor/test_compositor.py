@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from installation.compositor import MODES, LayerConfig, blend, compose, cover, grid, soft_mask
+from installation.compositor import MODES, LayerConfig, blend, compose, grid, soft_mask
+from installation.pictures import cover
 
 A, B = 0.25, 0.5  # base and top values, with known results per mode
 EXPECTED = {

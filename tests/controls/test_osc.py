@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
-from installation.controls.osc import Command, OscConfig, OscControl, parse
+from installation.commands import Command, Name
+from installation.controls.osc import OscConfig, OscControl, parse
 from installation.effects import Chain, MultiStyleEffect
 from installation.models import ModelStore
 from installation.runtime import Device
@@ -25,19 +26,22 @@ LOOPBACK_ANY_PORT = OscConfig(enabled=True, host="127.0.0.1", port=0)
 
 
 @pytest.mark.parametrize(("address", "args", "expected"), [
-    ("/installation/scene", ("paint",), Command("scene", "paint")),
-    ("/installation/scene", (2,), Command("scene", 2)),
-    ("/installation/style", (7,), Command("style", ("set", 7))),
-    ("/installation/style", ("next",), Command("style", ("step", 1))),
+    ("/installation/scene", ("paint",), Command(Name.SCENE, "paint")),
+    ("/installation/scene", (2,), Command(Name.SCENE, 2)),
+    ("/installation/style", (7,), Command(Name.STYLE, 7)),
+    ("/installation/style", ("next",), Command(Name.STYLE_STEP, 1)),
     ("/installation/style/weights", (3, 0.5, 12, 0.5),
-     Command("weights", {"3": 0.5, "12": 0.5})),
-    ("/installation/style/weights", tuple([0.0] * 25 + [1.0]), Command("weights", {"25": 1.0})),
-    ("/installation/strength", (0.25,), Command("strength", 0.25)),
-    ("/installation/hud", (), Command("hud", None)),
-    ("/installation/blackout", (1,), Command("blackout", True)),
-    ("/installation/temporal", (0,), Command("temporal", False)),
-    ("/installation/walk/idle_speed", (0.1,), Command("walk", ("idle_speed", 0.1))),
-    ("/installation/dream/feedback", (0.5,), Command("dream", ("feedback", 0.5))),
+     Command(Name.WEIGHTS, {"3": 0.5, "12": 0.5})),
+    ("/installation/style/weights", tuple([0.0] * 25 + [1.0]), Command(Name.WEIGHTS, {"25": 1.0})),
+    ("/installation/strength", (0.25,), Command(Name.STRENGTH, 0.25)),
+    ("/installation/hud", (), Command(Name.HUD, None)),
+    ("/installation/blackout", (1,), Command(Name.BLACKOUT, True)),
+    ("/installation/temporal", (0,), Command(Name.TEMPORAL, False)),
+    ("/installation/walk/idle_speed", (0.1,), Command(Name.WALK, ("idle_speed", 0.1))),
+    ("/installation/dream/feedback", (0.5,), Command(Name.DREAM, ("feedback", 0.5))),
+    ("/installation/scene/step", ("prev",), Command(Name.SCENE_STEP, -1)),
+    ("/installation/mirror", (), Command(Name.MIRROR, None)),
+    ("/installation/reseed", (), Command(Name.RESEED, None)),
 ])
 def test_messages_become_commands(address: str, args: tuple[object, ...],
                                   expected: Command) -> None:
@@ -53,6 +57,8 @@ def test_messages_become_commands(address: str, args: tuple[object, ...],
     ("/installation/strength", ("high",), "give a .finite. number"),
     ("/installation/style/weights", (3, 0.5, 12), "pairs"),
     ("/installation/walk/dim", (3,), "known: idle_speed"),
+    ("/installation/quit", (), "not taken over the network"),
+    ("/installation/reseed", (1,), "give 0 arguments"),
 ])
 def test_bad_messages_say_what_is_wrong(address: str, args: tuple[object, ...],
                                         says: str) -> None:
@@ -75,7 +81,7 @@ def test_server_survives_garbage_and_rate_limits_its_complaints(
             got: list[Command] = []
             assert until(lambda: bool(got.extend(osc.drain()) or got), 10)
         raw.close()
-        assert got == [Command("scene", "two")]
+        assert got == [Command(Name.SCENE, "two")]
         lines = [r.getMessage() for r in caplog.records]
         assert any("is not OSC" in ln for ln in lines)
         assert any("/installation/nonsense" in ln for ln in lines)
@@ -133,7 +139,8 @@ def test_the_running_show_obeys(tmp_path: Path, store: ModelStore, cpu: Device,
     assert show.hud_on and two.strength == 0.5
     assert two.describe().endswith("12")  # crossfading 1→12
     assert show.picture is not None
-    assert show._black(show.picture).max() == 0 and show.picture.max() > 0  # shown black
+    assert show.on_screen is not None and show.on_screen.picture.max() == 0  # shown black
+    assert show.picture.max() > 0  # composed as ever
     assert show.osc.received >= 6  # and the server closed with the show:
     with pytest.raises(OSError):
         show.osc._server.socket.getsockname()
@@ -162,6 +169,6 @@ def test_a_bundle_for_later_does_not_hold_the_server(until: Callable[..., bool])
         client.send_message("/installation/blackout", 1)
         got: list[Command] = []
         assert until(lambda: bool(got.extend(osc.drain())) or len(got) == 2, 10)
-        assert {c.what for c in got} == {"hud", "blackout"}
+        assert {c.name for c in got} == {Name.HUD, Name.BLACKOUT}
     finally:
         osc.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from installation.display.screen import Placement, ScreenFitter, place
+from installation.display.screen import ScreenFitter
 
 
 def quadrants(w: int, h: int) -> np.ndarray:
@@ -16,27 +16,6 @@ def quadrants(w: int, h: int) -> np.ndarray:
     img[h // 2 :, : w // 2] = (0, 0, 255)
     img[h // 2 :, w // 2 :] = (255, 255, 255)
     return img
-
-
-def test_place_fit_pillarbox_and_letterbox() -> None:
-    # 4:3 into 16:9: full height, bars left and right.
-    assert place((400, 300), (1600, 900), "fit") == Placement((0, 0, 400, 300), (200, 0, 1200, 900))
-    # 16:9 into 4:3: full width, bars top and bottom.
-    assert place((1600, 900), (400, 300), "fit") == Placement((0, 0, 1600, 900), (0, 37, 400, 225))
-
-
-def test_place_fill_crops_the_centre() -> None:
-    # 4:3 into 16:9: full width, top and bottom of the picture cropped equally.
-    assert place((400, 300), (1600, 900), "fill") == Placement((0, 37, 400, 225), (0, 0, 1600, 900))
-    # 16:9 into 4:3: full height, sides cropped.
-    expected = Placement((200, 0, 1200, 900), (0, 0, 400, 300))
-    assert place((1600, 900), (400, 300), "fill") == expected
-
-
-def test_place_same_aspect_is_whole_in_both_modes() -> None:
-    for mode in ("fit", "fill"):
-        whole = Placement((0, 0, 320, 180), (0, 0, 1280, 720))
-        assert place((320, 180), (1280, 720), mode) == whole
 
 
 def test_fit_shows_whole_picture_with_black_bars() -> None:

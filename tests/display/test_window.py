@@ -11,7 +11,7 @@ import pygame
 import pytest
 
 from installation.display.config import DisplayConfig
-from installation.display.hud import Hud, format_hud
+from installation.display.hud import Hud
 from installation.display.screen import ScreenFitter
 from installation.display.window import Window, open_window
 
@@ -111,24 +111,6 @@ def test_events_and_close_twice(window: Window) -> None:
     assert any(e.type == pygame.KEYDOWN for e in window.events())
     window.close()
     window.close()
-
-
-def test_format_hud() -> None:
-    lines = format_hud({"fps": 29.94, "latency_ms": 83.6, "scene": "paint", "style": "3",
-                        "source": "webcam:0 (live)", "device": "cpu", "recording": True})
-    assert lines[0] == " 29.9 fps   latency   84 ms"
-    assert "scene  paint" in lines and "device cpu" in lines
-    assert lines[-1] == "WRITING recording"
-    assert format_hud({}) == []
-    assert format_hud({"scene": "x", "snapshots": False}) == ["scene  x"]
-    lines = format_hud({"energy": 0.123, "presence": 0.9, "walk_speed": 0.4, "generator": "eyes",
-                        "seed": 3, "gan_ms": 7.4, "attract": True})
-    assert lines == ["motion energy 0.12   presence 0.90",
-                     "walk   0.40 rad/s   eyes   seed 3   gan 7 ms",
-                     "ATTRACT (nobody there)"]
-    assert format_hud({"processing": (240, 136), "target_fps": 30.0}) == [
-        "res    240x136   holding 30 fps"]
-    assert format_hud({"processing": (320, 180), "target_fps": None}) == ["res    320x180"]
 
 
 def test_open_window_with_dummy_driver() -> None:

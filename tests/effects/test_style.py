@@ -14,9 +14,9 @@ from installation.effects.style import (
     StyleMixer,
     postprocess,
     preprocess,
-    resize_to,
 )
 from installation.models import ModelStore
+from installation.pictures import resize_to
 from installation.runtime import Device, create_session
 from installation.show.config import SceneConfig
 
@@ -106,28 +106,6 @@ def test_preprocess_is_reflect_padded_nchw(hw: tuple[int, int]) -> None:
     assert got.dtype == np.float32 and got.shape == want.shape
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(postprocess(got.copy(), h, w), img)
-
-
-def test_resize_picks_area_when_shrinking_linear_when_enlarging(photo: np.ndarray) -> None:
-    small = resize_to(photo, (100, 100))
-    area = cv2.resize(photo, (100, 100), interpolation=cv2.INTER_AREA)
-    np.testing.assert_array_equal(small, area)
-    big = resize_to(small, (130, 130))
-    linear = cv2.resize(small, (130, 130), interpolation=cv2.INTER_LINEAR)
-    np.testing.assert_array_equal(big, linear)
-    assert resize_to(small, (100, 100)) is small
-
-
-def test_resize_crops_to_the_target_aspect_instead_of_squashing() -> None:
-    wide = np.zeros((100, 400, 3), np.uint8)
-    wide[:, 150:250] = 255  # a white centre band, 100 px of 400
-    out = resize_to(wide, (64, 36))  # 16:9 from 4:1: the sides go, the band keeps its width
-    crop_w = round(100 * 64 / 36)
-    band = 100 * 64 / crop_w  # the band's width after scaling, px
-    white = (out[18, :, 0] > 128).sum()
-    assert out.shape == (36, 64, 3) and abs(white - band) <= 2
-    tall = resize_to(np.zeros((400, 100, 3), np.uint8), (50, 50))
-    assert tall.shape == (50, 50, 3)
 
 
 # -- the effect ---------------------------------------------------------------------------

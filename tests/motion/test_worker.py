@@ -1,8 +1,10 @@
-"""The motion thread: signals from a replayed clip, and errors that never stop it."""
+"""The motion thread: signals from a replayed clip, errors that never stop it, and a
+restart when an analysis hangs."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -59,10 +61,43 @@ def test_analysis_errors_are_logged_once_and_never_stop_the_thread(
         worker.start()
         try:
             assert until(lambda: worker.errors >= 6 and worker.slot.peek()[0] >= 3)
-            assert worker._thread.is_alive()
+            assert worker._thread is not None and worker._thread.is_alive()
         finally:
             worker.stop()
             source.stop()
     failures = [r for r in caplog.records if "motion analysis failed" in r.getMessage()]
     assert len(failures) == 1  # the same error again and again: logged once per 30 s
     assert not worker._thread.is_alive()
+
+
+def test_a_stalled_analysis_is_restarted_with_a_fresh_analyser(scene: Scene, until: Until) -> None:
+    """The watchdog gives up on an analysis that never returns: a fresh thread with a fresh
+    analyser takes the next frame (the stuck call keeps the old one) and the last signals
+    stay."""
+    source = ReplaySource(moving(scene), fps=30.0).start()
+    worker = MotionWorker(source).start()
+    hanging, release = threading.Event(), threading.Event()
+    try:
+        assert until(lambda: worker.slot.peek()[1] is not None)
+        stuck = worker.analyzer
+        real_update = stuck.update
+
+        def hang(rgb: np.ndarray, t: float) -> MotionSignals:
+            hanging.set()
+            assert release.wait(30)
+            return real_update(rgb, t)
+
+        stuck.update = hang  # type: ignore[method-assign]
+        assert hanging.wait(30)
+        busy = worker.busy_since
+        assert busy is not None
+        version, last = worker.slot.peek()
+        event = worker.watch(busy + 10.0, 5.0, most_restarts=1)
+        assert event is not None and event.startswith("motion analysis stalled (10.0 s")
+        assert worker.analyzer is not stuck and worker.slot.peek() == (version, last)
+        assert until(lambda: worker.slot.peek()[0] > version)  # analysing again
+        assert worker.restarts == 1 and worker.errors == 0
+    finally:
+        release.set()
+        worker.stop()
+        source.stop()

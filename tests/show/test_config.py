@@ -10,7 +10,7 @@ from installation.effects.config import style_weights
 from installation.errors import ConfigError
 from installation.show.config import Config, load_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 G = "[[scenes]]\nname = 'a'\ngenerator = 'eyes'\n"  # a scene with a generator, lines 1-3
 
 

@@ -17,10 +17,9 @@ from fakes import Room
 from installation.compositor.layers import LayerConfig
 from installation.dream.live import DreamEffect
 from installation.effects import Chain
-from installation.effects.worker import EffectWorker
 from installation.models import ModelStore
 from installation.runtime import Device
-from installation.show import loop as app
+from installation.show import composition
 from installation.show.config import Config, load_config
 from installation.show.interaction import Interaction
 from installation.show.loop import RunOptions, Show
@@ -105,7 +104,7 @@ def test_show_with_gan_layers_records_and_reports(
 
 
 def test_attract_comes_with_nobody_and_goes_when_someone_arrives(
-    tmp_path: Path, store: ModelStore, cpu: Device
+    tmp_path: Path, store: ModelStore, cpu: Device, until: Callable[..., bool]
 ) -> None:
     cfg = config(tmp_path, "[attract]\nafter_s = 1.0\nfade_in_s = 0.2\n"
                            "[motion]\npresence_hold_s = 1.0\n")
@@ -114,15 +113,14 @@ def test_attract_comes_with_nobody_and_goes_when_someone_arrives(
     seen: dict[str, float] = {}
 
     def visit() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not show._attract:
-            time.sleep(0.02)
-        seen["attract"] = time.monotonic()
-        room.visitor = True
-        while time.monotonic() < deadline + 30 and show._attract:
-            time.sleep(0.02)
-        seen["back"] = time.monotonic()
-        show.stop()
+        try:
+            if until(lambda: show.composition.attract, 30):
+                seen["attract"] = time.monotonic()
+            room.visitor = True
+            if until(lambda: not show.composition.attract, 30):
+                seen["back"] = time.monotonic()
+        finally:
+            show.stop()
 
     threading.Thread(target=visit, daemon=True).start()
     show.run()
@@ -133,20 +131,17 @@ def test_attract_comes_with_nobody_and_goes_when_someone_arrives(
 
 
 def test_keys_reseed_switch_generator_and_attract(
-    tmp_path: Path, store: ModelStore, cpu: Device
+    tmp_path: Path, store: ModelStore, cpu: Device, until: Callable[..., bool]
 ) -> None:
     cfg = config(tmp_path)
-    show = Show(cfg, store, cpu, RunOptions(duration_s=30.0), source=Room())
+    show = Show(cfg, store, cpu, RunOptions(duration_s=120.0), source=Room())
     assert show.play is not None
     play = show.play
 
     def press(*keys: int) -> None:
-        deadline = time.monotonic() + 60
-        while show.report.shown == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        for key in keys:
+        until(lambda: show.report.shown > 0, 60)
+        for key in keys:  # applied in order, between two frames
             pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode=""))
-            time.sleep(0.3)
         pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_q, mod=0,
                                              unicode=""))
 
@@ -177,13 +172,13 @@ def test_attract_zooms_the_dream_through_the_scenes_own_layers(
                  "dream = {steps = 1, zoom_per_s = 0.2}\n"
                  "attract_layers = [{source = 'camera'}, {source = 'gan', opacity = 0.5}]\n")
     used: list[object] = []
-    real = app.compose
+    real = composition.compose
 
     def spy(layers: list[LayerConfig], *args: object, **kw: object) -> object:
         used.append(layers)
         return real(layers, *args, **kw)
 
-    monkeypatch.setattr(app, "compose", spy)
+    monkeypatch.setattr(composition, "compose", spy)
     show = Show(cfg, store, cpu, RunOptions(headless=True, duration_s=120.0), source=Room())
     dream = show.effects["dream"]
     assert isinstance(dream, DreamEffect) and not dream.zooming
@@ -194,12 +189,12 @@ def test_attract_zooms_the_dream_through_the_scenes_own_layers(
         try:
             assert until(lambda: show.report.shown > 0, 60)
             show.play.schedule.force(True)
-            seen["on"] = until(lambda: show._attract and dream.zooming, 30)
+            seen["on"] = until(lambda: show.composition.attract and dream.zooming, 30)
             used.clear()
             seen["layers"] = until(lambda: bool(used), 30) and \
                 used[-1] == cfg.scenes[0].attract_layers
             show.play.schedule.force(False)
-            seen["off"] = until(lambda: not show._attract and not dream.zooming, 30)
+            seen["off"] = until(lambda: not show.composition.attract and not dream.zooming, 30)
         finally:
             show.stop()
 
@@ -217,16 +212,15 @@ def test_a_live_edit_reaches_the_walks_and_attract(tmp_path: Path, store: ModelS
     assert play is not None
     play._walk(show.scene_cfg, "eyes")  # a walk exists for 'eyes'
     assert ("eyes", "eyes") in play.walks
-    worker = EffectWorker(show.source, show.effects[show.scene])
     path.write_text("[attract]\nafter_s = 5.0\n" +
                     path.read_text().replace("styles = [3]", "styles = [4]"))
-    assert show.reload(path, worker)
+    assert show.reload(path)
     assert play.cfg is show.cfg and play.schedule.cfg.after_s == 5.0
     assert ("eyes", "eyes") not in play.walks  # the changed scene's walk starts afresh
-    assert show.effects["eyes"].describe() == "4" and worker.effect is show.effects["eyes"]
+    assert show.effects["eyes"].describe() == "4" and show.worker.effect is show.effects["eyes"]
     # Turning every generated layer and attract off needs the threads gone: refused.
     path.write_text("[attract]\nenabled = false\n[[scenes]]\nname = 'plain'\n")
-    assert not show.reload(path, worker)
+    assert not show.reload(path)
     assert show.config_error is not None and "needs a restart" in show.config_error
     assert show.cfg.scenes[0].name == "eyes"  # the last good config runs on
 
@@ -257,10 +251,12 @@ def test_stalled_motion_and_gan_threads_are_restarted(
         play.renderer.submit(np.zeros(100, np.float32), np.ones(8, np.float32) / 8)
         assert until(lambda: motion.busy_since is not None and renderer.busy_since is not None)
         later = time.monotonic() + 10.0
+        analysed = play.motion.slot.peek()[0]
         assert play.restart_stalled(later, 5.0, most=1) == ["motion", "gan"]
-        assert play.motion is not motion and play.renderer is not renderer
+        # Restarted in place, by generation: the same stages, fresh threads.
+        assert play.motion is motion and play.renderer is renderer
         assert play.renderer.slot.peek()[1] is not None  # the last picture stays
-        assert until(lambda: play.motion.slot.peek()[1] is not None)  # analysing again
+        assert until(lambda: play.motion.slot.peek()[0] > analysed)  # analysing again
         seq = play.renderer.renders
         assert until(lambda: play.update(time.monotonic()).gan is not None
                      and play.renderer.renders > seq)  # rendering again, real generator

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -24,7 +25,7 @@ from installation.runtime import Device
 from installation.show.config import Config, load_config
 from installation.show.loop import RunOptions, Show
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def config(tmp_path: Path, extra: str = "") -> Config:
@@ -106,7 +107,7 @@ def test_newest_wins_when_inference_is_slower_than_capture(
 
 
 def test_camera_dies_mid_run_and_the_show_goes_on(
-    tmp_path: Path, store: ModelStore, cpu: Device
+    tmp_path: Path, store: ModelStore, cpu: Device, until: Callable[..., bool]
 ) -> None:
     cfg = config(tmp_path)
     world = FakeWorld(size=(96, 64))
@@ -119,10 +120,10 @@ def test_camera_dies_mid_run_and_the_show_goes_on(
     seq_at_death: list[int] = []
 
     def unplug_and_replug() -> None:
-        time.sleep(1.0)
+        until(lambda: show.report.shown >= 3, 60)
         seq_at_death.append(source.frames)
         world.alive = False
-        time.sleep(1.2)
+        until(lambda: source.status != "live", 30)  # the stall was noticed
         world.alive = True
 
     threading.Thread(target=unplug_and_replug, daemon=True).start()
@@ -135,27 +136,25 @@ def test_camera_dies_mid_run_and_the_show_goes_on(
     assert decoded_frames(rec) == report.recorded_frames >= 2.0 * cfg.recording.fps
 
 
-def post_keys_then_quit(show: Show, keys: list[int]) -> None:
-    deadline = time.monotonic() + 60
-    while show.report.shown == 0 and time.monotonic() < deadline:  # the loop is running
-        time.sleep(0.05)
-    for key in keys:
+def post_keys_then_quit(show: Show, keys: list[int], until: Callable[..., bool]) -> None:
+    until(lambda: show.report.shown > 0, 60)  # the loop is running
+    for key in keys:  # applied in order, between two frames
         pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode=""))
-        time.sleep(0.3)
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_q, mod=0, unicode=""))
 
 
 def test_keys_drive_the_show_in_a_window(tmp_path: Path, store: ModelStore, cpu: Device,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+                                         monkeypatch: pytest.MonkeyPatch,
+                                         until: Callable[..., bool]) -> None:
     monkeypatch.chdir(tmp_path)
     cfg = config(tmp_path, "[snapshots]\nenabled = true\nfolder = 'snaps'\n")
-    show = Show(cfg, store, cpu, RunOptions(duration_s=30.0))
+    show = Show(cfg, store, cpu, RunOptions(duration_s=120.0))
     keys = [pygame.K_RIGHT, pygame.K_DOWN, pygame.K_m, pygame.K_h, pygame.K_s]
-    threading.Thread(target=post_keys_then_quit, args=(show, keys), daemon=True).start()
+    threading.Thread(target=post_keys_then_quit, args=(show, keys, until), daemon=True).start()
     t0 = time.monotonic()
     show.run()
 
-    assert time.monotonic() - t0 < 29.0  # Q ended it, not the duration
+    assert time.monotonic() - t0 < 119.0  # Q ended it, not the duration
     assert show.scene == "two"
     assert show.effects["one"].describe().endswith("9")  # Right moved to the next style
     assert show.mirror is False and show.hud_on is True
@@ -220,5 +219,5 @@ def test_adaptive_resolution_in_the_show(tmp_path: Path, store: ModelStore,
     show.run()
     sizes = [tuple(json.loads(ln)["processing"]) for ln in stats.read_text().splitlines()]
     assert sizes[0] == (96, 64) and sizes[-1] == (48, 32)  # 0.5 of each side, on 4 px
-    assert show.controllers["one"].changes == 2
+    assert show.scenes.controllers["one"].changes == 2
     assert show.picture is not None and show.picture.shape[:2] == (32, 48)

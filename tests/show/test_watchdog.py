@@ -11,31 +11,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fakes import SlowMachine
+from fakes import Hangs, SlowMachine
 
-from installation.effects import worker as effect_worker
+from installation.effects.worker import EffectWorker
 from installation.models import ModelStore
 from installation.runtime import Device
 from installation.show.config import load_config
 from installation.show.loop import RunOptions, Show
 
 CONFIG = ("[source]\nuri = 'demo:carphone'\n[attract]\nenabled = false\n"
-          "[headless]\nrecord = false\n[watchdog]\nstall_s = 0.3\nrestarts_before_bypass = 2\n"
-          "[[scenes]]\nname = 'one'\nsize = [96, 64]\nstyles = [3]\n")
+          "[headless]\nrecord = false\n[watchdog]\nstall_s = {stall_s}\n"
+          "restarts_before_bypass = 2\n[[scenes]]\nname = 'one'\nsize = [96, 64]\n"
+          "styles = [3]\n")
+HANG_S = 0.3  # the stall time where a call hangs for good, s
+NO_STALL_S = 600.0  # the stall time elsewhere: no real call, however slow the machine, gets there
 
 
-class Hangs(SlowMachine):
-    """The real effect, except that every call blocks until `release` is set."""
-
-    def __init__(self, inner: object) -> None:
-        super().__init__(inner, ms_per_kpx=0.0)
-        self.release = threading.Event()
-        self.calls = 0
-
-    def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
-        self.calls += 1
-        self.release.wait()
-        return super().__call__(image, t)
 
 
 class Raises(SlowMachine):
@@ -65,7 +56,7 @@ def run_until(show: Show, done: Callable[[], bool], until: Callable[..., bool]) 
 def test_a_hanging_stage_is_restarted_then_bypassed(
         tmp_path: Path, store: ModelStore, cpu: Device, until: Callable[..., bool],
         caplog: pytest.LogCaptureFixture) -> None:
-    (tmp_path / "c.toml").write_text(CONFIG)
+    (tmp_path / "c.toml").write_text(CONFIG.format(stall_s=HANG_S))
     show = Show(load_config(tmp_path / "c.toml"), store, cpu,
                 RunOptions(headless=True, duration_s=120))
     hang = Hangs(show.effects["one"])
@@ -84,8 +75,8 @@ def test_a_hanging_stage_is_restarted_then_bypassed(
 def test_a_stage_that_raises_every_frame_is_bypassed(
         tmp_path: Path, store: ModelStore, cpu: Device, until: Callable[..., bool],
         caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(effect_worker, "FAILURE_LIMIT", 5)
-    (tmp_path / "c.toml").write_text(CONFIG)
+    monkeypatch.setattr(EffectWorker, "failure_limit", 5)
+    (tmp_path / "c.toml").write_text(CONFIG.format(stall_s=NO_STALL_S))
     show = Show(load_config(tmp_path / "c.toml"), store, cpu,
                 RunOptions(headless=True, duration_s=120))
     broken = Raises(show.effects["one"])
@@ -118,25 +109,25 @@ FAKE_GPU = Device("cuda", ["CPUExecutionProvider"], "test stand-in for a GPU", 2
 
 def test_out_of_gpu_memory_steps_the_size_down(tmp_path: Path, store: ModelStore,
                                                until: Callable[..., bool]) -> None:
-    (tmp_path / "c.toml").write_text(CONFIG)
+    (tmp_path / "c.toml").write_text(CONFIG.format(stall_s=NO_STALL_S))
     show = Show(load_config(tmp_path / "c.toml"), store, FAKE_GPU,
                 RunOptions(headless=True, duration_s=120))
     small = OutOfMemoryAbove(show.effects["one"], max_px=80 * 52)
     show.effects["one"] = small
     assert run_until(show, lambda: show.report.shown > 10, until)
     w, h = small.size
-    assert w * h <= 80 * 52 and show.device.kind == "cuda"  # smaller, still on the GPU
+    assert w * h <= 80 * 52 and show.scenes.device.kind == "cuda"  # smaller, still on the GPU
 
 
 def test_out_of_memory_at_the_floor_moves_to_the_cpu(tmp_path: Path, store: ModelStore,
                                                      until: Callable[..., bool],
                                                      caplog: pytest.LogCaptureFixture) -> None:
-    (tmp_path / "c.toml").write_text(CONFIG)
+    (tmp_path / "c.toml").write_text(CONFIG.format(stall_s=NO_STALL_S))
     show = Show(load_config(tmp_path / "c.toml"), store, FAKE_GPU,
                 RunOptions(headless=True, duration_s=120))
     show.effects["one"] = OutOfMemoryAbove(show.effects["one"], max_px=0)  # never fits
     with caplog.at_level(logging.ERROR, logger="installation"):
-        assert run_until(show, lambda: show.device.kind == "cpu"
+        assert run_until(show, lambda: show.scenes.device.kind == "cpu"
                          and show.report.shown > 10, until)
     assert any("moving the effects to the CPU" in r.getMessage() for r in caplog.records)
     assert not isinstance(show.effects["one"], OutOfMemoryAbove)  # built again, on the CPU

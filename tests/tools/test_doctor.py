@@ -12,7 +12,7 @@ from installation.cli import main
 from installation.models import MODELS_DIR, ModelStore
 from installation.tools.doctor import run_doctor
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def doctor(config: Path, store: ModelStore) -> tuple[int, list[str]]:

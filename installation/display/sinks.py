@@ -1,0 +1,169 @@
+"""Outputs as sinks: the loop hands each shown picture to every sink and goes on.
+
+    loop ──offer(Shown)──► WindowSink (inline: SDL wants the main thread; it sets the pace)
+                      └──► ThreadedSink(RecorderSink, later NDI, a web preview): own thread,
+                           newest wins, drops counted; a failure stops that sink, not the show
+
+A sink is anything with `name`, `send(shown)` and `close()` (`Sink`). The loop never calls
+`send` itself for a sink that can be slow: `ThreadedSink` runs it in its own stage thread
+(`installation.stage`) with a one-picture hand-off, so a slow encoder costs dropped
+pictures (counted, in the frame state), never the loop's frame rate; an exception there
+is logged once, the sink is closed and reported as stopped (`SinkState.failed`), and the
+show goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+from installation.display.recorder import Recorder
+from installation.display.screen import ScreenFitter
+from installation.display.window import Window
+from installation.slots import LatestSlot
+from installation.stage import StageThread
+from installation.state import SinkState
+
+log = logging.getLogger(__name__)
+
+CLOSE_WAIT_S = 10.0  # longest wait for a sink to write its last picture at the end, s
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One shown picture: HxWx3 uint8 RGB as composed (not mirrored), when it was shown
+    (monotonic s), whether the operator sees it mirrored, the HUD lines (None: no HUD), and
+    whether it is new (False: the same picture presented again, e.g. to redraw the HUD)."""
+
+    picture: np.ndarray
+    t: float
+    mirror: bool = False
+    hud: list[str] | None = None
+    new: bool = True
+
+
+class Sink(Protocol):
+    name: str
+
+    def send(self, shown: Shown) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class WindowSink:
+    """The show window. Runs inline on the loop (SDL's display belongs to the main thread),
+    every loop turn, so the HUD stays live while the picture waits."""
+
+    name = "window"
+
+    def __init__(self, window: Window) -> None:
+        self.window = window
+        self.sent = 0
+
+    def offer(self, shown: Shown) -> None:
+        self.send(shown)
+
+    def send(self, shown: Shown) -> None:
+        self.window.mirror = shown.mirror
+        self.window.present(shown.picture, shown.hud)
+        self.sent += 1
+
+    def state(self) -> SinkState:
+        return SinkState(self.name, self.sent)
+
+    def close(self) -> None:
+        self.window.close()
+
+
+class RecorderSink:
+    """What would be shown, at the recording's size (the display's fit and mirror), to an
+    H.264 file. The recorder repeats the last picture over gaps itself, so dropped pictures
+    only cost smoothness, never the file's timing."""
+
+    name = "recording"
+
+    def __init__(self, recorder: Recorder, fit: Literal["fit", "fill"]) -> None:
+        self.recorder = recorder
+        self._fitter = ScreenFitter(recorder.size, fit)
+
+    def send(self, shown: Shown) -> None:
+        self._fitter.mirror = shown.mirror
+        self.recorder.write(self._fitter.apply(shown.picture), shown.t)
+
+    def close(self) -> None:
+        self.recorder.close()
+
+
+class ThreadedSink(StageThread[Shown, Shown]):
+    """Runs `sink` in its own stage thread; `offer` never blocks. New pictures only: a sink
+    of moving pictures (file, stream) has nothing to do with a repeat. The first exception
+    stops the sink for good (it is closed; `failed` says why)."""
+
+    on_error = "it stops; the show goes on"
+    failure_limit = 1 << 30  # never reached: the first failure already stops the sink
+
+    def __init__(self, sink: Sink) -> None:
+        super().__init__(LatestSlot(), log)
+        self.sink = sink
+        self.name = self.stage = sink.name
+        self.sent = 0
+        self.failed: str | None = None
+        self.start()
+
+    @property
+    def thread_name(self) -> str:
+        return f"sink-{self.name}"
+
+    @property
+    def dropped(self) -> int:
+        """Pictures replaced by a newer one before the sink took them."""
+        return self.inbox.dropped
+
+    @property
+    def inbox(self) -> LatestSlot[Shown]:
+        assert self._inbox is not None
+        return self._inbox
+
+    def offer(self, shown: Shown) -> None:
+        if shown.new and self.failed is None:
+            self.inbox.put(shown)
+
+    def state(self) -> SinkState:
+        return SinkState(self.name, self.sent, self.dropped, self.failed)
+
+    def close(self) -> None:
+        """Write what was offered last (waiting at most `CLOSE_WAIT_S`), stop the thread,
+        close the sink."""
+        _, last = self.inbox.peek()
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        seen, done = 0, last is None
+        while not done and self.failed is None and time.monotonic() < deadline:
+            seen, written = self.slot.get(after=seen, timeout=deadline - time.monotonic())
+            done = written is last
+        if not done and self.failed is None:
+            log.error("%s: the last picture was not written within %.0f s at the end",
+                      self.name, CLOSE_WAIT_S)
+        self.stop()
+        if self.failed is None:
+            self._close_sink()
+
+    def _work(self, shown: Shown) -> Shown | None:
+        if self.failed is not None:
+            return None
+        self.sink.send(shown)
+        self.sent += 1
+        return shown  # published: written
+
+    def _failed(self, shown: Shown, exc: Exception) -> None:
+        """A full disk, a broken encoder: this sink stops, not the show."""
+        self.failed = f"{type(exc).__name__}: {exc}"
+        self._close_sink()
+
+    def _close_sink(self) -> None:
+        with contextlib.suppress(Exception):  # failing already, or at the end: say, go on
+            self.sink.close()

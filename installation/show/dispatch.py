@@ -1,0 +1,164 @@
+"""The dispatcher: applies operator commands to the show, between frames.
+
+Every surface (keys, OSC, later the web console and MIDI) hands its `Command`s here; one
+handler per `Name`. A command the running show cannot take (no such scene, no style
+network in this scene, a walk value out of range) costs one log line (rate-limited per
+surface and name), never the show.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from installation.commands import Command, Name
+from installation.effects import ArbitraryStyleEffect, Chain, MultiStyleEffect, members
+from installation.effects.base import Tunable
+from installation.logs import RateLimitedLog
+
+if TYPE_CHECKING:  # the show builds its dispatcher: only the type is needed here
+    from installation.show.loop import Show
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    """`apply(command)` from the loop; `errors` counts commands refused."""
+
+    def __init__(self, show: Show) -> None:
+        self.show = show
+        self.faults = RateLimitedLog(log)
+        self.errors = 0
+        self._handlers: dict[Name, Callable[[Any], None]] = {
+            Name.SCENE: self._scene, Name.SCENE_STEP: self._scene_step,
+            Name.STYLE: self._style, Name.STYLE_STEP: self._style_step,
+            Name.WEIGHTS: self._weights, Name.STRENGTH: self._strength,
+            Name.TEMPORAL: self._temporal, Name.HUD: self._hud,
+            Name.BLACKOUT: self._blackout, Name.MIRROR: self._mirror,
+            Name.PAUSE: self._pause, Name.FULLSCREEN: self._fullscreen,
+            Name.ATTRACT: self._attract, Name.RESEED: self._reseed,
+            Name.GENERATOR: self._generator, Name.SNAPSHOT: self._snapshot,
+            Name.QUIT: lambda _: self.show.stop(), Name.WALK: self._walk,
+            Name.DREAM: self._dream,
+        }
+
+    def apply(self, command: Command) -> None:
+        try:
+            self._handlers[command.name](command.value)
+        except (ValueError, KeyError, IndexError) as exc:
+            self.errors += 1
+            where = command.source or "command"
+            self.faults.warning(f"{where} {command.name.value}",
+                                f"{where}: {command.name.value} {command.value!r}: {exc}")
+
+    # -- scenes and styles ------------------------------------------------------------------
+
+    def _scene(self, value: str | int) -> None:
+        show = self.show
+        names = show.scene_names
+        index = value if isinstance(value, int) else names.index(value)
+        if not 0 <= index < len(names):
+            raise IndexError(f"scene index {index}: 0..{len(names) - 1}")
+        show.change_scene(index - show.scene_index)
+        show.playlist.manual(show.scene, time.monotonic())
+
+    def _scene_step(self, step: int) -> None:
+        self.show.change_scene(step)
+        self.show.playlist.manual(self.show.scene, time.monotonic())
+
+    def _style(self, index: int) -> None:
+        self._set_style(index)
+
+    def _weights(self, weights: dict[str, float]) -> None:
+        self._set_style(weights)
+
+    def _set_style(self, entry: int | dict[str, float]) -> None:
+        styled = [e for e in members(self.show.worker.effect) if isinstance(e, MultiStyleEffect)]
+        if not styled:
+            raise ValueError(f"scene {self.show.scene!r} has no style network")
+        for painter in styled:
+            painter.set_style(entry, time.monotonic())
+
+    def _style_step(self, step: int) -> None:
+        show, t = self.show, time.monotonic()
+        show.worker.effect.step_style(step, t)
+        painter = show.scenes.painters.get(show.scene)
+        if painter is not None:
+            painter.step_style(step, t)  # the generated picture painted alike
+
+    def _strength(self, value: float) -> None:
+        for part in members(self.show.worker.effect):
+            if isinstance(part, MultiStyleEffect | ArbitraryStyleEffect):
+                part.strength = float(value)
+
+    def _temporal(self, on: bool | None) -> None:
+        """Temporal stabilisation of this scene on, off or flipped (None)."""
+        effect = self.show.worker.effect
+        stabiliser = effect.temporal if isinstance(effect, Chain) else None
+        if stabiliser is None:
+            raise ValueError(f"scene {self.show.scene!r} has no temporal stabilisation: set "
+                             "temporal.enabled = true in its config")
+        stabiliser.on = not stabiliser.on if on is None else bool(on)
+        log.info("temporal stabilisation %s (scene %s)", "on" if stabiliser.on else "off",
+                 self.show.scene)
+
+    def _dream(self, value: tuple[str, float]) -> None:
+        field, number = value
+        tuned = [e for e in members(self.show.worker.effect) if isinstance(e, Tunable)]
+        if not tuned:
+            raise ValueError(f"scene {self.show.scene!r} has no live dream")
+        for dream in tuned:
+            dream.tune(field, number)
+
+    # -- the show's switches ----------------------------------------------------------------
+
+    def _hud(self, on: bool | None) -> None:
+        self.show.hud_on = _switch(self.show.hud_on, on)
+
+    def _blackout(self, on: bool | None) -> None:
+        self.show.blackout = _switch(self.show.blackout, on)
+
+    def _mirror(self, on: bool | None) -> None:
+        self.show.mirror = _switch(self.show.mirror, on)
+
+    def _pause(self, on: bool | None) -> None:
+        self.show.paused = _switch(self.show.paused, on)
+
+    def _fullscreen(self, on: bool | None) -> None:
+        window = self.show.window
+        if window is None:
+            raise ValueError("no window: the show runs headless")
+        if on is None or on != window.fullscreen:
+            window.toggle_fullscreen()
+
+    def _snapshot(self, _: None) -> None:
+        if self.show.picture is not None:
+            self.show.snapshot(self.show.picture)
+
+    # -- the interactive half ---------------------------------------------------------------
+
+    def _play(self) -> Any:
+        play = self.show.play
+        if play is None:
+            raise ValueError("the show has no generated imagery or attract mode")
+        return play
+
+    def _attract(self, on: bool | None) -> None:
+        self._play().force_attract(on)
+
+    def _reseed(self, _: None) -> None:
+        log.info("walk reseeded: seed %d", self._play().reseed())
+
+    def _generator(self, _: None) -> None:
+        log.info("generator: %s", self._play().switch_generator())
+
+    def _walk(self, value: tuple[str, float]) -> None:
+        field, number = value
+        self._play().tune_walk(field, number)
+
+
+def _switch(now: bool, on: bool | None) -> bool:
+    """A switch set (True / False) or flipped (None)."""
+    return not now if on is None else bool(on)

@@ -1,0 +1,178 @@
+"""The frame state: one record per shown frame that everything reporting reads.
+
+    show loop ──► FrameState ──► HUD · /health · /metrics · --stats  (later OSC out, web)
+
+The loop builds it once per shown frame (and once a second when none is shown, so a
+stalled camera or effect shows in /health too). Readers never reach into the pipeline:
+what they say comes from here, so they cannot disagree. Plain values only: this module
+sits on the ground floor and knows no stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+LIVE_SOURCE_STATES = ("live", "playing", "still")  # anything else is worth a reason
+
+
+@dataclass(frozen=True)
+class SourceState:
+    name: str = ""
+    state: str = "starting"  # "live", "playing", "still", "reconnecting", "failed", ...
+    reconnects: int = 0
+    describe: str = ""  # for the HUD: name (state)
+
+
+@dataclass(frozen=True)
+class MotionState:
+    energy: float  # 0..1
+    presence: float  # 0..1
+    centroid: tuple[float, float]  # fractions of the frame
+    direction: tuple[float, float]  # unit vector
+    ms: float  # analysis time, ms
+
+
+@dataclass(frozen=True)
+class GanState:
+    generator: str  # "" when the composition on screen has no generator
+    attract: bool
+    speed: float | None = None  # rad/s
+    intensity: float | None = None  # 0..1
+    seed: int | None = None
+    gan_ms: float | None = None  # render + enlarge (+ paint) of the newest picture, ms
+
+
+@dataclass(frozen=True)
+class TemporalState:
+    on: bool
+    kept: float  # share of the last output kept in the last frame, 0..1
+    unblended: int  # frames shown unblended (the flow failed or was late)
+
+
+@dataclass(frozen=True)
+class SinkState:
+    name: str
+    sent: int = 0  # pictures the sink took
+    dropped: int = 0  # pictures it had no time for (newest wins)
+    failed: str | None = None  # why it was dropped from the show, if it was
+
+
+@dataclass(frozen=True)
+class FrameState:
+    """What is shown and how the show is doing, as of one frame. Times are monotonic s."""
+
+    t: float = 0.0  # when this state was built
+    frame: int = 0  # frames shown so far
+    fresh: bool = False  # a new frame was shown (False: the once-a-second refresh)
+    seq: int | None = None  # the camera frame's sequence number
+    t_capture: float | None = None
+    t_present: float | None = None  # when the last frame was shown
+    latency_ms: float | None = None  # capture → present of the last shown frame
+    stages_ms: dict[str, float] = field(default_factory=dict)
+    fps: float = 0.0
+    scene: str = ""
+    style: str = ""
+    processing: tuple[int, int] = (0, 0)  # the effect's size now, (W, H) px
+    target_fps: float | None = None  # adaptive resolution's target
+    device: str = ""
+    source: SourceState = SourceState()
+    motion: MotionState | None = None  # None: the show is not interactive
+    walk: GanState | None = None  # the latent walk and generated picture; None: none
+    temporal: TemporalState | None = None  # None: the scene has no stabilisation
+    recording: bool = False  # a recording is being written (privacy)
+    snapshots: bool = False  # snapshots may be written (privacy)
+    paused: bool = False
+    blackout: bool = False
+    hud: bool = False
+    config_error: str | None = None  # the last live edit refused, until a good one
+    bypassed: tuple[str, ...] = ()  # stages passing frames through, and why
+    errors: dict[str, int] = field(default_factory=dict)  # stage → failures so far
+    stalls: dict[str, int] = field(default_factory=dict)  # stage → watchdog restarts so far
+    sinks: tuple[SinkState, ...] = ()
+
+    def reasons(self) -> list[str]:
+        """Why the show is degraded (empty: it is fine), without the staleness check that
+        only the reader can make (it knows the time now)."""
+        out = []
+        src = self.source
+        if src.state not in LIVE_SOURCE_STATES:
+            out.append(f"source {src.name} is {src.state}")
+        out.extend(self.bypassed)
+        if self.config_error:
+            out.append(f"config edit not applied: {self.config_error}")
+        target = self.target_fps
+        if target and self.fps < target / 2:
+            out.append(f"{self.fps:.0f} fps, under half the {target:g} fps target")
+        out.extend(f"{s.name} stopped: {s.failed}" for s in self.sinks if s.failed)
+        return out
+
+    def hud_lines(self) -> list[str]:
+        """The operator HUD's lines."""
+        lines: list[str] = []
+        rate = [f"{self.fps:5.1f} fps"]
+        if self.latency_ms is not None:
+            rate.append(f"latency {self.latency_ms:4.0f} ms")
+        lines.append("   ".join(rate))
+        for key, value in (("scene", self.scene), ("style", self.style),
+                           ("source", self.source.describe), ("device", self.device)):
+            if value:
+                lines.append(f"{key:<7}{value}")
+        w, h = self.processing
+        target = self.target_fps
+        lines.append(f"res    {w}x{h}" + (f"   holding {target:g} fps" if target else ""))
+        if self.motion is not None:
+            lines.append(f"motion energy {self.motion.energy:.2f}   "
+                         f"presence {self.motion.presence:.2f}")
+        walk = self.walk
+        if walk is not None and walk.speed is not None:
+            line = f"walk   {walk.speed:.2f} rad/s   {walk.generator}"
+            if walk.seed is not None:
+                line += f"   seed {walk.seed}"
+            if walk.gan_ms is not None:
+                line += f"   gan {walk.gan_ms:.0f} ms"
+            lines.append(line)
+        if walk is not None and walk.attract:
+            lines.append("ATTRACT (nobody there)")
+        writing = [k for k, on in (("recording", self.recording),
+                                   ("snapshots", self.snapshots)) if on]
+        if writing:
+            lines.append("WRITING " + " + ".join(writing))  # privacy: say when pictures are kept
+        lines.extend(self.bypassed)
+        lines.extend(f"{s.name} stopped: {s.failed}" for s in self.sinks if s.failed)
+        if self.paused:
+            lines.append("PAUSED")
+        if self.blackout:
+            lines.append("BLACKOUT")
+        if self.config_error:
+            lines.append("CONFIG NOT APPLIED: " + self.config_error[:90])
+        return lines
+
+    def stats_record(self) -> dict[str, Any]:
+        """One `--stats` JSON line (see the README for the fields)."""
+        record: dict[str, Any] = {
+            "frame": self.frame,
+            "seq": self.seq,
+            "t_capture": None if self.t_capture is None else round(self.t_capture, 6),
+            "t_present": None if self.t_present is None else round(self.t_present, 6),
+            "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 2),
+            "stages_ms": {k: round(v, 2) for k, v in self.stages_ms.items()},
+            "fps": round(self.fps, 2),
+            "scene": self.scene,
+            "style": self.style,
+            "processing": list(self.processing),
+        }
+        m, w = self.motion, self.walk
+        if m is not None and w is not None:
+            record.update({
+                "motion": {"energy": round(m.energy, 4), "presence": round(m.presence, 4),
+                           "centroid": [round(m.centroid[0], 4), round(m.centroid[1], 4)],
+                           "direction": [round(m.direction[0], 3), round(m.direction[1], 3)],
+                           "ms": round(m.ms, 2)},
+                "attract": w.attract,
+                "generator": w.generator,
+                "walk_speed": None if w.speed is None else round(w.speed, 4),
+                "intensity": None if w.intensity is None else round(w.intensity, 4),
+                "gan_ms": None if w.gan_ms is None else round(w.gan_ms, 2),
+            })
+        return record

@@ -1,0 +1,95 @@
+"""Sinks: a slow one drops pictures instead of holding the loop, a failing one is stopped
+and reported, the last picture is written at the end, and a recording sink writes a real,
+playable file."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import numpy as np
+
+from installation.display.recorder import Recorder
+from installation.display.sinks import RecorderSink, Shown, ThreadedSink
+
+
+def shown(i: int, new: bool = True) -> Shown:
+    return Shown(np.full((36, 64, 3), i, np.uint8), t=i / 10.0, new=new)
+
+
+class Gate:
+    """A sink that waits at each picture until let through: an encoder slower than the
+    show, on cue."""
+
+    name = "gate"
+
+    def __init__(self) -> None:
+        self.got: list[int] = []
+        self.open = threading.Event()
+        self.entered = threading.Event()
+        self.closed = False
+
+    def send(self, s: Shown) -> None:
+        self.entered.set()
+        self.open.wait()
+        self.got.append(int(s.picture[0, 0, 0]))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Broken:
+    name = "broken"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.closed = False
+
+    def send(self, s: Shown) -> None:
+        self.calls += 1
+        raise OSError(28, "No space left on device")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_slow_sink_drops_pictures_and_never_holds_the_loop() -> None:
+    gate = Gate()
+    sink = ThreadedSink(gate)
+    sink.offer(shown(1))
+    assert gate.entered.wait(10)  # busy with picture 1
+    for i in range(2, 12):  # offered while it is busy: none of these calls waits
+        sink.offer(shown(i))
+    sink.offer(shown(99, new=False))  # a repeat of the same picture: not for this sink
+    gate.open.set()
+    sink.close()  # writes what was offered last, then closes
+    assert gate.got == [1, 11] and gate.closed
+    st = sink.state()
+    assert (st.sent, st.dropped, st.failed) == (2, 9, None)
+
+
+def test_a_failing_sink_is_stopped_and_reported(until: Callable[..., bool]) -> None:
+    broken = Broken()
+    sink = ThreadedSink(broken)
+    sink.offer(shown(1))
+    assert until(lambda: sink.failed is not None, 10)
+    assert "No space left" in (sink.failed or "") and broken.closed
+    sink.offer(shown(2))  # ignored from now on
+    sink.close()
+    assert broken.calls == 1 and sink.state().failed == sink.failed
+
+
+def test_a_recording_sink_writes_a_playable_file(tmp_path: Path) -> None:
+    path = tmp_path / "sink.mp4"
+    sink = ThreadedSink(RecorderSink(Recorder(path, (64, 36), fps=10.0), "fit"))
+    for i in range(10):
+        sink.offer(shown(i * 20))
+    sink.close()
+    with av.open(str(path)) as container:
+        frames = list(container.decode(video=0))
+    assert len(frames) >= 1
+    # The last picture offered is the last one in the file (fitted, converted to yuv420p).
+    last = frames[-1].to_ndarray(format="rgb24")
+    assert abs(float(last.mean()) - 180.0) < 3.0
