@@ -41,6 +41,7 @@ __all__ = [
     "build_effect",
     "find_paintings",
     "members",
+    "stabiliser_of",
 ]
 
 
@@ -115,6 +116,11 @@ class Chain:
 def members(effect: Effect) -> list[Effect]:
     """The effects a scene's effect is made of: a chain's, or the effect itself."""
     return list(effect.effects) if isinstance(effect, Chain) else [effect]
+
+
+def stabiliser_of(effect: Effect) -> Stabiliser | None:
+    """The temporal stabiliser of a scene's effect, or None when it has none."""
+    return effect.temporal if isinstance(effect, Chain) else None
 
 
 Loaded = dict[str, Any]  # model name → its ONNX Runtime session or torch network

@@ -99,7 +99,11 @@ class MotionAnalyzer:
     # -- per frame ---------------------------------------------------------------------------
 
     def update(self, rgb: np.ndarray, t: float) -> MotionSignals:
-        """Analyse `rgb` (HxWx3 uint8 RGB, or HxW grey) captured at `t` (monotonic s)."""
+        """Analyse `rgb` (HxWx3 uint8 RGB, or HxW grey) captured at `t` (monotonic s).
+
+        A frame not at least `min_interval_s` after the last analysed one (or at the same
+        time, or earlier) changes nothing: the last signals come back as they are.
+        """
         t0 = time.perf_counter()
         cfg = self.cfg
         if rgb.shape != self._frame_shape:
@@ -111,26 +115,64 @@ class MotionAnalyzer:
                 # stand, and the next frame is compared with the older picture.
                 return self._last
         self._to_grey(rgb)
-
-        # The first frame: nothing to compare with; it seeds the flow and the background.
         if self._t_prev is None:
-            self._prev, self._grey = self._grey, self._prev
-            self._bg[...] = self._prev
-            self._t_prev = t
-            ms = (time.perf_counter() - t0) * 1000.0
-            self._last = MotionSignals(mask=self._mask.copy(), t=t, ms=ms)
-            return self._last
+            return self._seed(t, t0)
         dt = t - self._t_prev
         self._t_prev = t
         step = max(dt, MIN_DT_S)
 
-        # Flow against the previous picture, px/frame → speed above the noise floor.
+        # How much: flow against the previous picture, with the sensor noise gated out.
+        flow = self._flow_from_prev(dt)
+        fx, fy = flow[..., 0], flow[..., 1]  # views, px/frame
+        total = self._gate_noise(fx, fy)
+        speed = total / self._w.size / step  # mean over the picture, px/s
+        raw = min(speed / cfg.energy_scale, 1.0)  # this frame's energy, 0..1
+        moving = self._moving(raw)
+
+        # Where, which way, and whether anyone is there.
+        where, way = self._where_and_which_way(fx, fy, total)
+        self._smooth_mask(step)
+        present = self._presence_now(raw, moving, t, step)
+
+        # Smoothing towards this frame's targets; at rest they fall back to centre and zero.
+        prev = self._last
+        energy = prev.energy + smoothing(step, cfg.energy_tau_s) * (raw - prev.energy)
+        magnitude = self._follow(step, moving, where, way)
+        presence = prev.presence + smoothing(step, cfg.presence_tau_s) * (present - prev.presence)
+
+        self._prev, self._grey = self._grey, self._prev  # the next frame's comparison
+        self._last = MotionSignals(
+            energy=energy, centroid=self._centroid, direction=self._heading,
+            magnitude=min(magnitude, 1.0), mask=self._mask.copy(), presence=presence,
+            raw_energy=raw, speed=speed, t=t, ms=(time.perf_counter() - t0) * 1000.0,
+        )
+        return self._last
+
+    # -- the steps of an update, in order ----------------------------------------------------
+
+    def _seed(self, t: float, t0: float) -> MotionSignals:
+        """The first frame (in `_grey`, captured at `t` s; analysis began at perf-counter
+        `t0` s): nothing to compare with, so it seeds the flow and the background."""
+        self._prev, self._grey = self._grey, self._prev
+        self._bg[...] = self._prev
+        self._t_prev = t
+        ms = (time.perf_counter() - t0) * 1000.0
+        self._last = MotionSignals(mask=self._mask.copy(), t=t, ms=ms)
+        return self._last
+
+    def _flow_from_prev(self, dt: float) -> np.ndarray:
+        """Dense flow from the last picture to this one, HxWx2 px/frame, written into
+        `_flow`; all zero after a gap of more than `max_gap_s` (`dt`, s)."""
         flow: np.ndarray = self._flow
-        if dt <= cfg.max_gap_s:
-            flow = self._flow = farneback(self._prev, self._grey, cfg, out=flow)
+        if dt <= self.cfg.max_gap_s:
+            flow = self._flow = farneback(self._prev, self._grey, self.cfg, out=flow)
         else:  # a stalled camera: the pictures are too far apart for flow to mean anything
             flow.fill(0.0)
-        fx, fy = flow[..., 0], flow[..., 1]
+        return flow
+
+    def _gate_noise(self, fx: np.ndarray, fy: np.ndarray) -> float:
+        """Flow magnitude into `_mag` and the noise-gated magnitude into `_w` (px/frame);
+        returns the sum of `_w` over the picture, px/frame."""
         mag, w = self._mag, self._w
         np.multiply(fx, fx, out=mag)
         np.multiply(fy, fy, out=w)
@@ -139,7 +181,7 @@ class MotionAnalyzer:
         # w: flow with the noise gated out, px/frame. Zero up to the floor, ramping to the
         # full flow at twice the floor: continuous, and unbiased above 2 x floor, so the
         # gate takes no bigger share of slow motion at one frame rate than at another.
-        floor = cfg.noise_floor
+        floor = self.cfg.noise_floor
         if floor > 0.0:
             np.subtract(mag, floor, out=w)
             np.multiply(w, 1.0 / floor, out=w)
@@ -147,50 +189,60 @@ class MotionAnalyzer:
             np.multiply(w, mag, out=w)
         else:
             w[...] = mag
-        total = float(w.sum())
-        speed = total / w.size / step  # mean over the picture, px/s
-        raw = min(speed / cfg.energy_scale, 1.0)
-        # Confidence that someone moves, 0..1: zero below half the threshold (noise that
-        # got past the floor), one from the threshold up.
-        half = 0.5 * cfg.moving_energy
-        moving = min(max((raw - half) / half, 0.0), 1.0)
+        return float(w.sum())
 
-        # Where and which way: motion-weighted centroid and mean unit direction.
-        if total > 0.0:
-            cx = float(w.sum(axis=0) @ self._xs) / total
-            cy = float(w.sum(axis=1) @ self._ys) / total
-            np.add(mag, 1e-6, out=self._tmp)
-            np.divide(w, self._tmp, out=self._tmp)  # weight per unit of flow
-            ux = float(np.einsum("ij,ij->", self._tmp, fx)) / total
-            uy = float(np.einsum("ij,ij->", self._tmp, fy)) / total  # |(ux, uy)|: coherence
-        else:
-            cx, cy = CENTRE
-            ux = uy = 0.0
+    def _moving(self, raw: float) -> float:
+        """Confidence that someone moves, 0..1, from this frame's energy `raw` (0..1): zero
+        below half the threshold (noise that got past the floor), one from the threshold up."""
+        half = 0.5 * self.cfg.moving_energy
+        return min(max((raw - half) / half, 0.0), 1.0)
 
-        # Motion mask: speed relative to mask_speed, clipped, then smoothed in time.
-        np.multiply(w, 1.0 / (step * cfg.mask_speed), out=self._tmp)
+    def _where_and_which_way(self, fx: np.ndarray, fy: np.ndarray, total: float
+                             ) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The motion-weighted centroid (fractions of the frame) and mean unit direction,
+        whose length is the motion's coherence (0..1); the centre and (0, 0) when nothing
+        moved. Uses `_w` (gated flow), `_mag` and `_tmp` from `_gate_noise`."""
+        if not total > 0.0:  # (not `<= 0`: a NaN total also reads as no motion)
+            return CENTRE, (0.0, 0.0)
+        w, tmp = self._w, self._tmp
+        cx = float(w.sum(axis=0) @ self._xs) / total
+        cy = float(w.sum(axis=1) @ self._ys) / total
+        np.add(self._mag, 1e-6, out=tmp)
+        np.divide(w, tmp, out=tmp)  # weight per unit of flow
+        ux = float(np.einsum("ij,ij->", tmp, fx)) / total
+        uy = float(np.einsum("ij,ij->", tmp, fy)) / total
+        return (cx, cy), (ux, uy)
+
+    def _smooth_mask(self, step: float) -> None:
+        """Motion mask: speed relative to `mask_speed`, clipped at 1, then smoothed in time
+        into `_mask` (`step`: s since the last frame)."""
+        np.multiply(self._w, 1.0 / (step * self.cfg.mask_speed), out=self._tmp)
         np.minimum(self._tmp, 1.0, out=self._tmp)
-        a = smoothing(step, cfg.mask_tau_s)
-        cv2.accumulateWeighted(self._tmp, self._mask, a)
+        cv2.accumulateWeighted(self._tmp, self._mask, smoothing(step, self.cfg.mask_tau_s))
 
-        # Presence: moving now, moved within the hold time, or unlike the learned background.
-        if raw >= cfg.moving_energy:
+    def _presence_now(self, raw: float, moving: float, t: float, step: float) -> float:
+        """Someone there in this frame, 0..1 before smoothing: moving now, moved within
+        `presence_hold_s`, or the picture unlike the learned background."""
+        if raw >= self.cfg.moving_energy:
             self._t_moved = t
-        held = 1.0 if t - self._t_moved <= cfg.presence_hold_s else 0.0
+        held = 1.0 if t - self._t_moved <= self.cfg.presence_hold_s else 0.0
         differs = self._background(step)
-        present = max(moving, held, differs)
+        return max(moving, held, differs)
 
-        # Smoothing towards this frame's targets; at rest they fall back to centre and zero.
-        prev = self._last
-        energy = prev.energy + smoothing(step, cfg.energy_tau_s) * (raw - prev.energy)
-        a = smoothing(step, cfg.centroid_tau_s)
+    def _follow(self, step: float, moving: float, where: tuple[float, float],
+                way: tuple[float, float]) -> float:
+        """Smooth the centroid towards `where` and the direction vector towards `way`, both
+        scaled by `moving` (so at rest they fall back to the centre and zero); keeps the
+        last heading. Returns the smoothed direction's length, 0..~1."""
+        (cx, cy), (ux, uy) = where, way
+        a = smoothing(step, self.cfg.centroid_tau_s)
         tx = CENTRE[0] + moving * (cx - CENTRE[0])
         ty = CENTRE[1] + moving * (cy - CENTRE[1])
         self._centroid = (
             self._centroid[0] + a * (tx - self._centroid[0]),
             self._centroid[1] + a * (ty - self._centroid[1]),
         )
-        a = smoothing(step, cfg.direction_tau_s)
+        a = smoothing(step, self.cfg.direction_tau_s)
         vx, vy = self._dir_vec
         vx += a * (moving * ux - vx)
         vy += a * (moving * uy - vy)
@@ -198,22 +250,7 @@ class MotionAnalyzer:
         magnitude = math.hypot(vx, vy)
         if magnitude > 1e-6:
             self._heading = (vx / magnitude, vy / magnitude)
-        presence = prev.presence + smoothing(step, cfg.presence_tau_s) * (present - prev.presence)
-
-        self._prev, self._grey = self._grey, self._prev
-        self._last = MotionSignals(
-            energy=energy,
-            centroid=self._centroid,
-            direction=self._heading,
-            magnitude=min(magnitude, 1.0),
-            mask=self._mask.copy(),
-            presence=presence,
-            raw_energy=raw,
-            speed=speed,
-            t=t,
-            ms=(time.perf_counter() - t0) * 1000.0,
-        )
-        return self._last
+        return magnitude
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -14,7 +14,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from installation.commands import Command, Name
-from installation.effects import ArbitraryStyleEffect, Chain, MultiStyleEffect, members
+from installation.effects import (
+    ArbitraryStyleEffect,
+    MultiStyleEffect,
+    members,
+    stabiliser_of,
+)
 from installation.effects.base import Tunable
 from installation.logs import RateLimitedLog
 
@@ -95,8 +100,7 @@ class Dispatcher:
 
     def _temporal(self, on: bool | None) -> None:
         """Temporal stabilisation of this scene on, off or flipped (None)."""
-        effect = self.show.worker.effect
-        stabiliser = effect.temporal if isinstance(effect, Chain) else None
+        stabiliser = stabiliser_of(self.show.worker.effect)
         if stabiliser is None:
             raise ValueError(f"scene {self.show.scene!r} has no temporal stabilisation: set "
                              "temporal.enabled = true in its config")

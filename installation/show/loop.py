@@ -13,7 +13,6 @@ the newest pictures the stages have finished.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,17 +23,16 @@ import numpy as np
 
 from installation.capture import Source, open_source
 from installation.commands import Surface
-from installation.controls.keys import KeyControl
 from installation.controls.osc import OscControl
 from installation.controls.status import open_status
 from installation.display.sinks import Shown, ThreadedSink, WindowSink
 from installation.display.snapshots import write_snapshot
-from installation.display.window import Window, open_window
+from installation.display.window import Window
 from installation.effects.base import Effect
 from installation.effects.worker import EffectWorker
 from installation.models import ModelStore
 from installation.runtime import Device
-from installation.show import outputs
+from installation.show import lifecycle
 from installation.show.composition import Composition
 from installation.show.config import Config, SceneConfig
 from installation.show.dispatch import Dispatcher
@@ -46,7 +44,6 @@ from installation.show.scenes import SceneSet
 from installation.show.watchdog import watch
 from installation.slots import Frame
 from installation.state import SinkState
-from installation.telemetry import StatsWriter
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +94,7 @@ class Show:
         self.dispatcher = Dispatcher(self)
         self.reporter = Reporter(self, None, self.status)
         self.outputs: list[ThreadedSink] = []
-        self._screen: WindowSink | None = None
+        self.screen: WindowSink | None = None  # the window as a sink, once open
         self._stop = threading.Event()
 
     @property
@@ -125,7 +122,7 @@ class Show:
     def run(self) -> ShowReport:
         t_start = time.monotonic()
         try:
-            duration = self._open()  # inside the try: whatever opened is closed again
+            duration = lifecycle.open_show(self)  # inside the try: whatever opened is closed
             t_start = self.composition.t0 = self.playlist.since = time.monotonic()
             reloader = Reloader(self.opts.config_path, self.opts.config_overrides,
                                 self.scenes) if self.opts.config_path else None
@@ -141,7 +138,7 @@ class Show:
             log.info("interrupted: closing")
         finally:
             self.report.elapsed_s = time.monotonic() - t_start
-            self._close()
+            lifecycle.close_show(self)
         return self.report
 
     def _turn(self, reloader: Reloader | None, seen: int,
@@ -187,51 +184,8 @@ class Show:
             self.reporter.refresh(t_present)
         return seen, shown
 
-    def _open(self) -> float | None:
-        """Open the sinks and start the threads; the run's duration (None: until quit)."""
-        self.reporter.stats = StatsWriter(self.opts.stats)
-        if not self.opts.headless:
-            self.window = open_window(self.cfg.display)
-        duration = self.opts.duration_s
-        if self.window is None and self.opts.max_frames is None and duration is None:
-            duration = self.cfg.headless.duration_s
-        if self.window is not None:
-            self._screen = WindowSink(self.window)
-            self.surfaces.append(KeyControl(self.window.events))
-        self.outputs = outputs.open_outputs(self)
-        if threading.current_thread() is threading.main_thread():
-            # systemd's stop, a closed terminal or ssh: end cleanly, closing any recording.
-            for sig in (signal.SIGTERM, signal.SIGHUP):
-                signal.signal(sig, lambda *_: self._stop.set())
-        log.info("%s", self.scenes.device.describe())
-        log.info("source: %s; scene: %s; %s", self.source.name, self.scene,
-                 "headless" if self.window is None else "window open")
-        # The scene's effect as it is now (a test may have wrapped it since __init__).
-        self.worker.swap(self.effects[self.scene], self.scenes.controllers.get(self.scene))
-        for part in (self.source, self.worker, self.osc, self.status, self.play):
-            if part is not None:
-                part.start()
-        return duration
-
-    def _close(self) -> None:
-        for part in (self.osc, self.status):
-            if part is not None:
-                part.stop()
-        self.source.stop()  # first: wakes the effect thread at once
-        self.worker.stop()
-        if self.play is not None:
-            self.play.stop()
-        self.report.effect_errors = self.worker.errors
-        for sink in self.outputs:
-            sink.close()
-        outputs.account(self)
-        if self.reporter.stats is not None:
-            self.reporter.stats.close()
-        if self._screen is not None:
-            self._screen.close()
-
     def _sinks(self) -> list[WindowSink | ThreadedSink]:
-        return ([self._screen] if self._screen is not None else []) + self.outputs
+        return ([self.screen] if self.screen is not None else []) + self.outputs
 
     def sink_states(self) -> tuple[SinkState, ...]:
         return tuple(s.state() for s in self._sinks())

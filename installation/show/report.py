@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from installation.controls.status import StatusServer
+from installation.effects import stabiliser_of
 from installation.slots import Frame
 from installation.state import (
     FrameState,
@@ -109,7 +110,7 @@ class Reporter:
         """The frame state now, from the show's parts."""
         show, last = self.show, self._last
         worker, src, m = show.worker, show.source, show.moment
-        stabiliser = worker.effect.temporal if hasattr(worker.effect, "temporal") else None
+        stabiliser = stabiliser_of(worker.effect)
         bypassed = ("effect bypassed (it kept failing or stalling)",) if worker.bypassed else ()
         self.state = FrameState(
             t=t, frame=self.report.shown, fresh=fresh,

@@ -169,16 +169,18 @@ def test_no_snapshot_unless_enabled(tmp_path: Path, store: ModelStore, cpu: Devi
     assert list(tmp_path.rglob("*.png")) == []
 
 
-def test_sigterm_closes_the_recording(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_closes_the_recording(tmp_path: Path, sig: signal.Signals,
+                                      until: Callable[..., bool]) -> None:
+    """systemd's stop (SIGTERM) and a closed terminal or ssh session (SIGHUP) end the show
+    cleanly, the recording closed and playable."""
     rec = tmp_path / "term.mp4"
     cmd = [sys.executable, str(ROOT / "main.py"), "--config", str(ROOT / "config.toml"),
            "--source", "demo:carphone", "--headless", "--duration", "60", "--record", str(rec)]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "SDL_VIDEODRIVER": "dummy"})
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (rec.exists() and rec.stat().st_size > 20_000):
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)
+    until(lambda: rec.exists() and rec.stat().st_size > 20_000, 60)  # frames are written
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "Traceback" not in err

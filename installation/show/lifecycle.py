@@ -1,0 +1,111 @@
+"""The show's start and end: sinks opened, signals taken, threads started; then stopped,
+closed and accounted, whatever happened in between.
+
+Besides the window, a recording when `--record PATH` asks for one, or automatically when
+the show runs with no display (never of a live camera: privacy). Each runs as a
+`ThreadedSink`, off the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from installation.controls.keys import KeyControl
+from installation.display.recorder import Recorder
+from installation.display.sinks import RecorderSink, ThreadedSink, WindowSink
+from installation.display.window import open_window
+from installation.storage import cap_folder
+from installation.telemetry import StatsWriter
+
+if TYPE_CHECKING:  # the show calls these with itself
+    from installation.show.loop import Show
+
+log = logging.getLogger(__name__)
+
+
+def open_show(show: Show) -> float | None:
+    """Open the sinks and surfaces, take the stop signals, start the threads; the
+    run's duration (None: until quit)."""
+    show.reporter.stats = StatsWriter(show.opts.stats)
+    if not show.opts.headless:
+        show.window = open_window(show.cfg.display)
+    duration = show.opts.duration_s
+    if show.window is None and show.opts.max_frames is None and duration is None:
+        duration = show.cfg.headless.duration_s
+    if show.window is not None:
+        show.screen = WindowSink(show.window)
+        show.surfaces.append(KeyControl(show.window.events))
+    show.outputs = open_outputs(show)
+    if threading.current_thread() is threading.main_thread():
+        # systemd's stop, a closed terminal or ssh: end cleanly, closing any recording.
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, lambda *_: show.stop())
+    log.info("%s", show.scenes.device.describe())
+    log.info("source: %s; scene: %s; %s", show.source.name, show.scene,
+             "headless" if show.window is None else "window open")
+    # The scene's effect as it is now (a test may have wrapped it since __init__).
+    show.worker.swap(show.effects[show.scene], show.scenes.controllers.get(show.scene))
+    for part in (show.source, show.worker, show.osc, show.status, show.play):
+        if part is not None:
+            part.start()
+    return duration
+
+
+def close_show(show: Show) -> None:
+    """Stop the threads (the source first: it wakes the effect thread at once), close
+    the sinks (a recording is finished and playable), account them in the report."""
+    for part in (show.osc, show.status):
+        if part is not None:
+            part.stop()
+    show.source.stop()  # first: wakes the effect thread at once
+    show.worker.stop()
+    if show.play is not None:
+        show.play.stop()
+    show.report.effect_errors = show.worker.errors
+    for sink in show.outputs:
+        sink.close()
+    account(show)
+    if show.reporter.stats is not None:
+        show.reporter.stats.close()
+    if show.screen is not None:
+        show.screen.close()
+
+
+def open_outputs(show: Show) -> list[ThreadedSink]:
+    """The sinks to start with; the recording's path goes into the report."""
+    path = show.opts.record
+    if path is None and show.window is None and show.opts.max_frames is None:
+        path = headless_recording(show)
+    if path is None:
+        return []
+    rc = show.cfg.recording
+    recorder = Recorder(path, (rc.width, rc.height), rc.fps, rc.crf)
+    show.report.recording = path
+    return [ThreadedSink(RecorderSink(recorder, show.cfg.display.fit))]
+
+
+def account(show: Show) -> None:
+    """After the sinks are closed: the frames the recording holds, for the report."""
+    for sink in show.outputs:
+        if isinstance(sink.sink, RecorderSink):
+            show.report.recorded_frames = sink.sink.recorder.frames_written
+
+
+def headless_recording(show: Show) -> Path | None:
+    """The automatic recording of a headless run: never of a live camera (privacy)."""
+    cfg = show.cfg.headless
+    if not cfg.record:
+        return None
+    if show.source.kind == "camera":
+        log.info("headless with a camera: not recording visitors (pass --record to do so)")
+        return None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = Path(cfg.folder)
+    # Room for this run: 50 MB (6 s of the dream-eyes scene at 1280x720, crf 23: 3.1 MB).
+    cap_folder(folder, "installation-*.mp4", cfg.max_mb, room_mb=50.0)
+    return folder / f"installation-{stamp}.mp4"
