@@ -267,12 +267,16 @@ def _heat(change: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
 
 def run_flicker(cfg: Config, store: ModelStore, device: Device, args: argparse.Namespace
                 ) -> int:
+    """`python main.py flicker`: measure each `--source` clip (and, after the first, that
+    clip's first frame held still), then print a table, or one JSON line with `--json`;
+    `--picture` gets the strip of the first clip. Returns the exit status, 0."""
     scene = measured_scene(cfg, args.scene, parse_size(args.size) if args.size else None)
-    size = scene.size
     if args.frames < STRIP + 1:
         raise UserError(f"--frames {args.frames}: give at least {STRIP + 1}")
     if args.still_frames < 0:
         raise UserError(f"--still-frames {args.still_frames}: give 0 (skip) or more")
+    # Plain repaintings come from the same scene with the stabiliser off; `loaded` shares
+    # the networks between the fresh effects that each repainting gets.
     plain_scene = scene.model_copy(update={"temporal": scene.temporal.model_copy(
         update={"enabled": False})})
     loaded: Loaded = {}
@@ -280,13 +284,38 @@ def run_flicker(cfg: Config, store: ModelStore, device: Device, args: argparse.N
     def make() -> Effect:
         return build_effect(plain_scene, cfg.style, device, store, loaded)
 
+    rows, picture = _measure_sources(cfg, store, scene, make, args)
+    if args.picture is not None and picture is not None:
+        write_picture(args.picture, picture)
+    t = scene.temporal
+    settings = {
+        "scene": scene.name, "effect": list(scene.chain), "style": scene.styles[0],
+        "size": f"{scene.size[0]}x{scene.size[1]}", "device": device.kind,
+        "temporal": {"strength": t.strength, "change": t.change, "noise": t.noise,
+                     "flow": t.flow},
+    }
+    if args.json:
+        print(json.dumps({**settings, "clips": rows}))
+        return 0
+    _print_table(scene, device, rows)
+    if args.picture is not None:
+        print(f"wrote {args.picture}")
+    return 0
+
+
+def _measure_sources(cfg: Config, store: ModelStore, scene: SceneConfig,
+                     make: Callable[[], Effect], args: argparse.Namespace
+                     ) -> tuple[list[dict[str, Any]], np.ndarray | None]:
+    """`compare`'s result for every `--source` clip, then for the held still (when
+    `--still-frames` is above 0), and the strip of the first clip when `--picture` is given.
+    """
     sources = [s for s in args.source.split(",") if s]
     clips: list[dict[str, Any]] = []
     clips_still: list[dict[str, Any]] = []
     picture: np.ndarray | None = None
     for source in sources:
         frames = decode_frames(clip_file(source, cfg.source.demo_clip, store), args.frames,
-                               size, loop=False)
+                               scene.size, loop=False)
         if len(frames) < 2:
             raise UserError(f"--source {source}: fewer than 2 pictures")
         result, plain, steady, pairs = compare(source, frames, make, scene)
@@ -296,25 +325,19 @@ def run_flicker(cfg: Config, store: ModelStore, device: Device, args: argparse.N
         if source == sources[0] and args.still_frames > 0:
             held = still_frames(frames[0], args.still_frames)
             still, *_ = compare(f"still ({source}, noise {STILL_NOISE:g})", held, make,
-                                  scene, held=True)
+                                scene, held=True)
             clips_still.append(still)
-    if args.picture is not None and picture is not None:
-        write_picture(args.picture, picture)
+    return clips + clips_still, picture
+
+
+def _print_table(scene: SceneConfig, device: Device, rows: list[dict[str, Any]]) -> None:
+    """The scene and stabiliser settings on one line, then one line per measured clip
+    (`compare`'s result; grey levels, detail in %, added time in ms)."""
     t = scene.temporal
-    settings = {
-        "scene": scene.name, "effect": list(scene.chain), "style": scene.styles[0],
-        "size": f"{size[0]}x{size[1]}", "device": device.kind,
-        "temporal": {"strength": t.strength, "change": t.change, "noise": t.noise,
-                     "flow": t.flow},
-    }
-    rows = clips + clips_still
-    if args.json:
-        print(json.dumps({**settings, "clips": rows}))
-        return 0
     style = f", style {scene.styles[0]}" if scene.painter == "style" else ""
-    print(f"scene {scene.name} ({' > '.join(scene.chain)}{style}) at {settings['size']}, "
-          f"{device.kind}; stabiliser: strength {t.strength:g}, change {t.change:g}, noise "
-          f"{t.noise:g}, flow {t.flow}")
+    print(f"scene {scene.name} ({' > '.join(scene.chain)}{style}) at "
+          f"{scene.size[0]}x{scene.size[1]}, {device.kind}; stabiliser: strength "
+          f"{t.strength:g}, change {t.change:g}, noise {t.noise:g}, flow {t.flow}")
     print(f"  {'clip':34} {'frames':>6} {'cuts':>4}   warping error plain -> stabilised"
           f"   ghosting mean/p95 (bound: a frame late)  [plain change]  detail  added")
     for r in rows:
@@ -328,6 +351,3 @@ def run_flicker(cfg: Config, store: ModelStore, device: Device, args: argparse.N
         if r["ghosting_after_cuts"] is not None:
             print(f"  {'':34} frames right after a cut: ghosting {r['ghosting_after_cuts']:.2f} "
                   "(whole frame)")
-    if args.picture is not None:
-        print(f"wrote {args.picture}")
-    return 0

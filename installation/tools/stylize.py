@@ -47,13 +47,36 @@ def stylize_file(
     or "fast-dream:NAME" dreams instead of painting (`layers`, as "6:1,9:0.5", for the
     dream's objective; default: DreamConfig's).
     """
+    # Check every argument before the (slower) networks load.
+    _check_effect(effect, style_image, layers)
+    _check_options(style, size, strength, dst, style_image)
+    image = read_picture(src)
+
+    h, w = image.shape[:2]
+    if size is not None:
+        w, h = fit_longer_side((w, h), size)
+        image = resize_to(image, (w, h))
+
+    out = _repaint(image, effect, style, strength, preserve_color, style_image, layers,
+                   device, store)
+    write_picture(dst, out)
+    return w, h
+
+
+def _check_effect(effect: str, style_image: Path | None, layers: str | None) -> None:
+    """`effect` is one `stylize_file` knows, and `style_image` and `layers` go with it."""
     dreaming = effect == "dream" or effect.startswith("fast-dream:")
     if effect != "style" and (style_image is not None or not dreaming):
         raise UserError(f"--effect {effect}: use style, dream or fast-dream:NAME "
                         "(--style-image goes with style)")
     if layers is not None and effect != "dream":
         raise UserError("--layers goes with --effect dream (a fast network has its own)")
-    # Check every argument before the (slower) networks load.
+
+
+def _check_options(style: int, size: int | None, strength: float, dst: Path,
+                   style_image: Path | None) -> None:
+    """The style index, output size (longer side, px) and strength (0..1) are in range, and
+    the output can be written as a picture and the style image read."""
     if not 0 <= style < NUM_STYLES:
         raise UserError(f"--style {style} is out of range; allowed 0..{NUM_STYLES - 1}")
     if size is not None and not 1 <= size <= 16384:
@@ -67,27 +90,23 @@ def stylize_file(
         raise UserError(f"output file {dst}: folder {dst.parent} does not exist")
     if style_image is not None and not style_image.is_file():
         raise UserError(f"style image {style_image} not found")
-    image = read_picture(src)
 
-    h, w = image.shape[:2]
-    if size is not None:
-        w, h = fit_longer_side((w, h), size)
-        image = resize_to(image, (w, h))
 
+def _repaint(image: np.ndarray, effect: str, style: int, strength: float,
+             preserve_color: bool, style_image: Path | None, layers: str | None,
+             device: Device, store: ModelStore) -> np.ndarray:
+    """`image` (RGB uint8 at the output size) dreamt or painted as `stylize_file` says,
+    then finished (strength, preserve-colour) for writing."""
     if effect == "dream":
-        out = finish(_dream(image, layers, device, store), image, strength, preserve_color)
-    elif effect != "style":
-        out = finish(_fast_dream(image, effect.partition(":")[2], device, store), image,
-                     strength, preserve_color)
-    elif style_image is None:
+        return finish(_dream(image, layers, device, store), image, strength, preserve_color)
+    if effect != "style":
+        return finish(_fast_dream(image, effect.partition(":")[2], device, store), image,
+                      strength, preserve_color)
+    if style_image is None:
         net = MultiStyleNet(create_session(store.require("multistyle26"), device))
         weights = np.asarray(style_weights(style), np.float32)
-        out = finish(net.stylise(image, weights), image, strength, preserve_color)
-    else:
-        out = _paint_like(image, style_image, strength, preserve_color, device, store)
-
-    write_picture(dst, out)
-    return w, h
+        return finish(net.stylise(image, weights), image, strength, preserve_color)
+    return _paint_like(image, style_image, strength, preserve_color, device, store)
 
 
 def _dream(image: np.ndarray, layers: str | None, device: Device,

@@ -223,26 +223,45 @@ class _DeferredInterrupt:
 
 def train_command(args: argparse.Namespace, store: ModelStore,
                   say: Callable[[str], None] = print) -> int:
-    """`python main.py train-dream`: train, checkpoint, export to ONNX with parity checked."""
-    import shlex
+    """`python main.py train-dream`: train, checkpoint, export to ONNX with parity checked.
 
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
+    Every option is checked before the pictures and the backbone load. Returns the exit
+    status: 0 when the network is written, 130 after Ctrl-C (the checkpoint on disk stays).
+    """
     from installation.dream.backbone import load_backbone
-    from installation.dream.config import parse_layers
     from installation.dream.fastnet import export_onnx
 
+    layers = _parse_layers(args.layers)
+    out = _checked_out(args.out, store)
+    settings = _settings(args, layers)
+    checkpoint: Path = args.checkpoint or out.with_suffix(".ckpt")
+    images = training_images(store, settings.frames_per_clip)
+    trainer = Trainer(settings, load_backbone(store), images, checkpoint, args.resume)
+    if trainer.step:
+        say(f"resuming {checkpoint} at step {trainer.step} of {settings.steps}")
+    last = _train_with_bar(trainer, args.checkpoint_every, say)
+    if last is None:
+        return 130
+    worst = export_onnx(trainer.net, out, _export_meta(settings, getattr(args, "argv", None)))
+    size_kib = out.stat().st_size / 1024
+    say(f"wrote {out} ({size_kib:.0f} KiB; ONNX vs torch max |diff| {worst:.1e}); "
+        f"last batch: dream {last.get('dream', 0.0):.1f}, content {last.get('content', 0.0):.4f}")
+    return 0
+
+
+def _parse_layers(spec: str) -> dict[int, float]:
+    """`--layers` ("6:1,9:0.5") as {block: weight}; a UserError naming the option if not."""
+    from installation.dream.config import parse_layers
+
     try:
-        layers = {int(k): w for k, w in parse_layers(args.layers).items()}
+        return {int(k): w for k, w in parse_layers(spec).items()}
     except ValueError as exc:
-        raise UserError(f"--layers {args.layers!r}: {exc}") from None
-    out: Path = args.out
+        raise UserError(f"--layers {spec!r}: {exc}") from None
+
+
+def _checked_out(out: Path, store: ModelStore) -> Path:
+    """`--out` as given, once it names a .onnx file (not a folder) in an existing folder
+    and not one of the networks that ship with the project (training would overwrite it)."""
     if out.suffix != ".onnx" or not out.parent.is_dir() or out.is_dir():
         raise UserError(f"--out {out}: give a .onnx file in an existing folder, "
                         "e.g. models/dream-mine.onnx")
@@ -250,6 +269,11 @@ def train_command(args: argparse.Namespace, store: ModelStore,
         if spec.committed and out.resolve() == store.path(name).resolve():
             raise UserError(f"--out {out}: that network ships with the project (pinned in "
                             "models/manifest.toml); give another name")
+    return out
+
+
+def _settings(args: argparse.Namespace, layers: dict[int, float]) -> TrainSettings:
+    """The run's settings from the numeric options, each checked against its range."""
     for flag, value, low in (("--steps", args.steps, 1), ("--batch", args.batch, 1),
                              ("--checkpoint-every", args.checkpoint_every, 1),
                              ("--frames-per-clip", args.frames_per_clip, 1),
@@ -260,41 +284,47 @@ def train_command(args: argparse.Namespace, store: ModelStore,
         raise UserError(f"--lr {args.lr}: give a learning rate above 0 and at most 1")
     if args.crop % 4 or not 16 <= args.crop <= min(SCALE):
         raise UserError(f"--crop {args.crop}: give a multiple of 4 from 16 to {min(SCALE)} px")
-    settings = TrainSettings(layers=tuple(sorted(layers.items())), steps=args.steps,
-                             batch=args.batch, crop=args.crop, lr=args.lr,
-                             content=args.content, tv=args.tv, seed=args.seed,
-                             frames_per_clip=args.frames_per_clip)
-    checkpoint: Path = args.checkpoint or out.with_suffix(".ckpt")
-    images = training_images(store, settings.frames_per_clip)
-    trainer = Trainer(settings, load_backbone(store), images, checkpoint, args.resume)
-    if trainer.step:
-        say(f"resuming {checkpoint} at step {trainer.step} of {settings.steps}")
+    return TrainSettings(layers=tuple(sorted(layers.items())), steps=args.steps,
+                         batch=args.batch, crop=args.crop, lr=args.lr,
+                         content=args.content, tv=args.tv, seed=args.seed,
+                         frames_per_clip=args.frames_per_clip)
+
+
+def _train_with_bar(trainer: Trainer, every: int,
+                    say: Callable[[str], None]) -> dict[str, float] | None:
+    """Run `trainer` (checkpoint every `every` steps) under a progress bar; the last
+    losses, or None after Ctrl-C, once `say` has told where the run can resume from."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as ProgressBar
+
+    steps = trainer.s.steps
     columns = (TextColumn("train-dream"), BarColumn(), MofNCompleteColumn(),
                TextColumn("dream {task.fields[dream]:.1f} content {task.fields[content]:.4f}"),
                TimeRemainingColumn())
-    with Progress(*columns, transient=False) as bar:
-        task = bar.add_task("train", total=settings.steps, completed=trainer.step,
+    with ProgressBar(*columns, transient=False) as bar:
+        task = bar.add_task("train", total=steps, completed=trainer.step,
                             dream=0.0, content=0.0)
 
         def progress(step: int, parts: dict[str, float]) -> None:
             bar.update(task, completed=step, dream=parts["dream"], content=parts["content"])
-            if not bar.console.is_terminal and step % args.checkpoint_every == 0:
-                bar.console.print(f"step {step}/{settings.steps}: dream {parts['dream']:.1f}, "
+            if not bar.console.is_terminal and step % every == 0:
+                bar.console.print(f"step {step}/{steps}: dream {parts['dream']:.1f}, "
                                   f"content {parts['content']:.4f}")  # a log gets lines
 
         try:
-            last = trainer.run(args.checkpoint_every, progress)
+            return trainer.run(every, progress)
         except KeyboardInterrupt:
+            # Said inside the bar's block, so the line lands above the bar, not after it.
             kept = "none saved yet" if trainer.saved_step is None \
-                else f"checkpoint {checkpoint} at step {trainer.saved_step}"
+                else f"checkpoint {trainer.checkpoint} at step {trainer.saved_step}"
             say(f"interrupted: {kept}; run the same command with --resume to go on")
-            return 130
-    argv = getattr(args, "argv", None) or []
-    meta = {"layers": ",".join(f"{b}:{w:g}" for b, w in settings.layers),
-            "command": "python main.py " + " ".join(shlex.quote(a) for a in argv),
+            return None
+
+
+def _export_meta(settings: TrainSettings, argv: list[str] | None) -> dict[str, str]:
+    """What the exported network records about how it was made (see `fastnet.read_meta`)."""
+    import shlex
+
+    return {"layers": ",".join(f"{b}:{w:g}" for b, w in settings.layers),
+            "command": "python main.py " + " ".join(shlex.quote(a) for a in argv or []),
             "settings": str(dataclasses.asdict(settings))}
-    worst = export_onnx(trainer.net, out, meta)
-    size_kib = out.stat().st_size / 1024
-    say(f"wrote {out} ({size_kib:.0f} KiB; ONNX vs torch max |diff| {worst:.1e}); "
-        f"last batch: dream {last.get('dream', 0.0):.1f}, content {last.get('content', 0.0):.4f}")
-    return 0
