@@ -51,6 +51,7 @@ class Name(Enum):
     DREAM = "dream"  # (field, number): a live-dream setting
 
 
+_NAMES = frozenset(n.value for n in Name)
 TOGGLES = frozenset({Name.HUD, Name.BLACKOUT, Name.TEMPORAL, Name.MIRROR, Name.PAUSE,
                      Name.FULLSCREEN, Name.ATTRACT})
 TRIGGERS = frozenset({Name.RESEED, Name.GENERATOR, Name.SNAPSHOT, Name.QUIT})
@@ -85,9 +86,22 @@ class Command:
 
 
 class Surface(Protocol):
-    """An input surface: the commands received since the last call, oldest first."""
+    """An input surface: started and stopped with the show; `drain` gives the commands
+    received since the last call, oldest first (the loop calls it between frames)."""
+
+    def start(self) -> object: ...
+
+    def stop(self) -> None: ...
 
     def drain(self) -> list[Command]: ...
+
+
+def known(name: str) -> bool:
+    """Whether `name` names a command (`walk/FIELD` and `dream/FIELD` by their head)."""
+    head, _, tail = name.partition("/")
+    if head in (Name.WALK.value, Name.DREAM.value):
+        return bool(tail)
+    return name in _NAMES
 
 
 def parse(name: str, args: Sequence[Any], source: str = "") -> Command:

@@ -82,6 +82,11 @@ class LatestSlot(Generic[T]):
         with self._cond:
             return self._version, self._item
 
+    @property
+    def closed(self) -> bool:
+        """Whether `close` was called: a get then waits no more (the writer has stopped)."""
+        return self._closed
+
     def close(self) -> None:
         """Wake every waiting reader; later gets return at once."""
         with self._cond:

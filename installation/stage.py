@@ -7,8 +7,10 @@ and output; `busy_since` and `stalled` for the watchdog; restart by generation (
 cannot be killed, so a fresh thread takes over and the old one, if its call ever returns,
 sees the generation changed, drops its result and quits; the output slot, and so the last
 result, is kept); an error count and streak, `failing` and bypass; one rate-limited log.
-`watch` is the one watchdog policy. A producer (a capture source) has no inbox: its thread
-runs `_produce`, a loop of its own that ends when the stop event is set.
+`watch` is the one watchdog policy. A consumer's thread ends at `stop`, or when its inbox
+is closed (the stage before it stopped) and holds nothing newer: it never spins on a closed
+inbox. A producer (a capture source) has no inbox: its thread runs `_produce`, a loop of
+its own that ends when the stop event is set.
 """
 
 from __future__ import annotations
@@ -144,6 +146,7 @@ class StageThread(Generic[In, Out]):
         if self.restarts >= most_restarts and not self.bypassable:
             return None
         last = self.restarts + 1 >= most_restarts
+        label = self.label  # the stalled call's, before the restart leaves it behind
         self.restart(bypass=last and self.bypassable)
         if not last:
             then = "thread restarted"
@@ -151,7 +154,7 @@ class StageThread(Generic[In, Out]):
             then = "thread restarted; bypassed, items pass through until it is swapped"
         else:
             then = "thread restarted for the last time; if it stalls again it stays so"
-        return f"{self.label} stalled ({now - busy:.1f} s in one call): {then}"
+        return f"{label} stalled ({now - busy:.1f} s in one call): {then}"
 
     def resume(self) -> None:
         """Clear the bypass and the failure streak (a swapped effect starts afresh)."""
@@ -214,6 +217,8 @@ class StageThread(Generic[In, Out]):
         while not self._stop.is_set() and generation == self.generation:
             seen, item = inbox.get(after=seen, timeout=self.poll_s)
             if item is None:
+                if inbox.closed and inbox.peek()[0] <= seen:
+                    return  # the inbox's writer has stopped: nothing more will come
                 continue
             with self._lock:
                 if generation != self.generation:

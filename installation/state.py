@@ -2,8 +2,9 @@
 
     show loop ──► FrameState ──► HUD · /health · /metrics · --stats  (later OSC out, web)
 
-The loop builds it once per shown frame (and once a second when none is shown, so a
-stalled camera or effect shows in /health too). Readers never reach into the pipeline:
+The loop builds it each turn: after each shown frame, and between frames for the HUD (and
+for /health once a second, so a stalled camera or effect shows there too). Readers never
+reach into the pipeline:
 what they say comes from here, so they cannot disagree. Plain values only: this module
 sits on the ground floor and knows no stage.
 """
@@ -56,6 +57,7 @@ class SinkState:
     sent: int = 0  # pictures the sink took
     dropped: int = 0  # pictures it had no time for (newest wins)
     failed: str | None = None  # why it was dropped from the show, if it was
+    writes: bool = False  # it keeps or sends visitors' pictures (a file, a stream)
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class FrameState:
     hud: bool = False
     config_error: str | None = None  # the last live edit refused, until a good one
     bypassed: tuple[str, ...] = ()  # stages passing frames through, and why
+    failing: tuple[str, ...] = ()  # stages failing call after call, and what that means
     errors: dict[str, int] = field(default_factory=dict)  # stage → failures so far
     stalls: dict[str, int] = field(default_factory=dict)  # stage → watchdog restarts so far
     sinks: tuple[SinkState, ...] = ()
@@ -99,6 +102,7 @@ class FrameState:
         if src.state not in LIVE_SOURCE_STATES:
             out.append(f"source {src.name} is {src.state}")
         out.extend(self.bypassed)
+        out.extend(self.failing)
         if self.config_error:
             out.append(f"config edit not applied: {self.config_error}")
         target = self.target_fps
@@ -139,7 +143,11 @@ class FrameState:
         if writing:
             lines.append("WRITING " + " + ".join(writing))  # privacy: say when pictures are kept
         lines.extend(self.bypassed)
+        lines.extend(self.failing)
         lines.extend(f"{s.name} stopped: {s.failed}" for s in self.sinks if s.failed)
+        trouble = self.trouble()
+        if trouble:
+            lines.append(trouble)
         if self.paused:
             lines.append("PAUSED")
         if self.blackout:
@@ -147,6 +155,15 @@ class FrameState:
         if self.config_error:
             lines.append("CONFIG NOT APPLIED: " + self.config_error[:90])
         return lines
+
+    def trouble(self) -> str:
+        """Failures and watchdog restarts so far, in one line ("" when none)."""
+        parts = [f"{stage} {n}" for stage, n in self.errors.items() if n]
+        stalls = [f"{stage} {n}" for stage, n in self.stalls.items() if n]
+        dropped = [f"{s.name} {s.dropped}" for s in self.sinks if s.dropped]
+        return "   ".join(f"{what} {', '.join(items)}" for what, items in
+                          (("errors", parts), ("stalls", stalls), ("dropped", dropped))
+                          if items)
 
     def stats_record(self) -> dict[str, Any]:
         """One `--stats` JSON line (see the README for the fields)."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 from collections import deque
 from pathlib import Path
 from typing import IO, Any
 
 from installation.errors import UserError
+
+log = logging.getLogger(__name__)
 
 
 class FpsMeter:
@@ -45,9 +49,18 @@ class StatsWriter:
                 raise UserError(f"--stats {path}: cannot write ({exc.strerror})") from None
 
     def write(self, record: dict[str, Any]) -> None:
-        if self._f is not None:
+        """One line; a full disk or a lost drive stops the stats (said once), not the show."""
+        if self._f is None:
+            return
+        try:
             self._f.write(json.dumps(record, separators=(",", ":")) + "\n")
             self._f.flush()
+        except OSError as exc:
+            log.error("--stats %s: cannot write (%s): stats stopped, the show goes on",
+                      self.path, exc.strerror or exc)
+            with contextlib.suppress(OSError):
+                self._f.close()
+            self._f = None
 
     def close(self) -> None:
         if self._f is not None:

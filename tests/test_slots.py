@@ -64,6 +64,15 @@ def test_close_still_hands_over_an_unread_item() -> None:
     assert slot.get(after=1) == (1, None)
 
 
+def test_closed_says_the_writer_has_stopped() -> None:
+    slot: LatestSlot[int] = LatestSlot()
+    slot.put(5)
+    assert not slot.closed
+    slot.close()
+    assert slot.closed
+    assert slot.get() == (1, 5)  # closed, yet what it holds is still handed over
+
+
 def test_dropped_counts_items_nobody_took() -> None:
     slot: LatestSlot[int] = LatestSlot()
     slot.put(1)

@@ -80,6 +80,53 @@ def test_items_in_results_out_and_stop_joins() -> None:
     assert (stage.errors, stage.published, stage.restarts) == (0, 1, 0)
 
 
+class CountingSlot(LatestSlot[int]):
+    """A slot that counts the gets its readers make (a spinning reader makes many)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gets = 0
+
+    def get(self, after: int = 0, timeout: float | None = None) -> tuple[int, int | None]:
+        self.gets += 1
+        return super().get(after, timeout)
+
+
+def test_a_closed_inbox_ends_the_thread_without_spinning(until: Until) -> None:
+    """The stage before it stopped (its slot, this inbox, closed): the thread finishes,
+    rather than polling a slot that answers at once; `stop` still joins it."""
+    inbox = CountingSlot()
+    stage = Doubler(inbox)
+    stage.poll_s = DEADLINE_S  # no idle poll comes round while the test runs
+    stage.start()
+    try:
+        inbox.put(21)
+        assert result(stage, 0)[1] == 42
+        inbox.close()
+        thread = stage._thread
+        assert thread is not None
+        assert until(lambda: not thread.is_alive())
+        assert inbox.gets == 2  # the item, then the close: no spin
+        assert stage.errors == 0 and stage.calls == [21]
+    finally:
+        stage.stop()
+
+
+def test_a_closed_inbox_still_hands_over_what_it_holds(until: Until) -> None:
+    inbox = CountingSlot()
+    inbox.put(4)
+    inbox.close()  # the last item came just before the stage before it stopped
+    stage = Doubler(inbox).start()
+    try:
+        assert result(stage, 0)[1] == 8
+        thread = stage._thread
+        assert thread is not None
+        assert until(lambda: not thread.is_alive())
+        assert inbox.gets == 2 and stage.calls == [4]
+    finally:
+        stage.stop()
+
+
 def test_a_hung_call_is_seen_stalled_and_stop_leaves_it_behind(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stage_module, "JOIN_S", 0.01)  # no need to wait for what hangs

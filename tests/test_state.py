@@ -62,3 +62,14 @@ def test_stats_record_has_the_interactive_fields_only_when_interactive() -> None
                       walk=GanState("eyes", False, 0.3, 0.8, 1, None)).stats_record()
     assert full["motion"]["centroid"] == [0.25, 0.75] and full["generator"] == "eyes"
     assert full["walk_speed"] == 0.3 and full["gan_ms"] is None and full["attract"] is False
+
+
+def test_trouble_and_failing_stages_are_said() -> None:
+    state = FrameState(errors={"effect": 3, "gan": 0}, stalls={"motion": 1},
+                       failing=("the GAN keeps failing: its last picture stays",),
+                       sinks=(SinkState("recording", 40, 7, None, True),))
+    lines = state.hud_lines()
+    assert "errors effect 3   stalls motion 1   dropped recording 7" in lines
+    assert "the GAN keeps failing: its last picture stays" in lines
+    assert state.reasons()[-1] == "the GAN keeps failing: its last picture stays"
+    assert FrameState().trouble() == ""

@@ -50,6 +50,12 @@ class KeyControl:
     def __init__(self, events: Callable[[], list[pygame.event.Event]]) -> None:
         self.events = events
 
+    def start(self) -> KeyControl:
+        return self
+
+    def stop(self) -> None:
+        """The window owns the events: nothing to stop."""
+
     def drain(self) -> list[Command]:
         return commands(self.events())
 

@@ -91,14 +91,11 @@ def parse(address: str, args: tuple[Any, ...]) -> Command:
     if not address.startswith(PREFIX + "/"):
         raise ValueError("unknown address")
     name = address[len(PREFIX) + 1:]
+    if not commands.known(name):
+        raise ValueError("unknown address")
     if name == Name.QUIT.value:
         raise ValueError("quit is not taken over the network")
-    try:
-        return commands.parse(name, args, source="osc")
-    except ValueError as exc:
-        if str(exc).startswith("unknown command"):
-            raise ValueError(f"unknown address ({exc})") from None
-        raise
+    return commands.parse(name, args, source="osc")
 
 
 class OscControl:

@@ -184,6 +184,8 @@ class StatusServer:
                 "on": snap.temporal.on, "kept": round(snap.temporal.kept, 3),
                 "unblended": snap.temporal.unblended},
             "sinks": [asdict(s) for s in snap.sinks],
+            "errors": snap.errors,  # failures so far, by stage
+            "stalls": snap.stalls,  # watchdog restarts so far, by stage
         }
         return (503 if reasons else 200), body
 

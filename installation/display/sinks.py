@@ -18,13 +18,14 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from installation.display.recorder import Recorder
 from installation.display.screen import ScreenFitter
 from installation.display.window import Window
+from installation.pictures import FitMode
 from installation.slots import LatestSlot
 from installation.stage import StageThread
 from installation.state import SinkState
@@ -37,18 +38,24 @@ CLOSE_WAIT_S = 10.0  # longest wait for a sink to write its last picture at the 
 @dataclass(frozen=True)
 class Shown:
     """One shown picture: HxWx3 uint8 RGB as composed (not mirrored), when it was shown
-    (monotonic s), whether the operator sees it mirrored, the HUD lines (None: no HUD), and
-    whether it is new (False: the same picture presented again, e.g. to redraw the HUD)."""
+    (monotonic s), how the operator sees it (mirrored, fitted or filling the screen), the
+    HUD lines (None: no HUD), and whether it is new (False: the same picture presented
+    again, e.g. to redraw the HUD)."""
 
     picture: np.ndarray
     t: float
     mirror: bool = False
+    fit: FitMode = "fill"
     hud: list[str] | None = None
     new: bool = True
 
 
 class Sink(Protocol):
+    """An output. `writes`: it keeps or sends visitors' pictures somewhere (a file, a
+    stream) — the HUD and /health say so while it runs (privacy)."""
+
     name: str
+    writes: bool
 
     def send(self, shown: Shown) -> None: ...
 
@@ -57,27 +64,37 @@ class Sink(Protocol):
 
 class WindowSink:
     """The show window. Runs inline on the loop (SDL's display belongs to the main thread),
-    every loop turn, so the HUD stays live while the picture waits."""
+    every loop turn, so the HUD stays live while the picture waits. A window that fails
+    (the display went away) is reported and left; the show goes on headless."""
 
     name = "window"
+    writes = False
 
     def __init__(self, window: Window) -> None:
         self.window = window
         self.sent = 0
+        self.failed: str | None = None
 
     def offer(self, shown: Shown) -> None:
-        self.send(shown)
+        if self.failed is not None:
+            return
+        try:
+            self.send(shown)
+        except Exception as exc:  # pygame.error and the like: the window, not the show
+            self.failed = f"{type(exc).__name__}: {exc}"
+            log.error("window stopped: %s (the show goes on)", self.failed)
 
     def send(self, shown: Shown) -> None:
-        self.window.mirror = shown.mirror
+        self.window.mirror, self.window.fit = shown.mirror, shown.fit
         self.window.present(shown.picture, shown.hud)
         self.sent += 1
 
     def state(self) -> SinkState:
-        return SinkState(self.name, self.sent)
+        return SinkState(self.name, self.sent, failed=self.failed, writes=self.writes)
 
     def close(self) -> None:
-        self.window.close()
+        with contextlib.suppress(Exception):  # at the end, a broken display changes nothing
+            self.window.close()
 
 
 class RecorderSink:
@@ -86,13 +103,18 @@ class RecorderSink:
     only cost smoothness, never the file's timing."""
 
     name = "recording"
+    writes = True
 
-    def __init__(self, recorder: Recorder, fit: Literal["fit", "fill"]) -> None:
+    def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
-        self._fitter = ScreenFitter(recorder.size, fit)
+        self._fitter = ScreenFitter(recorder.size)
+
+    @property
+    def frames_written(self) -> int:
+        return self.recorder.frames_written
 
     def send(self, shown: Shown) -> None:
-        self._fitter.mirror = shown.mirror
+        self._fitter.mirror, self._fitter.mode = shown.mirror, shown.fit
         self.recorder.write(self._fitter.apply(shown.picture), shown.t)
 
     def close(self) -> None:
@@ -134,22 +156,27 @@ class ThreadedSink(StageThread[Shown, Shown]):
             self.inbox.put(shown)
 
     def state(self) -> SinkState:
-        return SinkState(self.name, self.sent, self.dropped, self.failed)
+        return SinkState(self.name, self.sent, self.dropped, self.failed, self.sink.writes)
 
-    def close(self) -> None:
-        """Write what was offered last (waiting at most `CLOSE_WAIT_S`), stop the thread,
-        close the sink."""
+    def close(self, wait_s: float = CLOSE_WAIT_S) -> None:
+        """Write what was offered last (waiting at most `wait_s`), stop the thread, close
+        the sink."""
         _, last = self.inbox.peek()
-        deadline = time.monotonic() + CLOSE_WAIT_S
+        deadline = time.monotonic() + wait_s
         seen, done = 0, last is None
         while not done and self.failed is None and time.monotonic() < deadline:
             seen, written = self.slot.get(after=seen, timeout=deadline - time.monotonic())
             done = written is last
         if not done and self.failed is None:
             log.error("%s: the last picture was not written within %.0f s at the end",
-                      self.name, CLOSE_WAIT_S)
+                      self.name, wait_s)
         self.stop()
-        if self.failed is None:
+        if self._thread is not None and self._thread.is_alive():
+            # Still inside `send` (a very slow disk): closing under it could break the
+            # file for good; left as it is, with what it has.
+            log.error("%s: still writing at the end; left open (it may lack its end)",
+                      self.name)
+        elif self.failed is None:
             self._close_sink()
 
     def _work(self, shown: Shown) -> Shown | None:

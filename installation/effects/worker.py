@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 import numpy as np
@@ -31,7 +32,9 @@ class EffectWorker(StageThread[Frame, Frame]):
     `failure_limit` failures in a row, or when the watchdog gives up on a stalled call,
     the effect is bypassed (frames pass through) until it is swapped. With a
     `ResolutionController`, each frame's effect time steers the processing size, applied
-    here between frames (adaptive resolution).
+    here between frames (adaptive resolution). What follows a call (its time steering the
+    size, an out-of-memory step down, the log) belongs to the effect that ran, even when a
+    swap came during the call.
     """
 
     stage = "effect"
@@ -44,6 +47,9 @@ class EffectWorker(StageThread[Frame, Frame]):
         self.source = source
         # The effect and its controller, swapped together in one assignment.
         self._stage: tuple[Effect, ResolutionController | None] = (effect, controller)
+        # The pair the current generation's running call took (None between calls): the
+        # hooks after the call and the log use it, not `_stage`, which a swap may change.
+        self._running: tuple[Effect, ResolutionController | None] | None = None
         # Watchdog restarts of each effect seen (by id), kept across scene changes, so a
         # scene that keeps hanging is bypassed sooner each visit; `restarts` is the current
         # effect's.
@@ -53,7 +59,9 @@ class EffectWorker(StageThread[Frame, Frame]):
 
     @property
     def label(self) -> str:
-        return f"effect {self.effect.name}"
+        """Names the effect of the running call, or else the current one."""
+        effect, _ = self._running or self._stage
+        return f"effect {effect.name}"
 
     @property
     def effect(self) -> Effect:
@@ -75,7 +83,10 @@ class EffectWorker(StageThread[Frame, Frame]):
 
     def _work(self, frame: Frame) -> Frame:
         t0 = time.monotonic()
-        effect, controller = self._stage
+        with self._lock:
+            effect, controller = pair = self._stage
+            if threading.current_thread() is self._thread:  # not one given up on
+                self._running = pair
         size = getattr(effect, "size", None)
         if controller is not None and size is not None and size != controller.size:
             effect.resize(controller.size)  # a new controller (scene, config edit)
@@ -91,8 +102,23 @@ class EffectWorker(StageThread[Frame, Frame]):
             self._out_of_memory(t0)
         return self._result(frame, frame.image, t0)
 
+    def _fail(self, frame: Frame, exc: Exception) -> Frame | None:
+        try:  # `_failed` and the log (`label`) name the effect that ran
+            return super()._fail(frame, exc)
+        finally:
+            self._running = None
+
+    def _restarted(self) -> None:
+        self._running = None  # the abandoned call's: no hook of this generation runs for it
+
+    def _ran(self) -> tuple[Effect, ResolutionController | None]:
+        """The effect and controller of the call that just ended (the hooks run in its
+        thread, under the lock, in its generation)."""
+        return self._running or self._stage
+
     def _succeeded(self, frame: Frame, result: Frame | None) -> None:
-        effect, controller = self._stage
+        effect, controller = self._ran()
+        self._running = None
         if controller is None or result is None:
             return
         ms = result.stages["effect"]
@@ -111,7 +137,7 @@ class EffectWorker(StageThread[Frame, Frame]):
     def _out_of_memory(self, t: float) -> None:
         """One size down (the effect thread's own controller); at the floor, ask the show
         for the CPU."""
-        effect, controller = self._stage
+        effect, controller = self._ran()
         size = controller.force_down(t) if controller is not None else None
         if size is None:
             self.out_of_memory = True

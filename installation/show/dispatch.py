@@ -2,18 +2,18 @@
 
 Every surface (keys, OSC, later the web console and MIDI) hands its `Command`s here; one
 handler per `Name`. A command the running show cannot take (no such scene, no style
-network in this scene, a walk value out of range) costs one log line (rate-limited per
-surface and name), never the show.
+network in this scene, a walk value out of range), or that fails in any way, costs one log
+line (rate-limited per surface and name) and a count, never the show.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from installation.commands import Command, Name
+from installation.commands import Command, Name, Surface
 from installation.effects import (
     ArbitraryStyleEffect,
     MultiStyleEffect,
@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # the show builds its dispatcher: only the type is needed her
 
 log = logging.getLogger(__name__)
 
+HEAVY = frozenset({Name.SNAPSHOT, Name.FULLSCREEN})  # commands that take the loop for a while
+HEAVY_EVERY_S = 1.0  # at most one of each heavy command per this long, s
+
 
 class Dispatcher:
     """`apply(command)` from the loop; `errors` counts commands refused."""
@@ -36,6 +39,7 @@ class Dispatcher:
         self.show = show
         self.faults = RateLimitedLog(log)
         self.errors = 0
+        self._heavy: dict[Name, float] = {}  # heavy command → when last applied, monotonic s
         self._handlers: dict[Name, Callable[[Any], None]] = {
             Name.SCENE: self._scene, Name.SCENE_STEP: self._scene_step,
             Name.STYLE: self._style, Name.STYLE_STEP: self._style_step,
@@ -49,12 +53,33 @@ class Dispatcher:
             Name.DREAM: self._dream,
         }
 
+    def drain(self, surfaces: Sequence[Surface]) -> None:
+        """Apply every command the surfaces received since the last turn, in order. A
+        surface that fails to deliver (a broken window) is said and skipped this turn."""
+        for surface in surfaces:
+            try:
+                received = surface.drain()
+            except Exception as exc:  # never the loop: the surface, this turn
+                self.faults.warning(f"surface {type(surface).__name__}",
+                                    f"{type(surface).__name__}: {type(exc).__name__}: {exc}")
+                continue
+            for command in received:
+                self.apply(command)
+
     def apply(self, command: Command) -> None:
+        """Apply one command; one log line (rate-limited per surface and name) when the
+        show cannot take it. Heavy ones (a snapshot, a window change) at most once per
+        `HEAVY_EVERY_S`, so a flood of them cannot freeze the picture."""
+        where = command.source or "command"
         try:
+            if command.name in HEAVY:
+                now = time.monotonic()
+                if now - self._heavy.get(command.name, -HEAVY_EVERY_S) < HEAVY_EVERY_S:
+                    raise ValueError(f"at most one every {HEAVY_EVERY_S:g} s")
+                self._heavy[command.name] = now
             self._handlers[command.name](command.value)
-        except (ValueError, KeyError, IndexError) as exc:
+        except Exception as exc:  # a command never ends the show, whatever it meets
             self.errors += 1
-            where = command.source or "command"
             self.faults.warning(f"{where} {command.name.value}",
                                 f"{where}: {command.name.value} {command.value!r}: {exc}")
 

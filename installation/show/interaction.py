@@ -74,6 +74,8 @@ class Interaction:
         self.renderer = GanRenderer(next(iter(self.generators.values())), scene.size,
                                     cfg.compositor.gan_interpolation)
         self.schedule = AttractSchedule(cfg.attract, t_start)
+        # The scene set's own dict (one owner: it swaps its contents on a live edit and on
+        # the move to the CPU); read here each frame, never replaced.
         self.painters = painters
         self.scene = scene
         self.walks: dict[tuple[str, str], LatentWalk] = {}
@@ -115,15 +117,13 @@ class Interaction:
         walk.reseed(walk.seed + 1)
         return walk.seed
 
-    def reconfigure(self, cfg: Config, scene: SceneConfig, painters: dict[str, Effect],
-                    changed: set[str]) -> None:
+    def reconfigure(self, cfg: Config, scene: SceneConfig, changed: set[str]) -> None:
         """A new config, live: walks of changed scenes (all of them with "*") start again
-        under their new settings; new painters replace old ones; attract's settings apply."""
+        under their new settings; attract's settings apply. (The painters are the scene
+        set's: it has already swapped them.)"""
         self.cfg = cfg
         self.schedule.cfg = cfg.attract
         self.renderer.interpolation = INTERPOLATIONS[cfg.compositor.gan_interpolation]
-        self.painters = {name: p for name, p in self.painters.items() if name not in changed}
-        self.painters.update(painters)  # changed scenes that still paint their GAN
         self.walks = {k: w for k, w in self.walks.items()
                       if "*" not in changed and k[0] not in changed}
         self.scene = scene
@@ -140,6 +140,19 @@ class Interaction:
                 self.restarts[stage.stage] = stage.restarts
                 restarted.append(stage.stage)
         return restarted
+
+    def errors(self) -> dict[str, int]:
+        """Failures of the motion and GAN threads so far, by stage."""
+        return {"motion": self.motion.errors, "gan": self.renderer.errors}
+
+    def failing(self) -> list[str]:
+        """What the interactive threads cannot do right now, in words (for HUD, /health)."""
+        out = []
+        if self.motion.failing:
+            out.append("motion analysis keeps failing: the walk rests")
+        if self.renderer.failing:
+            out.append("the GAN keeps failing: its last picture stays")
+        return out
 
     def tune_walk(self, field: str, value: float) -> None:
         """One walk setting changed live (OSC) on every walk; ValueError when out of range."""

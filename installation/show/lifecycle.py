@@ -20,7 +20,6 @@ from installation.display.recorder import Recorder
 from installation.display.sinks import RecorderSink, ThreadedSink, WindowSink
 from installation.display.window import open_window
 from installation.storage import cap_folder
-from installation.telemetry import StatsWriter
 
 if TYPE_CHECKING:  # the show calls these with itself
     from installation.show.loop import Show
@@ -31,7 +30,7 @@ log = logging.getLogger(__name__)
 def open_show(show: Show) -> float | None:
     """Open the sinks and surfaces, take the stop signals, start the threads; the
     run's duration (None: until quit)."""
-    show.reporter.stats = StatsWriter(show.opts.stats)
+    show.reporter.open_stats(show.opts.stats)
     if not show.opts.headless:
         show.window = open_window(show.cfg.display)
     duration = show.opts.duration_s
@@ -43,14 +42,17 @@ def open_show(show: Show) -> float | None:
     show.outputs = open_outputs(show)
     if threading.current_thread() is threading.main_thread():
         # systemd's stop, a closed terminal or ssh: end cleanly, closing any recording.
+        # (Started under nohup, SIGHUP stays ignored: the operator asked for that.)
         for sig in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, lambda *_: show.stop())
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                signal.signal(sig, lambda *_: show.stop())
     log.info("%s", show.scenes.device.describe())
     log.info("source: %s; scene: %s; %s", show.source.name, show.scene,
              "headless" if show.window is None else "window open")
-    # The scene's effect as it is now (a test may have wrapped it since __init__).
+    # The scene's effect as the scene set holds it now (it may have been replaced, e.g.
+    # wrapped by a benchmark or a test, since the worker was made).
     show.worker.swap(show.effects[show.scene], show.scenes.controllers.get(show.scene))
-    for part in (show.source, show.worker, show.osc, show.status, show.play):
+    for part in (show.source, show.worker, show.status, show.play, *show.surfaces):
         if part is not None:
             part.start()
     return duration
@@ -59,9 +61,12 @@ def open_show(show: Show) -> float | None:
 def close_show(show: Show) -> None:
     """Stop the threads (the source first: it wakes the effect thread at once), close
     the sinks (a recording is finished and playable), account them in the report."""
-    for part in (show.osc, show.status):
-        if part is not None:
-            part.stop()
+    for surface in show.surfaces:
+        surface.stop()
+    if show.status is not None:
+        show.status.stop()
+    if show.reloader is not None:
+        show.reloader.close()
     show.source.stop()  # first: wakes the effect thread at once
     show.worker.stop()
     if show.play is not None:
@@ -70,8 +75,7 @@ def close_show(show: Show) -> None:
     for sink in show.outputs:
         sink.close()
     account(show)
-    if show.reporter.stats is not None:
-        show.reporter.stats.close()
+    show.reporter.close()
     if show.screen is not None:
         show.screen.close()
 
@@ -86,14 +90,14 @@ def open_outputs(show: Show) -> list[ThreadedSink]:
     rc = show.cfg.recording
     recorder = Recorder(path, (rc.width, rc.height), rc.fps, rc.crf)
     show.report.recording = path
-    return [ThreadedSink(RecorderSink(recorder, show.cfg.display.fit))]
+    return [ThreadedSink(RecorderSink(recorder))]
 
 
 def account(show: Show) -> None:
     """After the sinks are closed: the frames the recording holds, for the report."""
     for sink in show.outputs:
         if isinstance(sink.sink, RecorderSink):
-            show.report.recorded_frames = sink.sink.recorder.frames_written
+            show.report.recorded_frames = sink.sink.frames_written
 
 
 def headless_recording(show: Show) -> Path | None:

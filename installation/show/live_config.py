@@ -149,12 +149,29 @@ class Reloader:
             if thread.is_alive():
                 return None
             self._thread, edit, self._ready = None, self._ready, None
-            return edit
+            if edit is None or not self.scenes.stale(edit.built):
+                return edit
+            log.info("config edit built before the effects moved to the CPU: building it "
+                     "again")
+            self._start(running)
+            return None
         if self.watcher.changed():
-            self._thread = threading.Thread(target=self._prepare, args=(running,),
-                                            name="reload", daemon=True)
-            self._thread.start()
+            self._start(running)
         return None
+
+    def close(self, wait_s: float = 10.0) -> None:
+        """At the end: wait (at most `wait_s`) for an edit still being built, so no thread
+        is left inside a network runtime while the interpreter finishes."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=wait_s)
+            if thread.is_alive():
+                log.warning("config edit still being built at the end; left behind")
+
+    def _start(self, running: Config) -> None:
+        self._thread = threading.Thread(target=self._prepare, args=(running,),
+                                        name="reload", daemon=True)
+        self._thread.start()
 
     def _prepare(self, running: Config) -> None:
         try:
@@ -187,7 +204,7 @@ def adopt(show: Show, edit: Edit) -> bool:
         show.playlist = Playlist(cfg.playlist, show.scene_names, show.scene,
                                  time.monotonic()).carry(show.playlist)
     if show.play is not None:
-        show.play.reconfigure(cfg, show.scene_cfg, show.scenes.painters,
+        show.play.reconfigure(cfg, show.scene_cfg,
                               edit.changed | ({"*"} if "walk" in edit.live else set()))
     log.info("config: applied (%s)", ", ".join(edit.live) or "no change")
     return True

@@ -23,7 +23,7 @@ import numpy as np
 
 from installation.capture import Source, open_source
 from installation.commands import Surface
-from installation.controls.osc import OscControl
+from installation.controls import open_surfaces
 from installation.controls.status import open_status
 from installation.display.sinks import Shown, ThreadedSink, WindowSink
 from installation.display.snapshots import write_snapshot
@@ -87,12 +87,12 @@ class Show:
         self.config_error: str | None = None  # the last edit refused, until a good one
         self.stalls: dict[str, int] = {}  # stage → watchdog restarts
         self.playlist = Playlist(cfg.playlist, self.scene_names, self.scene, time.monotonic())
-        # Remote control over OSC: bound now, so a port in use stops start-up in one line.
-        self.osc = OscControl(cfg.osc) if cfg.osc.enabled else None
-        self.surfaces: list[Surface] = [self.osc] if self.osc is not None else []
+        # The operator's surfaces (OSC, ...): bound now, so a port in use stops start-up.
+        self.surfaces: list[Surface] = open_surfaces(cfg)
+        self.reloader: Reloader | None = None  # watches config.toml while the show runs
         self.status = open_status(cfg.status)
         self.dispatcher = Dispatcher(self)
-        self.reporter = Reporter(self, None, self.status)
+        self.reporter = Reporter(self, self.status)
         self.outputs: list[ThreadedSink] = []
         self.screen: WindowSink | None = None  # the window as a sink, once open
         self._stop = threading.Event()
@@ -124,11 +124,12 @@ class Show:
         try:
             duration = lifecycle.open_show(self)  # inside the try: whatever opened is closed
             t_start = self.composition.t0 = self.playlist.since = time.monotonic()
-            reloader = Reloader(self.opts.config_path, self.opts.config_overrides,
-                                self.scenes) if self.opts.config_path else None
+            if self.opts.config_path is not None:
+                self.reloader = Reloader(self.opts.config_path, self.opts.config_overrides,
+                                         self.scenes)
             seen, shown = 0, None
             while not self._stop.is_set():
-                seen, shown = self._turn(reloader, seen, shown)
+                seen, shown = self._turn(seen, shown)
                 t = time.monotonic()
                 if duration is not None and t - t_start >= duration:
                     break
@@ -141,14 +142,11 @@ class Show:
             lifecycle.close_show(self)
         return self.report
 
-    def _turn(self, reloader: Reloader | None, seen: int,
-              shown: Frame | None) -> tuple[int, Frame | None]:
+    def _turn(self, seen: int, shown: Frame | None) -> tuple[int, Frame | None]:
         """One turn of the loop; returns the slot version seen and the frame on screen."""
         # Commands, a prepared config edit, the watchdog, the playlist.
-        for surface in self.surfaces:
-            for command in surface.drain():
-                self.dispatcher.apply(command)
-        edit = reloader.poll(self.cfg) if reloader is not None else None
+        self.dispatcher.drain(self.surfaces)
+        edit = self.reloader.poll(self.cfg) if self.reloader is not None else None
         if edit is not None:
             self.adopt(edit)
         watch(self)
@@ -173,7 +171,8 @@ class Show:
         if self.picture is not None:
             out = np.zeros_like(self.picture) if self.blackout else self.picture
             hud = self.reporter.state.hud_lines() if self.hud_on else None
-            self.on_screen = Shown(out, t_composed, self.mirror, hud, new=changed)
+            self.on_screen = Shown(out, t_composed, self.mirror, self.cfg.display.fit, hud,
+                                   new=changed)
             for sink in self._sinks():
                 sink.offer(self.on_screen)
         # Frame state.

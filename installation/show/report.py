@@ -61,16 +61,23 @@ class ShowReport:
 class Reporter:
     """Builds the frame state and hands it to the readers: stats file, status server."""
 
-    def __init__(self, show: Show, stats: StatsWriter | None,
-                 status: StatusServer | None) -> None:
+    def __init__(self, show: Show, status: StatusServer | None) -> None:
         self.show = show
-        self.stats = stats
+        self.stats: StatsWriter | None = None
         self.status = status
         self.report = ShowReport()
         self.fps = FpsMeter()
         self.state = FrameState()
         self._last: Frame | None = None  # the last shown camera frame
         self._t_health = 0.0
+
+    def open_stats(self, path: Path | None) -> None:
+        """One `--stats` JSON line per shown frame from now on (to `path`; None: none)."""
+        self.stats = StatsWriter(path)
+
+    def close(self) -> None:
+        if self.stats is not None:
+            self.stats.close()
 
     def frame(self, shown: Frame, t: float, t_composed: float, t_present: float,
               composed: bool) -> FrameState:
@@ -109,6 +116,7 @@ class Reporter:
               stages_ms: dict[str, float]) -> FrameState:
         """The frame state now, from the show's parts."""
         show, last = self.show, self._last
+        sinks = show.sink_states()
         worker, src, m = show.worker, show.source, show.moment
         stabiliser = stabiliser_of(worker.effect)
         bypassed = ("effect bypassed (it kept failing or stalling)",) if worker.bypassed else ()
@@ -133,19 +141,13 @@ class Reporter:
                 None if m.gan is None else m.gan.render_ms),
             temporal=None if stabiliser is None else TemporalState(
                 stabiliser.on, stabiliser.kept, stabiliser.unblended),
-            recording=any(s.name == "recording" and s.failed is None
-                          for s in show.sink_states()),
+            recording=any(s.writes and s.failed is None for s in sinks),
             snapshots=show.cfg.snapshots.enabled,
             paused=show.paused, blackout=show.blackout, hud=show.hud_on,
             config_error=show.config_error, bypassed=bypassed,
-            errors={"effect": worker.errors, **_thread_errors(show)},
-            stalls=dict(show.stalls), sinks=show.sink_states(),
+            failing=() if show.play is None else tuple(show.play.failing()),
+            errors={"effect": worker.errors, **({} if show.play is None else show.play.errors())},
+            stalls=dict(show.stalls), sinks=sinks,
         )
         return self.state
 
-
-def _thread_errors(show: Show) -> dict[str, int]:
-    """Failures of the interactive threads so far, by stage."""
-    if show.play is None:
-        return {}
-    return {"motion": show.play.motion.errors, "gan": show.play.renderer.errors}

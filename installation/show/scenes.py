@@ -24,10 +24,12 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Built:
-    """Effects made for a new config, not yet in use."""
+    """Effects made for a new config, not yet in use; `generation`: the scene set's when
+    the building began (a move to the CPU since makes them stale)."""
 
     effects: dict[str, Effect] = field(default_factory=dict)
     painters: dict[str, Effect] = field(default_factory=dict)
+    generation: int = 0
 
 
 class SceneSet:
@@ -37,32 +39,41 @@ class SceneSet:
         self.device = device
         self.store = store
         self._loaded: Loaded = {}  # models by name, shared by every scene (and reloads)
+        self.generation = 0  # bumped by the move to the CPU: effects built before are stale
         built = self.prepare(cfg, cfg.scenes)
         self.effects: dict[str, Effect] = built.effects
-        self.painters: dict[str, Effect] = built.painters  # own instances: the GAN thread's
+        # Own instances, run in the GAN thread. One dict for the life of the show (the
+        # interaction reads it): its contents are swapped, never the dict.
+        self.painters: dict[str, Effect] = built.painters
         # Adaptive resolution: one controller per scene whose effect gets cheaper smaller.
         self.controllers = self._controllers(cfg)
 
     def prepare(self, cfg: Config, scenes: list[SceneConfig]) -> Built:
         """The effects (and GAN painters) of `scenes`, built and warmed up. Raises ModelError
-        or UserError in one line; touches nothing the loop is using."""
-        built = Built()
+        or UserError in one line. Safe beside the loop: it only adds to the shared model
+        cache (a model loaded once serves every scene), and replaces nothing in use."""
+        # One look at the device and the loaded models: a move to the CPU meanwhile (on
+        # the loop) leaves this build whole, and stale by its generation.
+        device, loaded, built = self.device, self._loaded, Built(generation=self.generation)
         for s in scenes:
-            built.effects[s.name] = build_effect(s, cfg.style, self.device, self.store,
-                                                 self._loaded)
+            built.effects[s.name] = build_effect(s, cfg.style, device, self.store, loaded)
             if s.paint_gan and s.has_gan and s.painter:
-                built.painters[s.name] = build_effect(s, cfg.style, self.device, self.store,
-                                                      self._loaded, (s.painter,))
+                built.painters[s.name] = build_effect(s, cfg.style, device, self.store,
+                                                      loaded, (s.painter,))
         return built
+
+    def stale(self, built: Built) -> bool:
+        """Whether `built` was made before the last move to the CPU (build it again)."""
+        return built.generation != self.generation
 
     def adopt(self, cfg: Config, built: Built, adaptive_changed: bool) -> None:
         """Swap in a new config's effects (between frames). Scenes not rebuilt keep theirs,
         and their current processing size unless [adaptive] changed."""
         self.effects = {s.name: built.effects.get(s.name) or self.effects[s.name]
                         for s in cfg.scenes}
-        self.painters = {name: p for name, p in self.painters.items()
-                         if name not in built.effects and name in self.effects}
-        self.painters.update(built.painters)
+        kept = {name: p for name, p in self.painters.items()
+                if name not in built.effects and name in self.effects}
+        self._swap_painters({**kept, **built.painters})
         fresh = self._controllers(cfg)
         self.controllers = {
             name: self.controllers[name] if name in self.controllers
@@ -76,10 +87,18 @@ class SceneSet:
             return False
         self.device = choose_device("cpu", threads=self.device.threads)
         self._loaded = {}
+        self.generation += 1
         built = self.prepare(cfg, cfg.scenes)
-        self.effects, self.painters = built.effects, built.painters
+        self.effects = built.effects
+        self._swap_painters(built.painters)
         self.controllers = self._controllers(cfg)
         return True
+
+    def _swap_painters(self, painters: dict[str, Effect]) -> None:
+        """New contents for the one painters dict (the GAN thread reads it by scene)."""
+        for name in [n for n in self.painters if n not in painters]:
+            del self.painters[name]
+        self.painters.update(painters)
 
     def set_attract(self, on: bool) -> None:
         """The live dream zooms while nobody is there."""

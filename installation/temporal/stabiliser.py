@@ -46,6 +46,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from installation.pictures import interpolation
 from installation.temporal.config import TemporalConfig
 from installation.temporal.flow import Flow, Grid, channel_mean, grey
 from installation.temporal.helper import Helper
@@ -94,14 +95,12 @@ class Stabiliser:
     def resize(self, size: tuple[int, int]) -> None:
         """Work at `size` (W, H) px from the next frame; the last frame is carried over,
         resized, so the picture does not pop when adaptive resolution changes rung."""
-        w, h = self.grid.size
-        shrink = size[0] <= w and size[1] <= h
+        interp = interpolation(self.grid.size, size)
         self.grid = Grid(size)
         with self._lock:
             self._remembered = self._ticket  # a call still running belongs to the old size
             def sized(a: np.ndarray) -> np.ndarray:
-                return cv2.resize(a, size, interpolation=cv2.INTER_AREA if shrink
-                                  else cv2.INTER_LINEAR)
+                return cv2.resize(a, size, interpolation=interp)
 
             last, held = self._last, self._held
             if last is not None:

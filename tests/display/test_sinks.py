@@ -4,15 +4,17 @@ playable file."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import av
 import numpy as np
+import pytest
 
 from installation.display.recorder import Recorder
-from installation.display.sinks import RecorderSink, Shown, ThreadedSink
+from installation.display.sinks import RecorderSink, Shown, ThreadedSink, WindowSink
 
 
 def shown(i: int, new: bool = True) -> Shown:
@@ -24,6 +26,7 @@ class Gate:
     show, on cue."""
 
     name = "gate"
+    writes = True
 
     def __init__(self) -> None:
         self.got: list[int] = []
@@ -42,6 +45,7 @@ class Gate:
 
 class Broken:
     name = "broken"
+    writes = True
 
     def __init__(self) -> None:
         self.calls = 0
@@ -83,7 +87,7 @@ def test_a_failing_sink_is_stopped_and_reported(until: Callable[..., bool]) -> N
 
 def test_a_recording_sink_writes_a_playable_file(tmp_path: Path) -> None:
     path = tmp_path / "sink.mp4"
-    sink = ThreadedSink(RecorderSink(Recorder(path, (64, 36), fps=10.0), "fit"))
+    sink = ThreadedSink(RecorderSink(Recorder(path, (64, 36), fps=10.0)))
     for i in range(10):
         sink.offer(shown(i * 20))
     sink.close()
@@ -93,3 +97,45 @@ def test_a_recording_sink_writes_a_playable_file(tmp_path: Path) -> None:
     # The last picture offered is the last one in the file (fitted, converted to yuv420p).
     last = frames[-1].to_ndarray(format="rgb24")
     assert abs(float(last.mean()) - 180.0) < 3.0
+
+
+def test_a_sink_still_writing_at_the_end_is_left_open(caplog: pytest.LogCaptureFixture) -> None:
+    """Closing a file under a write that is still going could break it for good: a sink
+    stuck in `send` at the end is left as it is, and said."""
+    gate = Gate()
+    sink = ThreadedSink(gate)
+    sink.offer(shown(1))
+    assert gate.entered.wait(10)
+    try:
+        with caplog.at_level(logging.ERROR, logger="installation"):
+            sink.close(wait_s=0.1)
+        assert not gate.closed
+        assert any("still writing at the end" in r.getMessage() for r in caplog.records)
+    finally:
+        gate.open.set()
+
+
+class BrokenWindow:
+    """A window whose display went away: every present fails as pygame does."""
+
+    mirror = False
+    fit = "fill"
+    closed = False
+
+    def present(self, picture: np.ndarray, hud: object = None) -> None:
+        raise RuntimeError("video system not initialized")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_failing_window_is_reported_and_left() -> None:
+    window = BrokenWindow()
+    sink = WindowSink(window)  # type: ignore[arg-type]
+    sink.offer(shown(1))
+    sink.offer(shown(2))  # not tried again
+    st = sink.state()
+    assert st.failed == "RuntimeError: video system not initialized" and st.sent == 0
+    assert not st.writes  # a window keeps no pictures
+    sink.close()
+    assert window.closed

@@ -4,15 +4,20 @@ hanging effect is restarted, then bypassed until it is swapped."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 from fakes import Hangs, SlowMachine
 
 from installation.capture import ReplaySource
+from installation.capture.base import Source
 from installation.effects import PassThrough
 from installation.effects.adaptive import AdaptiveConfig, ResolutionController
 from installation.effects.worker import EffectWorker
+from installation.pictures import resize_to
 from installation.show.config import SceneConfig
 
 DEADLINE_S = 15.0  # a hang guard for waits, never a speed requirement
@@ -58,8 +63,6 @@ def test_no_controller_keeps_the_scene_size(until: Callable[..., bool]) -> None:
         source.stop()
 
 
-
-
 def restart_stalled(worker: EffectWorker, until: Callable[..., bool]) -> str | None:
     """Wait for the effect call to hang, then let the watchdog (2 restarts before the
     bypass) look at it 10 s later."""
@@ -99,5 +102,147 @@ def test_a_hanging_effect_is_restarted_then_bypassed_until_swapped(
         assert third is not None and "bypassed" in third and worker.restarts == 3
     finally:
         hang.release.set()
+        worker.stop()
+        source.stop()
+
+
+class Fed(Source):
+    """A source the test feeds by hand (`feed`), one frame at a time; never started."""
+
+    def __init__(self) -> None:
+        super().__init__("fed")
+
+    def feed(self, rgb: np.ndarray) -> None:
+        self._emit(rgb)
+
+    def _run(self) -> None:
+        self._stop.wait()
+
+
+class Blocks:
+    """An effect whose calls wait for `go` (after setting `entered`), then raise `error`,
+    or paint (the picture at its size) when `error` is None."""
+
+    scalable = True
+
+    def __init__(self, name: str, size: tuple[int, int],
+                 error: Exception | None = None) -> None:
+        self.name, self.size, self.error = name, size, error
+        self.entered, self.go = threading.Event(), threading.Event()
+
+    def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
+        self.entered.set()
+        assert self.go.wait(DEADLINE_S)
+        if self.error is not None:
+            raise self.error
+        return resize_to(image, self.size)
+
+    def resize(self, size: tuple[int, int]) -> None:
+        self.size = size
+
+    def step_style(self, delta: int, t: float) -> None:
+        """No styles."""
+
+    def describe(self) -> str:
+        return self.name
+
+
+class Recording(ResolutionController):
+    """A controller that remembers what it was told: each `observe` and `force_down`."""
+
+    def __init__(self, full: tuple[int, int]) -> None:
+        super().__init__(AdaptiveConfig(target_fps=25.0), full)
+        self.told: list[str] = []
+
+    def observe(self, effect_ms: float, t: float) -> tuple[int, int] | None:
+        self.told.append("observe")
+        return super().observe(effect_ms, t)
+
+    def force_down(self, t: float) -> tuple[int, int] | None:
+        self.told.append("force_down")
+        return super().force_down(t)
+
+
+SIZE_A, SIZE_B, CAMERA = (96, 64), (48, 32), np.full((48, 80, 3), 9, np.uint8)
+
+
+def run_swapped_mid_call(a: Blocks, ctl_a: ResolutionController | None, b: Blocks,
+                         ctl_b: ResolutionController) -> EffectWorker:
+    """One frame through `a`, with `b` swapped in while `a`'s call runs; returns the
+    stopped worker once the frame's result (or pass-through) is out."""
+    source = Fed()
+    worker = EffectWorker(source, a, ctl_a).start()
+    try:
+        source.feed(CAMERA)
+        assert a.entered.wait(DEADLINE_S)
+        worker.swap(b, ctl_b)
+        a.go.set()
+        _, out = worker.slot.get(timeout=DEADLINE_S)  # published after the hooks ran
+        assert out is not None
+    finally:
+        worker.stop()
+        source.stop()
+    return worker
+
+
+def test_an_out_of_memory_swapped_out_mid_call_steps_its_own_effect_down(
+        caplog: pytest.LogCaptureFixture) -> None:
+    a = Blocks("a", SIZE_A, RuntimeError("CUDA out of memory"))
+    b = Blocks("b", SIZE_B)
+    ctl_a, ctl_b = Recording(SIZE_A), Recording(SIZE_B)
+    with caplog.at_level(logging.ERROR, logger="installation.effects.worker"):
+        worker = run_swapped_mid_call(a, ctl_a, b, ctl_b)
+    assert ctl_a.told == ["force_down"] and ctl_a.level == 1 and a.size == ctl_a.size
+    assert ctl_b.told == [] and ctl_b.level == 0 and b.size == SIZE_B  # b untouched
+    assert not worker.out_of_memory and worker.streak == 0
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        f"effect a ran out of memory: processing size down to {ctl_a.size[0]}x"
+        f"{ctl_a.size[1]}",
+        "effect a failed: RuntimeError: CUDA out of memory (frame passes through; "
+        "1 errors so far)",
+    ]
+
+
+def test_an_out_of_memory_of_an_effect_without_a_controller_is_its_own(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """No controller: `a` has no smaller size, so the show is asked for the CPU; the
+    scene swapped in meanwhile is not stepped down in its place."""
+    a = Blocks("a", SIZE_A, MemoryError("failed to allocate memory"))
+    b = Blocks("b", SIZE_B)
+    ctl_b = Recording(SIZE_B)
+    with caplog.at_level(logging.ERROR, logger="installation.effects.worker"):
+        worker = run_swapped_mid_call(a, None, b, ctl_b)
+    assert ctl_b.told == [] and ctl_b.level == 0 and b.size == SIZE_B
+    assert worker.out_of_memory and a.size == SIZE_A
+    assert [r.getMessage() for r in caplog.records] == [
+        "effect a failed: MemoryError: failed to allocate memory (frame passes through; "
+        "1 errors so far)",
+    ]
+
+
+def test_a_call_swapped_out_mid_call_steers_its_own_controller() -> None:
+    a, b = Blocks("a", SIZE_A), Blocks("b", SIZE_B)
+    ctl_a, ctl_b = Recording(SIZE_A), Recording(SIZE_B)
+    run_swapped_mid_call(a, ctl_a, b, ctl_b)
+    assert ctl_a.told == ["observe"] and ctl_b.told == []
+
+
+def test_a_stall_swapped_out_mid_call_names_the_effect_that_hangs() -> None:
+    a, b = Blocks("a", SIZE_A), Blocks("b", SIZE_B)
+    source = Fed()
+    worker = EffectWorker(source, a).start()
+    try:
+        source.feed(CAMERA)
+        assert a.entered.wait(DEADLINE_S)
+        busy = worker.busy_since
+        assert busy is not None
+        worker.swap(b)
+        line = worker.watch(busy + 10.0, 5.0, most_restarts=3)
+        assert line == "effect a stalled (10.0 s in one call): thread restarted"
+        assert worker.label == "effect b"  # nothing runs now: the current effect
+    finally:
+        a.go.set()
+        b.go.set()
         worker.stop()
         source.stop()

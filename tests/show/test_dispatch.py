@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from installation.commands import Command, Name, parse
@@ -94,3 +95,44 @@ def test_a_style_for_a_scene_without_a_style_network(show: Show,
     said = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("osc: style 4: scene 'two' has no style network") for m in said)
     assert any("has no temporal stabilisation" in m for m in said)
+
+
+def test_a_flood_of_heavy_commands_is_cut_to_one_a_second(
+        show: Show, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Snapshots over the network, a hundred at once: one is taken, the rest are said and
+    dropped (each PNG takes the loop for tens of ms)."""
+    monkeypatch.chdir(tmp_path)
+    taken: list[object] = []
+    monkeypatch.setattr(show, "snapshot", lambda picture: taken.append(picture))
+    show.picture = np.zeros((8, 8, 3), np.uint8)
+    for _ in range(100):
+        show.dispatcher.apply(parse("snapshot", [], source="osc"))
+    assert len(taken) == 1 and show.dispatcher.errors == 99
+
+
+class Fails:
+    """A surface that cannot deliver, then a command whose handler meets the unexpected."""
+
+    def start(self) -> Fails:
+        return self
+
+    def stop(self) -> None: ...
+
+    def drain(self) -> list[Command]:
+        raise RuntimeError("the device went away")
+
+
+def test_nothing_a_surface_or_a_handler_raises_ends_the_show(
+        show: Show, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    def broken(step: int) -> None:
+        raise RuntimeError("a bug in a handler")
+
+    monkeypatch.setattr(show, "change_scene", broken)
+    with caplog.at_level(logging.WARNING, logger="installation"):
+        show.dispatcher.drain([Fails()])
+        show.dispatcher.apply(parse("scene/step", [1], source="midi"))
+    said = [r.getMessage() for r in caplog.records]
+    assert any("Fails: RuntimeError: the device went away" in m for m in said)
+    assert any(m.startswith("midi: scene/step 1: a bug in a handler") for m in said)
+    assert show.dispatcher.errors == 1

@@ -18,6 +18,7 @@ from installation.compositor.layers import LayerConfig
 from installation.dream.live import DreamEffect
 from installation.effects import Chain
 from installation.models import ModelStore
+from installation.motion import MotionSignals
 from installation.runtime import Device
 from installation.show import composition
 from installation.show.config import Config, load_config
@@ -83,8 +84,10 @@ def test_show_with_gan_layers_records_and_reports(
     room = Room()
     room.visitor = True
     rec, stats = tmp_path / "gan.mp4", tmp_path / "stats.jsonl"
-    show = Show(cfg, store, cpu, RunOptions(headless=True, duration_s=4.0, record=rec,
-                                            stats=stats), source=room)
+    # A run of 120 shown frames (4 s at the room's 30 frames/s), not of 4 s of a clock that
+    # a loaded machine may spend starting up: the late half below is >= 2 s of the room.
+    show = Show(cfg, store, cpu, RunOptions(headless=True, duration_s=120.0, max_frames=120,
+                                            record=rec, stats=stats), source=room)
     report = show.run()
 
     assert report.recorded_frames > 0 and report.effect_errors == 0
@@ -234,22 +237,35 @@ def test_stalled_motion_and_gan_threads_are_restarted(
     room = Room().start()
     play = Interaction(cfg, room, cpu, store, {}, cfg.scenes[0], time.monotonic()).start()
     release = threading.Event()
+    analysing, rendering = threading.Event(), threading.Event()  # each hung call entered
     try:
         assert until(lambda: play.update(time.monotonic()).gan is not None)
         motion, renderer = play.motion, play.renderer
-        motion.analyzer.update = lambda *a: release.wait() and None  # type: ignore[method-assign]
+        stuck = motion.analyzer
+        real_update = stuck.update
+
+        def hang(rgb: np.ndarray, t: float) -> MotionSignals:
+            analysing.set()
+            assert release.wait(60)
+            return real_update(rgb, t)
+
+        stuck.update = hang  # type: ignore[method-assign]
         real = play.generators["eyes"]
 
         class Hangs:
             name, n_labels = real.name, real.n_labels
 
             def render(self, z: object, labels: object) -> object:
-                release.wait()
+                rendering.set()
+                assert release.wait(60)
                 return real.render(z, labels)  # type: ignore[arg-type]
 
         renderer.swap(Hangs())  # type: ignore[arg-type]
         play.renderer.submit(np.zeros(100, np.float32), np.ones(8, np.float32) / 8)
-        assert until(lambda: motion.busy_since is not None and renderer.busy_since is not None)
+        # Both threads are inside the call that hangs (not in an ordinary one that may end
+        # before the watchdog looks): `busy_since` is that call's start until it returns.
+        assert analysing.wait(30) and rendering.wait(30)
+        assert motion.busy_since is not None and renderer.busy_since is not None
         later = time.monotonic() + 10.0
         analysed = play.motion.slot.peek()[0]
         assert play.restart_stalled(later, 5.0, most=1) == ["motion", "gan"]

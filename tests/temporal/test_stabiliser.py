@@ -179,6 +179,27 @@ def test_a_new_size_carries_the_last_frame_over(scene: np.ndarray) -> None:
     # the last picture, easing towards the new one
 
 
+@pytest.mark.parametrize(("size", "interp"), [
+    ((W // 2, H // 2), cv2.INTER_AREA),  # smaller: averaged
+    ((W, H), cv2.INTER_AREA),  # the same size
+    ((W * 2, H * 2), cv2.INTER_LINEAR),  # larger
+    ((W * 2, H // 2), cv2.INTER_LINEAR),  # wider and lower: one side grows
+])
+def test_a_new_size_resizes_the_last_frame_as_pictures_do(
+        scene: np.ndarray, size: tuple[int, int], interp: int) -> None:
+    """The carried-over frame is resized by the pictures' one rule: area averaging when
+    no side grows, else bilinear."""
+    st = stabiliser()
+    st(frame(scene), 0.0, lambda p: p.copy())
+    last = st._last
+    assert last is not None
+    st.resize(size)
+    carried = st._last
+    assert carried is not None
+    for before, after in zip(last, carried, strict=True):
+        assert np.array_equal(after, cv2.resize(before, size, interpolation=interp))
+
+
 def test_trust_drops_where_a_moving_square_uncovers_the_background(
         scene: np.ndarray, photo: np.ndarray) -> None:
     """A textured square moves 6 px right over a still textured room, with the real flow:
