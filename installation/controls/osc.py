@@ -29,6 +29,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field
@@ -101,9 +103,9 @@ def parse(address: str, args: tuple[Any, ...]) -> Command:
 class OscControl:
     """The OSC server thread and the queue of commands it fills."""
 
-    def __init__(self, cfg: OscConfig) -> None:
+    def __init__(self, cfg: OscConfig, clock: Callable[[], float] = time.monotonic) -> None:
         self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
-        self.faults = RateLimitedLog(log)
+        self.faults = RateLimitedLog(log, clock=clock)  # `clock`: monotonic s, for its window
         self.received = 0
         dispatcher = _Dispatcher(self.faults)
         dispatcher.set_default_handler(self._handle)
