@@ -19,17 +19,82 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
+import os
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from installation.errors import UserError
 
 log = logging.getLogger("installation")
 
 
+class _Refused(Exception):
+    """The command line itself is wrong (an unknown flag, a bad number): one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one `error:` line (exit 2) instead of usage and an exit
+    from deep inside the parser; `main` prints it."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _Refused(f"{message.removeprefix('argument ')} (see `{self.prog} --help`)")
+
+
+def _number(kind: type[int] | type[float], low: float, high: float,
+            low_open: bool = False) -> Callable[[str], Any]:
+    """An argparse `type`: a finite `kind` within low..high (above `low` when `low_open`);
+    anything else is refused in one line that argparse prefixes with the flag."""
+    def g(v: float) -> str:
+        return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+    wanted = (f"above {g(low)} and at most {g(high)}" if low_open
+              else f"from {g(low)} to {g(high)}")
+    noun = "a whole number" if kind is int else "a number"
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}: give one {wanted}"
+                                             ) from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text} is not a finite number: give one {wanted}")
+        if value < low or value > high or (low_open and value == low):
+            raise argparse.ArgumentTypeError(f"{text} is out of range: give {noun} {wanted}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def _positive(high: float) -> Callable[[str], Any]:
+    """A finite float above 0 and at most `high` (seconds, rates)."""
+    return _number(float, 0.0, high, low_open=True)
+
+
+def _count(low: int, high: int) -> Callable[[str], Any]:
+    return _number(int, low, high)
+
+
+def _config_flags(*extra: str) -> _Parser:
+    """The global flags a subcommand also takes after its name (`doctor --config X` as well
+    as `--config X doctor`); not given there, the value before the name stands."""
+    flags = _Parser(add_help=False)
+    flags.add_argument("--config", type=Path, default=argparse.SUPPRESS,
+                       help="config file (default: ./config.toml, else the one beside "
+                       "main.py)")
+    if "record" in extra:
+        flags.add_argument("--record", type=Path, metavar="PATH", default=argparse.SUPPRESS,
+                           help="the recording a run would write: its disk is checked too")
+    return flags
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python main.py",
         description="A real-time interactive AI art installation. With no command it runs "
         "the show as config.toml says.",
@@ -43,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scene", help="start with this scene (overrides start_scene)")
     p.add_argument("--headless", action="store_true",
                    help="show nothing (still runs the whole pipeline)")
-    p.add_argument("--duration", type=float, metavar="SECONDS",
+    p.add_argument("--duration", type=_positive(1e8), metavar="SECONDS",
                    help="stop after this many seconds (default: run until quit; "
                    "headless: headless.duration_s)")
     p.add_argument("--record", type=Path, metavar="PATH",
@@ -52,20 +117,24 @@ def _parser() -> argparse.ArgumentParser:
                    help="write one JSON line of telemetry per shown frame")
     p.add_argument("--help-keys", action="store_true", help="print the keyboard map and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    common = [_config_flags()]
 
-    sub.add_parser("doctor", help="check camera, display, GPU, models, disk and config; "
+    sub.add_parser("doctor", parents=[_config_flags("record")],
+                   help="check config, scenes, camera, display, GPU, models, disk and ports; "
                    "say what to fix")
 
     m = sub.add_parser("models", help="pull, list or verify the pretrained models")
     m.add_argument("action", choices=["pull", "list", "verify"])
 
-    s = sub.add_parser("stylize", help="preview a style on a still picture")
+    s = sub.add_parser("stylize", parents=common,
+                       help="preview a style on a still picture")
     s.add_argument("input", type=Path)
     s.add_argument("output", type=Path, help="output picture (.png lossless, or .jpg)")
-    s.add_argument("--style", type=int, default=0, help="style index 0..25 (default: 0)")
-    s.add_argument("--size", type=int, metavar="PX",
-                   help="longer side of the output, px (default: the input's size)")
-    s.add_argument("--strength", type=float, default=1.0,
+    s.add_argument("--style", type=_count(0, 1 << 30), default=0,
+                   help="style index 0..25 (default: 0)")
+    s.add_argument("--size", type=_count(16, 4096), metavar="PX",
+                   help="longer side of the output, 16..4096 px (default: the input's size)")
+    s.add_argument("--strength", type=_number(float, 0.0, 1.0), default=1.0,
                    help="0 = the photo, 1 = fully painted (default: 1.0)")
     s.add_argument("--preserve-color", action="store_true",
                    help="keep the photo's colours, take the style's strokes")
@@ -76,53 +145,66 @@ def _parser() -> argparse.ArgumentParser:
                    "(a trained dream network, models/dream-NAME.onnx)")
     s.add_argument("--layers", help="with --effect dream: blocks and weights, e.g. 6:1,9:0.5")
 
-    b = sub.add_parser("bench", help="measure the pipeline against the bare network call")
+    b = sub.add_parser("bench", parents=common,
+                       help="measure the pipeline against the bare network call")
     b.add_argument("--source", default="demo", help="a video file or demo[:CLIP] "
                    "(default: demo)")
     b.add_argument("--size", default="320x180", help="processing size WxH (default: 320x180)")
-    b.add_argument("--frames", type=int, default=300, help="frames per run (default: 300)")
+    b.add_argument("--frames", type=_count(1, 100_000), default=300,
+                   help="frames per run (default: 300)")
     b.add_argument("--sizes", metavar="WxH,WxH,...",
                    help="sweep these sizes (bare and pipeline at each), e.g. "
                    "320x180,640x360,1280x720")
     b.add_argument("--scene", help="scene to measure (default: the first style scene)")
     b.add_argument("--temporal", choices=["on", "off"], help="temporal stabilisation on or "
                    "off (default: as the scene is configured)")
-    b.add_argument("--source-fps", type=float, default=240.0,
+    b.add_argument("--record", choices=["on", "off"], default="off",
+                   help="record the pipeline run to a temporary file at the [recording] "
+                   "size (default: off)")
+    b.add_argument("--source-fps", type=_positive(10_000.0), default=240.0,
                    help="rate the replayed frames arrive at, frames/s (default: 240)")
 
-    g = sub.add_parser("gan-response", help="how much faster the GAN layer changes on a "
-                       "moving clip than on a still frame of it")
-    g.add_argument("--seconds", type=float, default=20.0,
+    g = sub.add_parser("gan-response", parents=common,
+                       help="how much faster the GAN layer changes on a moving clip "
+                       "than on a still frame of it")
+    g.add_argument("--seconds", type=_positive(3600.0), default=20.0,
                    help="simulated time per run, s (default: 20)")
-    g.add_argument("--noise", type=float, default=2.0,
+    g.add_argument("--noise", type=_number(float, 0.0, 255.0), default=2.0,
                    help="sensor noise added to both, grey levels (default: 2)")
 
-    t = sub.add_parser("train-dream", help="train a fast dream network and export it to ONNX")
+    t = sub.add_parser("train-dream", parents=common,
+                       help="train a fast dream network and export it to ONNX")
     t.add_argument("--layers", required=True,
                    help="backbone blocks (0..15) and weights, e.g. 6 or 6:1,9:0.5")
     t.add_argument("--out", type=Path, required=True, help="the network, e.g. "
                    "models/dream-mine.onnx (then: effect = 'fast-dream:mine')")
-    t.add_argument("--steps", type=int, default=3000, help="training steps (default: 3000)")
-    t.add_argument("--batch", type=int, default=4, help="crops per step (default: 4)")
-    t.add_argument("--crop", type=int, default=128, help="crop side, px (default: 128)")
-    t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 1e-3)")
-    t.add_argument("--content", type=float, default=5000.0,
+    t.add_argument("--steps", type=_count(1, 10_000_000), default=3000,
+                   help="training steps (default: 3000)")
+    t.add_argument("--batch", type=_count(1, 256), default=4, help="crops per step (default: 4)")
+    t.add_argument("--crop", type=_count(16, 4096), default=128,
+                   help="crop side, px (default: 128)")
+    t.add_argument("--lr", type=_positive(1.0), default=1e-3,
+                   help="Adam learning rate (default: 1e-3)")
+    t.add_argument("--content", type=_number(float, 0.0, 1e9), default=5000.0,
                    help="weight of staying close to the picture (default: 5000)")
-    t.add_argument("--tv", type=float, default=0.5,
+    t.add_argument("--tv", type=_number(float, 0.0, 1e9), default=0.5,
                    help="weight of total variation, against speckle (default: 0.5)")
-    t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    t.add_argument("--frames-per-clip", type=int, default=40,
+    t.add_argument("--seed", type=_count(0, (1 << 32) - 1), default=0,
+                   help="random seed (default: 0)")
+    t.add_argument("--frames-per-clip", type=_count(1, 100_000), default=40,
                    help="training frames from each demo clip (default: 40)")
     t.add_argument("--checkpoint", type=Path, metavar="PATH",
                    help="checkpoint file (default: the --out path with .ckpt)")
-    t.add_argument("--checkpoint-every", type=int, default=250, metavar="STEPS",
+    t.add_argument("--checkpoint-every", type=_count(1, 10_000_000), default=250, metavar="STEPS",
                    help="save a checkpoint this often (default: 250)")
     t.add_argument("--resume", action="store_true", help="go on from the checkpoint")
 
-    d = sub.add_parser("dream-compare", help="fast dream networks against the live dream: "
-                       "speed and how much dream each delivers")
+    d = sub.add_parser("dream-compare", parents=common,
+                       help="fast dream networks against the live dream: speed and how "
+                       "much dream each delivers")
     d.add_argument("--size", default="320x180", help="processing size WxH (default: 320x180)")
-    d.add_argument("--frames", type=int, default=30, help="frames compared (default: 30)")
+    d.add_argument("--frames", type=_count(1, 100_000), default=30,
+                   help="frames compared (default: 30)")
     d.add_argument("--networks", help="comma-separated names (default: every "
                    "models/dream-*.onnx)")
     d.add_argument("--picture", type=Path, help="write the last frame side by side here")
@@ -132,37 +214,54 @@ def _parser() -> argparse.ArgumentParser:
     for sp in (b, g, d):
         sp.add_argument("--json", action="store_true", help="print one JSON object")
 
-    f = sub.add_parser("flicker", help="temporal warping and ghosting errors of a scene's "
-                       "repainting, plain and stabilised, on clips")
+    f = sub.add_parser("flicker", parents=common,
+                       help="temporal warping and ghosting errors of a scene's repainting, "
+                       "plain and stabilised, on clips")
     f.add_argument("--source", default="demo:carphone,demo:bikes,demo:bigbuckbunny",
                    help="comma-separated video files or demo:CLIP (default: the demo pack)")
     f.add_argument("--scene", help="scene to measure, its temporal settings (default: the "
                    "first style scene's first style)")
     f.add_argument("--size", help="processing size WxH (default: the scene's)")
-    f.add_argument("--frames", type=int, default=300, help="at most this many frames per "
-                   "clip (default: 300)")
-    f.add_argument("--still-frames", type=int, default=60, help="frames of the held still "
-                   "picture with sensor noise (default: 60; 0 = skip)")
+    f.add_argument("--frames", type=_count(1, 100_000), default=300,
+                   help="at most this many frames per clip (default: 300)")
+    f.add_argument("--still-frames", type=_count(0, 100_000), default=60,
+                   help="frames of the held still picture with sensor noise "
+                   "(default: 60; 0 = skip)")
     f.add_argument("--picture", type=Path, help="write a strip of frames side by side here")
     f.add_argument("--json", action="store_true", help="print one JSON object")
-    k = sub.add_parser("soak", help="run headless for a long time; report memory growth and "
+    k = sub.add_parser("soak", parents=common,
+                       help="run headless for a long time; report memory growth and "
                        "frame-rate drift")
-    k.add_argument("--minutes", type=float, default=30.0, help="how long (default: 30)")
+    k.add_argument("--minutes", type=_positive(1e6), default=30.0, help="how long (default: 30)")
     k.add_argument("--source", default="demo:bikes", help="the clip (default: demo:bikes)")
     k.add_argument("--scene", help="scene to run (default: the first)")
-    k.add_argument("--every", type=float, default=10.0,
+    k.add_argument("--every", type=_positive(86_400.0), default=10.0,
                    help="sample memory and frames this often, s (default: 10)")
     k.add_argument("--json", action="store_true", help="print one JSON object")
+    k.add_argument("--chaos", action="store_true",
+                   help="inject faults on a seeded schedule (bad live edits, OSC garbage, "
+                   "HTTP abuse, a camera that dies, a hanging effect, a full disk) and check "
+                   "the show survives and reports each; exit 1 when a check fails")
+    k.add_argument("--seed", type=_count(0, 2**31 - 1), default=0,
+                   help="with --chaos: the schedule's seed (default: 0)")
+    k.add_argument("--fault-every", type=_positive(3600.0), default=30.0, metavar="S",
+                   help="with --chaos: a fault this often, s (default: 30)")
+    k.add_argument("--clip", choices=["carphone", "bikes", "bigbuckbunny"],
+                   default="carphone", help="with --chaos: what the failing camera sees "
+                   "(default: carphone)")
 
-    c = sub.add_parser("contact-sheet", help="a grid of GAN frames taken along a walk")
+    c = sub.add_parser("contact-sheet", parents=common,
+                       help="a grid of GAN frames taken along a walk")
     c.add_argument("--out", type=Path, default=Path("walk.png"),
                    help="output picture (.png or .jpg)")
     c.add_argument("--source", default="demo:carphone",
                    help="motion from a video file, demo[:CLIP], or none (idle drift)")
-    c.add_argument("--seconds", type=float, default=24.0, help="walk length, s (default: 24)")
-    c.add_argument("--cols", type=int, default=8)
-    c.add_argument("--rows", type=int, default=3)
-    c.add_argument("--tile", type=int, default=160, help="tile side, px (default: 160)")
+    c.add_argument("--seconds", type=_positive(3600.0), default=24.0,
+                   help="walk length, s (default: 24)")
+    c.add_argument("--cols", type=_count(1, 16), default=8, help="1..16 (default: 8)")
+    c.add_argument("--rows", type=_count(1, 16), default=3, help="1..16 (default: 3)")
+    c.add_argument("--tile", type=_count(16, 1024), default=160,
+                   help="tile side, 16..1024 px (default: 160)")
     for sp in (g, c):
         sp.add_argument("--scene", help="whose walk settings (default: the first scene "
                         "with a generator)")
@@ -181,7 +280,11 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except _Refused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded by train-dream
     try:
         return _dispatch(args)
@@ -207,7 +310,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "doctor":  # before loading the config: a bad one is a finding
         from installation.tools.doctor import run_doctor
 
-        return run_doctor(args.config or _default_config(), ModelStore())
+        return run_doctor(args.config or _default_config(), ModelStore(), record=args.record)
 
     overrides = _overrides(args) if args.command is None else {}
     cfg = load_config(args.config or _default_config(), overrides)
@@ -238,6 +341,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_flicker(cfg, store, device, args)
     if args.command == "soak":
+        if args.chaos:
+            from installation.tools.chaos import run_chaos
+
+            return run_chaos(cfg, store, device, args, args.config or _default_config())
         from installation.tools.soak import run_soak
 
         return run_soak(cfg, store, device, args)
@@ -285,8 +392,7 @@ def _models(action: str, store: Any) -> int:
 def _run(cfg: Any, store: Any, device: Any, args: argparse.Namespace) -> int:
     from installation.show.loop import RunOptions, Show
 
-    if args.duration is not None and args.duration <= 0:
-        raise UserError(f"--duration {args.duration:g}: give a positive number of seconds")
+    _check_writable(cfg, args)  # before anything starts: one line, exit 2
     opts = RunOptions(headless=args.headless, duration_s=args.duration, record=args.record,
                       stats=args.stats, config_path=args.config or _default_config(),
                       config_overrides=_overrides(args))
@@ -296,3 +402,64 @@ def _run(cfg: Any, store: Any, device: Any, args: argparse.Namespace) -> int:
     if report.recording is not None:
         print(f"recording: {report.recording} ({report.recorded_frames} frames)")
     return 0
+
+
+def _check_writable(cfg: Any, args: argparse.Namespace) -> None:
+    """UserError (one line) unless every file this run will write can be written: --record,
+    --stats, and the headless recordings folder when the run is surely headless and records
+    there. Folders are made as the show would make them; a probe file is made and removed."""
+    if args.record is not None:
+        _writable_file("--record", args.record)
+    if args.stats is not None:
+        _writable_file("--stats", args.stats)
+    uri = cfg.source.uri
+    camera = uri.startswith("webcam:") or uri.startswith("/dev/")  # never recorded headless
+    if cfg.headless.record and args.record is None and not camera and _surely_headless(args):
+        folder = Path(cfg.headless.folder)
+        problem = _unwritable_folder(folder)
+        if problem:
+            raise UserError(f"[headless] folder = {str(folder)!r}: {problem}; set [headless] "
+                            "folder to a writable folder, or record = false")
+
+
+def _surely_headless(args: argparse.Namespace) -> bool:
+    from installation.display.window import _missing_display
+
+    return bool(args.headless or _missing_display())
+
+
+def _writable_file(flag: str, path: Path) -> None:
+    """UserError naming `flag` unless `path` can be opened for writing (made and removed
+    again when it does not exist yet)."""
+    if path.is_dir():
+        raise UserError(f"{flag} {path}: is a folder; give a file path, e.g. "
+                        f"{path / ('show.mp4' if flag == '--record' else 'stats.jsonl')}")
+    problem = _unwritable_folder(path.parent)
+    if not problem:
+        try:
+            if path.exists():
+                with path.open("r+b"):  # neither truncated nor made
+                    pass
+            else:
+                with path.open("xb"):
+                    pass
+                path.unlink()
+        except OSError as exc:
+            problem = f"cannot write it ({exc.strerror or exc})"
+    if problem:
+        raise UserError(f"{flag} {path}: {problem}; give a writable path")
+
+
+def _unwritable_folder(folder: Path) -> str:
+    """Why files cannot be written in `folder` (made if missing), or "" when they can."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot make the folder {folder} ({exc.strerror or exc})"
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-probe-")
+    except OSError as exc:
+        return f"cannot write in the folder {folder} ({exc.strerror or exc})"
+    os.close(fd)
+    os.unlink(probe)
+    return ""

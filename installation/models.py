@@ -139,11 +139,35 @@ class ModelStore:
     def path(self, name: str) -> Path:
         return self.root / self.manifest.models[name].file
 
-    def _lock(self) -> dict[str, str]:
+    def _lock(self, rewriting: bool = False) -> dict[str, str]:
+        """The recorded hashes ({} before the first pull). A lock file that is a folder,
+        cannot be read or is not a JSON object is a ModelError in one line saying what to
+        do; `rewriting` (a pull, which writes it again) starts over from a garbled one."""
+        path = self.lock_path
+        data: object = None
         try:
-            data = json.loads(self.lock_path.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
+            data = json.loads(path.read_bytes().decode("utf-8"))
+        except FileNotFoundError:
             return {}
+        except IsADirectoryError:
+            raise ModelError(f"model lock file {path} is a folder, not a file: remove it, "
+                             f"then {PULL_HINT}") from None
+        except OSError as exc:
+            raise ModelError(f"model lock file {path} cannot be read ({exc.strerror or exc}): "
+                             f"fix its permissions or remove it, then {PULL_HINT}") from None
+        except json.JSONDecodeError as exc:
+            garbled = f"is not valid JSON ({exc.msg}, line {exc.lineno})"
+        except UnicodeDecodeError:
+            garbled = "is not JSON (not even UTF-8 text)"
+        except RecursionError:
+            garbled = "is not a JSON object of model hashes (nested too deep)"
+        else:
+            garbled = "" if isinstance(data, dict) else "is not a JSON object of model hashes"
+        if not isinstance(data, dict):
+            if rewriting:
+                return {}
+            raise ModelError(f"model lock file {path} {garbled}: {PULL_HINT} to write it "
+                             "again")
         return {k: v for k, v in data.items() if isinstance(v, str)}
 
     def check(self, name: str, lock: dict[str, str] | None = None) -> Problem | None:
@@ -182,7 +206,7 @@ class ModelStore:
         (`installation.conversions.CONVERTERS`); only models that need converting use it.
         """
         conversions = conversions or {}
-        lock = self._lock()
+        lock = self._lock(rewriting=True)  # garbled: every unpinned file is made again
         todo = [n for n in self.manifest.models if self.check(n, lock)]
         for name in todo:  # before any download
             convert = self.manifest.models[name].convert
@@ -229,7 +253,12 @@ class ModelStore:
                 partial.replace(out)
             lock[name] = digest
             say(f"  {name}: {out.relative_to(self.root.parent)} ({out.stat().st_size >> 10} KiB)")
-        self.lock_path.write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
+        try:
+            self.lock_path.write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
+        except OSError as exc:
+            raise ModelError(f"cannot write the model lock file {self.lock_path} "
+                             f"({exc.strerror or exc}): make it writable, then {PULL_HINT}"
+                             ) from None
         if unrestored:  # nothing to pull these from: say how to get them back
             raise ModelError(self.check(unrestored[0], lock).line())  # type: ignore[union-attr]
         return len(todo) + len(committed)

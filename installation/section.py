@@ -11,11 +11,18 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+MAX_TEXT = 4096  # the longest string any setting takes (a path, a name, an address), chars
+
 
 class Section(BaseModel):
-    """A config section: unknown keys refused, values frozen after validation."""
+    """A config section: unknown keys refused, values frozen after validation, floats
+    finite, strings at most `MAX_TEXT` long. Every number field also carries bounds of its
+    own (`tests/show/test_config.py` checks that none is left open)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # Every float finite (NaN and infinities refused wherever a float is read, dict values
+    # included) and every string bounded: no value the file can hold stops the show.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False,
+                              str_max_length=MAX_TEXT)
 
 
 S = TypeVar("S", bound=Section)

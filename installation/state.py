@@ -93,6 +93,9 @@ class FrameState:
     errors: dict[str, int] = field(default_factory=dict)  # stage → failures so far
     stalls: dict[str, int] = field(default_factory=dict)  # stage → watchdog restarts so far
     sinks: tuple[SinkState, ...] = ()
+    # The shown picture is not alive: "black for 12 s", "frozen for 12 s" (the camera
+    # changes, the picture does not); None while it is alive, or paused / blacked out.
+    picture: str | None = None
 
     def reasons(self) -> list[str]:
         """Why the show is degraded (empty: it is fine), without the staleness check that
@@ -101,6 +104,8 @@ class FrameState:
         src = self.source
         if src.state not in LIVE_SOURCE_STATES:
             out.append(f"source {src.name} is {src.state}")
+        if self.picture:
+            out.append(f"picture {self.picture}")
         out.extend(self.bypassed)
         out.extend(self.failing)
         if self.config_error:
@@ -142,6 +147,8 @@ class FrameState:
                                    ("snapshots", self.snapshots)) if on]
         if writing:
             lines.append("WRITING " + " + ".join(writing))  # privacy: say when pictures are kept
+        if self.picture:
+            lines.append(f"PICTURE {self.picture.upper()}")
         lines.extend(self.bypassed)
         lines.extend(self.failing)
         lines.extend(f"{s.name} stopped: {s.failed}" for s in self.sinks if s.failed)

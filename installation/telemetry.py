@@ -15,7 +15,11 @@ log = logging.getLogger(__name__)
 
 
 class FpsMeter:
-    """Frames per second over a sliding window of `window_s` seconds of present times."""
+    """Frames per second over a sliding window of `window_s` seconds of present times.
+
+    `fps_at(now)` is what to report: it decays to 0 when frames stop (no frame in the last
+    window: 0); `fps` is the rate over the last window of frames, however long ago.
+    """
 
     def __init__(self, window_s: float = 2.0) -> None:
         self.window_s = window_s
@@ -33,6 +37,18 @@ class FpsMeter:
             return 0.0
         span = self._times[-1] - self._times[0]
         return (len(self._times) - 1) / span if span > 0 else 0.0
+
+    def fps_at(self, now: float) -> float:
+        """Frames per second at monotonic `now` (s), over the frames of the last `window_s`
+        s before it: the same as `fps` while frames come (the next one not yet a frame
+        interval late); falling once they stop, and 0 when none was shown in the window."""
+        inside = [t for t in self._times if 0.0 <= now - t <= self.window_s]
+        if len(inside) < 2:
+            return 0.0
+        n = len(inside) - 1
+        interval = (inside[-1] - inside[0]) / n  # the usual time between frames, s
+        end = max(inside[-1], now - interval)  # a frame not yet one interval late is not late
+        return n / (end - inside[0]) if end > inside[0] else 0.0
 
 
 class StatsWriter:

@@ -110,3 +110,165 @@ def test_readme_documents_every_key() -> None:
 ])
 def test_soak_options_are_checked(args: list[str], says: str, tmp_path: Path) -> None:
     assert says in one_line_error(cli(*args, cwd=tmp_path))
+
+
+# -- numbers on the command line --------------------------------------------------------
+
+TRAIN = ["train-dream", "--layers", "6", "--out", "x.onnx"]
+STYLIZE = ["stylize", "in.png", "out.png"]
+BAD_FLOAT = ["nan", "NaN", "inf", "-inf", "1e309", "x", ""]
+BAD_COUNT = ["nan", "inf", "1.5", "1e3", "x", "", "-1"]
+# (the command, the flag, values refused beside the generic ones)
+NUMERIC = [
+    ([], "--duration", [*BAD_FLOAT, "0", "-1", "-0.0", "1e12"]),
+    (["bench"], "--frames", [*BAD_COUNT, "0", "100001"]),
+    (["bench"], "--source-fps", [*BAD_FLOAT, "0", "-240"]),
+    (["soak"], "--minutes", [*BAD_FLOAT, "0", "-1"]),
+    (["soak"], "--every", [*BAD_FLOAT, "0", "-10", "1e6"]),
+    (STYLIZE, "--size", [*BAD_COUNT, "0", "15", "100000"]),
+    (STYLIZE, "--strength", [*BAD_FLOAT, "-0.1", "1.5"]),
+    (STYLIZE, "--style", BAD_COUNT),
+    (TRAIN, "--steps", [*BAD_COUNT, "0"]),
+    (TRAIN, "--batch", [*BAD_COUNT, "0", "100000"]),
+    (TRAIN, "--crop", [*BAD_COUNT, "0", "1000000"]),
+    (TRAIN, "--lr", [*BAD_FLOAT, "0", "-0.001", "2"]),
+    (TRAIN, "--content", [*BAD_FLOAT, "-1"]),
+    (TRAIN, "--tv", [*BAD_FLOAT, "-0.5", "1e300"]),
+    (TRAIN, "--seed", [*BAD_COUNT, str(1 << 32)]),
+    (TRAIN, "--frames-per-clip", [*BAD_COUNT, "0"]),
+    (TRAIN, "--checkpoint-every", [*BAD_COUNT, "0"]),
+    (["gan-response"], "--seconds", [*BAD_FLOAT, "0", "-20"]),
+    (["gan-response"], "--noise", [*BAD_FLOAT, "-1", "256"]),
+    (["contact-sheet"], "--seconds", [*BAD_FLOAT, "0"]),
+    (["contact-sheet"], "--cols", [*BAD_COUNT, "0", "1000"]),
+    (["contact-sheet"], "--rows", [*BAD_COUNT, "0", "1000"]),
+    (["contact-sheet"], "--tile", [*BAD_COUNT, "0", "100000"]),
+    (["flicker"], "--frames", [*BAD_COUNT, "0"]),
+    (["flicker"], "--still-frames", BAD_COUNT),
+    (["dream-compare"], "--frames", [*BAD_COUNT, "0"]),
+]
+
+
+@pytest.mark.parametrize(("command", "flag", "values"), NUMERIC,
+                         ids=[f"{(c or ['run'])[0]} {f}" for c, f, _ in NUMERIC])
+def test_bad_numbers_are_refused_in_one_line_naming_the_flag(
+        command: list[str], flag: str, values: list[str],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from installation.cli import main
+
+    for value in values:
+        assert main([*command, f"{flag}={value}"]) == 2, value
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and err.startswith(f"error: {flag}: "), (value, err)
+        assert "--help" in err
+
+
+def test_good_numbers_still_pass() -> None:
+    from installation.cli import _parser
+
+    p = _parser()
+    assert p.parse_args(["--duration", "0.5"]).duration == 0.5
+    assert p.parse_args(["flicker", "--still-frames", "0"]).still_frames == 0
+    assert p.parse_args([*STYLIZE, "--strength", "0"]).strength == 0.0
+    assert p.parse_args([*TRAIN, "--lr", "1e-4", "--seed", "0"]).lr == 1e-4
+    assert p.parse_args(["contact-sheet", "--cols", "16", "--tile", "1024"]).tile == 1024
+
+
+def test_bad_duration_through_main_py(tmp_path: Path) -> None:
+    for value in ("nan", "inf", "-1", "0"):
+        line = one_line_error(cli("--headless", "--duration", value, cwd=tmp_path))
+        assert "--duration" in line and value in line
+
+
+# -- global flags after the command ------------------------------------------------------
+
+def test_config_is_taken_after_any_command_that_reads_it() -> None:
+    from installation.cli import _parser
+
+    p = _parser()
+    commands = [["doctor"], STYLIZE, ["bench"], ["gan-response"], TRAIN, ["dream-compare"],
+                ["flicker"], ["soak"], ["contact-sheet"]]
+    for command in commands:
+        assert p.parse_args([*command, "--config", "after.toml"]).config == Path("after.toml")
+        assert p.parse_args(["--config", "before.toml", *command]).config == \
+            Path("before.toml")
+        assert p.parse_args(command).config is None
+    args = p.parse_args(["--config", "a.toml", "doctor", "--config", "b.toml"])
+    assert args.config == Path("b.toml")
+    assert p.parse_args(["doctor", "--record", "r.mp4"]).record == Path("r.mp4")
+
+
+def test_doctor_with_config_after_it(tmp_path: Path) -> None:
+    cfg = tmp_path / "mine.toml"
+    cfg.write_text("[source]\nuri = 'demo'\n[status]\nenabled = false\n"
+                   "[[scenes]]\nname = 'plain'\neffect = 'none'\n")
+    done = cli("doctor", "--config", str(cfg), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{cfg} is valid (1 scenes, first: plain)" in done.stdout
+    assert "nothing to fix" in done.stdout
+    assert not (tmp_path / "recordings").exists()  # doctor makes nothing
+
+
+# -- files a run writes: checked before the show starts ---------------------------------
+
+DEMO = "[source]\nuri = 'demo'\n[status]\nenabled = false\n" \
+       "[[scenes]]\nname = 'plain'\neffect = 'none'\n"
+
+
+def read_only_folder(tmp_path: Path) -> Path:
+    """A folder no file can be made in, for this user (root too: then /sys)."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    if not os.access(folder, os.W_OK):
+        return folder
+    folder = Path("/sys")  # root ignores permissions; sysfs refuses new files even to root
+    try:
+        (folder / "probe").open("x").close()
+    except OSError:
+        return folder
+    pytest.skip("no folder here refuses this user's files")
+
+
+def unwritable(tmp_path: Path) -> list[tuple[str, Path]]:
+    """(what, a file path that cannot be written) for each way it cannot."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    return [
+        ("under a file", blocker / "sub" / "out.x"),
+        ("read-only", read_only_folder(tmp_path) / "out.x"),
+        ("a folder", tmp_path),
+    ]
+
+
+@pytest.mark.parametrize("flag", ["--record", "--stats"])
+def test_unwritable_record_and_stats_paths_are_one_line(flag: str, tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(DEMO)
+    for what, path in unwritable(tmp_path):
+        done = cli("--headless", "--duration", "1", flag, str(path), cwd=tmp_path)
+        line = one_line_error(done)
+        assert f"{flag} {path}" in line, what
+        assert "Exception ignored" not in done.stderr and "thread" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "config.toml",
+                                                          "read-only"]
+
+
+def test_unwritable_headless_folder_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("x")
+    for folder in (tmp_path / "a-file" / "recordings", read_only_folder(tmp_path) / "rec"):
+        (tmp_path / "config.toml").write_text(
+            DEMO + f"[headless]\nfolder = '{folder}'\n")
+        line = one_line_error(cli("--headless", "--duration", "1", cwd=tmp_path))
+        assert "[headless] folder" in line and str(folder) in line and "record = false" in line
+
+
+def test_writable_paths_are_probed_without_leaving_or_changing_anything(
+        tmp_path: Path) -> None:
+    from installation.cli import _writable_file
+
+    _writable_file("--record", tmp_path / "new" / "deeper" / "show.mp4")
+    assert list((tmp_path / "new" / "deeper").iterdir()) == []  # the folder, as the show
+    kept = tmp_path / "stats.jsonl"
+    kept.write_text("earlier run\n")
+    _writable_file("--stats", kept)
+    assert kept.read_text() == "earlier run\n"

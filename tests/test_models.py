@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,3 +136,53 @@ def test_tampered_model_stops_start_and_verify_command(scratch: ModelStore,
     assert "multistyle26.onnx is altered" in last and "models pull" in last
     done = _cli(["models", "verify"], scratch.root, tmp_path)
     assert done.returncode == 2 and "multistyle26" in done.stderr
+
+
+def _unreadable(lock: Path) -> None:
+    """A lock file no user can read: a symbolic link to itself (root reads through modes)."""
+    lock.unlink()
+    lock.symlink_to(lock.name)
+
+
+@pytest.mark.parametrize(("damage", "says"), [
+    (lambda lock: (lock.unlink(), lock.mkdir()), "is a folder, not a file: remove it"),
+    (_unreadable, "cannot be read"),
+    (lambda lock: lock.write_text("{\"multistyle26\": "), "is not valid JSON"),
+    (lambda lock: lock.write_bytes(b"\xff\xfe\x00garbage\x80"), "is not JSON"),
+    (lambda lock: lock.write_text("[1, 2, 3]\n"), "is not a JSON object"),
+    (lambda lock: lock.write_text("[" * 100_000), "is not a JSON object"),
+], ids=["folder", "unreadable", "truncated", "binary", "a-list", "deep"])
+def test_a_broken_lock_file_is_one_line_naming_it(scratch: ModelStore, tmp_path: Path,
+                                                  damage: Any, says: str) -> None:
+    damage(scratch.lock_path)
+    with pytest.raises(ModelError) as err:
+        scratch.verify()
+    assert str(scratch.lock_path) in str(err.value) and says in str(err.value)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[source]\nuri = 'demo'\n[status]\nenabled = false\n"
+                   "[[scenes]]\nname = 'a'\n")
+    for args in (["models", "verify"], ["models", "list"],
+                 ["--config", str(cfg), "--headless", "--duration", "1"]):
+        done = _cli(args, scratch.root, tmp_path)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+        errors = [ln for ln in done.stderr.splitlines() if ln.startswith("error: ")]
+        assert len(errors) == 1 and "lock.json" in errors[0] and says in errors[0], args
+        assert "python main.py models pull" in errors[0]
+
+
+def test_a_lock_file_unreadable_by_permissions(scratch: ModelStore) -> None:
+    scratch.lock_path.chmod(0)
+    if os.access(scratch.lock_path, os.R_OK):
+        pytest.skip("this user reads through permissions (root)")
+    with pytest.raises(ModelError, match=r"lock\.json cannot be read \(Permission denied\)"):
+        scratch.verify()
+
+
+def test_pull_starts_over_from_a_garbled_lock_file(scratch: ModelStore) -> None:
+    scratch.lock_path.write_text("{garbled")
+    assert scratch._lock(rewriting=True) == {}
+    scratch.lock_path.unlink()
+    scratch.lock_path.mkdir()  # a folder it cannot overwrite: said, not a traceback
+    with pytest.raises(ModelError, match="is a folder"):
+        scratch.pull(lambda s: None)

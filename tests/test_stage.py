@@ -340,3 +340,28 @@ def test_rate_limited_log_says_how_many_were_left_out(
         ("WARNING", "other fault"),
     ]
     assert limited.left_out == 2
+
+
+def test_abandoned_calls_are_counted_until_they_return_and_then_let_go(until: Until) -> None:
+    """Each restart mid-call leaves one call behind; when it returns its thread drops what
+    it held (the item, its result) and ends, and the count falls back."""
+    inbox: LatestSlot[int] = LatestSlot()
+    stage = Doubler(inbox, hang_on=(1, 2, 3)).start()
+    try:
+        for n in (1, 2, 3):
+            inbox.put(n)
+            assert stage.started[n].wait(DEADLINE_S)
+            stage.restart()
+            assert stage.abandoned == n
+        inbox.put(4)  # the fresh thread works on
+        assert result(stage, 0)[1] == 8
+        alive = [t for t in threading.enumerate() if t.name == "doubler"]
+        assert len(alive) == 4  # three abandoned calls and the current thread
+        stage.release.set()
+        assert until(lambda: stage.abandoned == 0)
+        assert until(lambda: len([t for t in threading.enumerate()
+                                  if t.name == "doubler"]) == 1)
+        assert stage.slot.peek()[1] == 8  # their late results were dropped
+    finally:
+        stage.release.set()
+        stage.stop()

@@ -73,3 +73,8 @@ def test_trouble_and_failing_stages_are_said() -> None:
     assert "the GAN keeps failing: its last picture stays" in lines
     assert state.reasons()[-1] == "the GAN keeps failing: its last picture stays"
     assert FrameState().trouble() == ""
+
+
+def test_a_dead_picture_is_a_reason() -> None:
+    assert "picture frozen for 11 s" in FrameState(picture="frozen for 11 s").reasons()
+    assert not any("picture" in r for r in FrameState(picture=None).reasons())

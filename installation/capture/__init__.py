@@ -67,7 +67,7 @@ def open_source(cfg: SourceConfig, store: ModelStore, opener: Opener | None = No
             raise SourceError(
                 f"source.uri = {uri!r}: no demo clip {clip!r}; clips: {', '.join(DEMO_CLIPS)}"
             )
-        return demo_source(clip, store)
+        return demo_source(clip, store, cfg)
     if uri.startswith("webcam:") or uri.startswith("/dev/"):
         if uri.startswith("webcam:") and not uri.removeprefix("webcam:").isdigit():
             raise SourceError(f"source.uri = {uri!r} is not a camera; use {FORMS}")
@@ -80,7 +80,8 @@ def open_source(cfg: SourceConfig, store: ModelStore, opener: Opener | None = No
     if not path.is_file():
         raise SourceError(f"source.uri = {uri!r}: file {path} not found; use {FORMS}")
     if ext in VIDEO_EXTS:
-        return VideoFileSource(path)
+        return VideoFileSource(path, reconnect_min_s=cfg.reconnect_min_s,
+                               reconnect_max_s=cfg.reconnect_max_s)
     return StillSource(path, fps=cfg.fps, max_size=(cfg.width, cfg.height))
 
 
@@ -95,9 +96,14 @@ def clip_file(uri: str, demo_clip: str, store: ModelStore) -> Path:
     return path
 
 
-def demo_source(clip: str, store: ModelStore) -> VideoFileSource:
-    """A demo clip (`carphone`, `bikes`, `bigbuckbunny`) from the verified model store."""
-    return VideoFileSource(store.require(f"demo-{clip}"), name=f"demo:{clip}")
+def demo_source(clip: str, store: ModelStore,
+                cfg: SourceConfig | None = None) -> VideoFileSource:
+    """A demo clip (`carphone`, `bikes`, `bigbuckbunny`) from the verified model store,
+    retried with `cfg`'s backoff (defaults: [source]'s) should it fail."""
+    cfg = cfg or SourceConfig()
+    return VideoFileSource(store.require(f"demo-{clip}"), name=f"demo:{clip}",
+                           reconnect_min_s=cfg.reconnect_min_s,
+                           reconnect_max_s=cfg.reconnect_max_s)
 
 
 def _camera(cfg: SourceConfig, store: ModelStore, opener: Opener | None) -> Source:
@@ -109,7 +115,7 @@ def _camera(cfg: SourceConfig, store: ModelStore, opener: Opener | None) -> Sour
             "no camera at %s; playing the demo clip '%s' instead (source.on_missing = 'demo')",
             cfg.uri, cfg.demo_clip,
         )
-        return demo_source(cfg.demo_clip, store)
+        return demo_source(cfg.demo_clip, store, cfg)
     raise SourceError(
         f"no camera at {cfg.uri}: connect one, pick another with --source, "
         "or set source.on_missing = 'demo' to play a demo clip instead"

@@ -8,6 +8,7 @@ cost in the measured loop.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Generator, Sequence
 from contextlib import closing
 from pathlib import Path
@@ -64,25 +65,36 @@ class VideoFileSource(Source):
     """Decodes a file with PyAV and emits its pictures in real time, looping forever.
 
     Paced at the file's own rate unless `fps` is given. A decode error mid-file (a
-    truncated or damaged file) logs one warning and loops back to the start; a file that
-    yields no picture at all sets `status` to "failed" and the source stops emitting.
+    truncated or damaged file) logs one warning and loops back to the start. A pass that
+    yields no picture at all (the file vanished, or is damaged from its start) is retried
+    with backoff like a camera: `status` "reconnecting", one warning, a wait of
+    `reconnect_min_s` doubling up to `reconnect_max_s` between tries; when pictures come
+    again `status` is "playing" and `reconnects` counts it.
     """
 
     kind = "video"
 
-    def __init__(self, path: Path, name: str | None = None, fps: float | None = None) -> None:
+    def __init__(self, path: Path, name: str | None = None, fps: float | None = None,
+                 reconnect_min_s: float = 0.5, reconnect_max_s: float = 10.0) -> None:
         super().__init__(name or path.name)
         self.path = path
         if fps is not None and fps <= 0:
             raise ValueError(f"fps must be positive, got {fps}")
+        if not 0 < reconnect_min_s <= reconnect_max_s:
+            raise ValueError("reconnect times must be 0 < reconnect_min_s <= reconnect_max_s")
         self.fps = fps if fps is not None else file_fps(path)  # frames/s; raises SourceError
+        self.reconnect_min_s = reconnect_min_s
+        self.reconnect_max_s = reconnect_max_s
         self.loops = 0  # completed passes through the file
         self._warned: set[str] = set()
 
     def _run(self) -> None:
         pacer = Pacer(self.fps)
+        backoff = self.reconnect_min_s
+        lost_at: float | None = None  # when the file stopped yielding pictures, monotonic s
         while not self._stop.is_set():
             got = 0
+            error: Exception | None = None
             try:
                 with closing(_frames(self.path)) as frames:
                     for rgb in frames:
@@ -90,20 +102,37 @@ class VideoFileSource(Source):
                             return
                         self._emit(rgb)
                         got += 1
+                        if lost_at is not None:  # back after a loss
+                            self.reconnects += 1
+                            backoff = self.reconnect_min_s
+                            log.info("video %s is back after %.1f s (reconnect %d)",
+                                     self.path, time.monotonic() - lost_at, self.reconnects)
+                            lost_at = None
                         self.status = "playing"
-            except Exception as exc:  # av.FFmpegError mid-file, or the file vanished
-                self._warn_once(exc, got)
-            if got == 0:
-                self.status = "failed"
-                log.error("video %s yields no pictures; this source stops", self.path)
+            except Exception as exc:  # SourceError, av.FFmpegError mid-file, the file vanished
+                error = exc
+            if got > 0:
+                if error is not None:
+                    self._warn_once(error, got)
+                self.loops += 1
+                continue
+            if lost_at is None:
+                lost_at = time.monotonic()
+                why = f" ({error.__class__.__name__}: {error})" if error is not None else ""
+                log.warning("video %s yields no pictures%s; retrying every %g..%g s",
+                            self.path, why, self.reconnect_min_s, self.reconnect_max_s)
+            self.status = "reconnecting"
+            if self._stop.wait(backoff):
                 return
-            self.loops += 1
+            backoff = min(backoff * 2, self.reconnect_max_s)
 
     def _warn_once(self, exc: Exception, got: int) -> None:
         """One warning per distinct error: the same damaged file fails the same way each loop."""
         message = f"{exc.__class__.__name__}: {exc}"
         if message in self._warned:
             return
+        if len(self._warned) >= 64:  # weeks of varied errors: bounded memory
+            self._warned.clear()
         self._warned.add(message)
         log.warning("video %s: decoding stopped after %d pictures (%s); looping back",
                     self.path, got, message)

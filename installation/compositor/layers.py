@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import logging
+import threading
+from typing import Annotated, Literal
 
 import cv2
 import numpy as np
 from pydantic import Field
 
 from installation.compositor.blend import BlendMode, blend
+from installation.logs import REPEAT_WINDOW_S, RateLimitedLog
 from installation.pictures import cover
 from installation.section import Section
 
+log = logging.getLogger(__name__)
+
 Placement = Literal["full", "grid", "motion"]
+MAX_GRID = 16  # columns or rows of a grid placement: tiles stay at least 1/16 of a side
+GridSide = Annotated[int, Field(ge=1, le=MAX_GRID)]
 
 
 class LayerConfig(Section):
@@ -24,12 +31,38 @@ class LayerConfig(Section):
     placement: Placement = Field(
         "full", description="full frame; a drifting grid of tiles; or where visitors move"
     )
-    grid: tuple[int, int] = Field((3, 2), description="grid columns, rows")
+    grid: tuple[GridSide, GridSide] = Field(
+        (3, 2), description=f"grid columns, rows: each 1..{MAX_GRID}")
     drift_speed: float = Field(0.03, ge=-2.0, le=2.0, description="grid drift, widths/s")
     mask_softness_px: int = Field(9, ge=0, le=101, description="motion mask blur, px")
 
 
 PLAIN = LayerConfig()  # the camera picture, full frame, as it is
+
+
+class _Failures:
+    """Compositions that came out not finite (NaN or inf: a weight or gain that overflowed)
+    and showed the camera picture instead: counted for the frame state, logged rate-limited."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+        self.rate_limited = RateLimitedLog(log, REPEAT_WINDOW_S)
+
+    def add(self, why: str) -> None:
+        with self._lock:
+            self.count += 1
+            count = self.count
+        self.rate_limited.error(f"compose: {why}", f"compose: {why}: the camera picture is "
+                                f"shown instead ({count} so far)")
+
+
+_FAILURES = _Failures()
+
+
+def compose_errors() -> int:
+    """Compositions refused as not finite since start (the camera picture was shown)."""
+    return _FAILURES.count
 
 
 def grid(
@@ -65,6 +98,9 @@ def compose(
     layer's opacity (the walk's intensity: the imagery strengthens as visitors arrive).
     A GAN layer with no picture yet, or a motion-placed layer with no mask yet, is skipped:
     the show starts on the camera alone and the generated imagery joins when it is ready.
+    A composition that is not finite (a NaN or infinite weight, gain or mask) would be cast
+    to black: the camera picture passes through instead, counted (`compose_errors`) and
+    logged rate-limited.
     """
     if layers == [PLAIN]:
         return camera  # the camera alone: nothing to blend
@@ -87,7 +123,11 @@ def compose(
         top_f = top.astype(np.float32) * (1 / 255)
         if out is None:  # the bottom layer lies on black
             out = np.zeros_like(top_f)
-        out = blend(out, top_f, layer.blend, opacity, mask)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below, as a whole
+            out = blend(out, top_f, layer.blend, opacity, mask)
     if out is None:
+        return camera
+    if not np.isfinite(out).all():
+        _FAILURES.add("the composed picture is not finite")
         return camera
     return (np.clip(out, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)

@@ -40,6 +40,7 @@ from pythonosc.osc_server import BlockingOSCUDPServer
 
 from installation import commands
 from installation.commands import Command, Name
+from installation.controls.listening import LibraryLines, Quiet
 from installation.errors import UserError
 from installation.logs import RateLimitedLog
 from installation.section import Listener
@@ -55,10 +56,14 @@ class OscConfig(Listener):
     port: int = Field(9000, ge=0, le=65535, description="UDP port; 0 = any free one")
 
 
-class _Server(BlockingOSCUDPServer):
-    """Says so when a datagram is not OSC at all (python-osc drops those silently)."""
+MAX_BUNDLES = 16  # bundles in one datagram, nested or not: more is garbage, not parsed
 
-    faults: RateLimitedLog
+
+class _Server(Quiet, BlockingOSCUDPServer):
+    """Says so when a datagram is not OSC at all (python-osc drops those silently); any
+    error in handling one is a rate-limited line (`Quiet`)."""
+
+    label = "osc"
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
         ok = bool(super().verify_request(request, client_address))
@@ -78,11 +83,17 @@ class _Dispatcher(Dispatcher):
         self.faults = faults
 
     def call_handlers_for_packet(self, data: bytes, client_address: tuple[str, int]) -> list:
+        # Bundles nested hundreds deep recurse in python-osc's parser until Python gives
+        # up: counted first (cheap), never parsed.
+        if data.count(b"#bundle\x00") > MAX_BUNDLES:
+            self.faults.warning("garbage", f"osc: a packet from {client_address[0]} holds "
+                                f"more than {MAX_BUNDLES} bundles; ignored")
+            return []
         try:
             osc_packet.OscPacket(data)
-        except osc_packet.ParseError as exc:
+        except Exception as exc:  # ParseError, and what a hostile packet finds (bad UTF-8)
             self.faults.warning("garbage", f"osc: a packet from {client_address[0]} is not "
-                                f"OSC ({exc}); ignored")
+                                f"OSC ({type(exc).__name__}: {str(exc)[:80]}); ignored")
             return []
         return super().call_handlers_for_packet(data, client_address)
 
@@ -106,6 +117,7 @@ class OscControl:
     def __init__(self, cfg: OscConfig, clock: Callable[[], float] = time.monotonic) -> None:
         self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self.faults = RateLimitedLog(log, clock=clock)  # `clock`: monotonic s, for its window
+        self._library = LibraryLines(self.faults, "osc", "pythonosc")
         self.received = 0
         dispatcher = _Dispatcher(self.faults)
         dispatcher.set_default_handler(self._handle)
@@ -124,6 +136,7 @@ class OscControl:
         return str(host), int(port)
 
     def start(self) -> OscControl:
+        logging.getLogger().addFilter(self._library)
         self._thread.start()
         log.info("osc: listening on %s:%d (UDP)", *self.address)
         return self
@@ -133,6 +146,7 @@ class OscControl:
             self._server.shutdown()
             self._thread.join(timeout=5.0)
         self._server.server_close()
+        logging.getLogger().removeFilter(self._library)
 
     def drain(self) -> list[Command]:
         """Every command received since the last call, oldest first."""

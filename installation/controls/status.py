@@ -27,7 +27,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import Field
 
+from installation.controls.listening import Quiet
 from installation.errors import UserError
+from installation.logs import RateLimitedLog
 from installation.section import Listener
 from installation.state import FrameState
 
@@ -78,6 +80,15 @@ class Metrics:
             "the optical flow failed or was late", registry=r)
 
 
+REQUEST_TIMEOUT_S = 10.0  # a connection that sends nothing this long is closed, s
+
+
+class _HttpServer(Quiet, ThreadingHTTPServer):
+    """The HTTP server; a request that raises is a rate-limited line (`Quiet`)."""
+
+    label = "status"
+
+
 class StatusServer:
     """The HTTP server thread. `publish` from the main loop; requests read the snapshot."""
 
@@ -91,33 +102,50 @@ class StatusServer:
         server = self  # the handler class below reaches the server through this
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = REQUEST_TIMEOUT_S  # a client that sends nothing is let go
+
             def do_GET(self) -> None:
+                self._answer(body=True)
+
+            def do_HEAD(self) -> None:  # monitors that only look at the status code
+                self._answer(body=False)
+
+            def _answer(self, body: bool) -> None:
                 server.requests += 1
                 path = self.path.split("?")[0]
                 if path == "/health":
-                    code, body = server.health()
-                    self._send(code, "application/json", json.dumps(body).encode())
+                    code, health = server.health()
+                    self._send(code, "application/json", json.dumps(health).encode(), body)
                 elif path == "/metrics":
                     server.metrics.uptime.set(time.monotonic() - server._t0)
-                    self._send(200, CONTENT_TYPE_LATEST, generate_latest(server.metrics.registry))
+                    self._send(200, CONTENT_TYPE_LATEST,
+                               generate_latest(server.metrics.registry), body)
                 else:
-                    self._send(404, "text/plain", b"try /health or /metrics\n")
+                    self._send(404, "text/plain", b"try /health or /metrics\n", body)
 
-            def _send(self, code: int, kind: str, body: bytes) -> None:
+            def _send(self, code: int, kind: str, payload: bytes, body: bool) -> None:
                 self.send_response(code)
                 self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(body)
+                if body:
+                    self.wfile.write(payload)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Requests are not logged: a monitor polls every few seconds, for weeks."""
 
+            def log_error(self, format: str, *args: Any) -> None:
+                """A bad request line, a timeout: one rate-limited line, not stderr."""
+                server.faults.warning(f"status {format}", "status: a request from "
+                                      f"{self.client_address[0]}: {format % args}"[:200])
+
+        self.faults = RateLimitedLog(log)
         try:
-            self._http = ThreadingHTTPServer((cfg.host, cfg.port), Handler)
+            self._http = _HttpServer((cfg.host, cfg.port), Handler)
         except OSError as exc:
             raise UserError(f"status: cannot listen on {cfg.host}:{cfg.port} ({exc.strerror});"
                             " set [status] port to a free one, or enabled = false") from None
+        self._http.faults = self.faults
         self._http.daemon_threads = True
         self._thread = threading.Thread(target=self._http.serve_forever, name="status",
                                         daemon=True)

@@ -33,4 +33,5 @@ class RecordingConfig(Section):
 class SnapshotConfig(Section):
     enabled: bool = False
     folder: str = "snapshots"
-    max_mb: float = Field(500.0, gt=0, description="the folder's cap: oldest go first, MB")
+    max_mb: float = Field(500.0, gt=0, le=100_000_000.0,
+                          description="the folder's cap: oldest go first, MB")

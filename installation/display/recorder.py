@@ -4,12 +4,22 @@ Frame k of the file is shown at k / fps seconds after the first picture. Each `w
 fills the frames due by show time `t`: the gap before it repeats the previous picture, and
 a picture that arrives before its frame is due only replaces the one held for the gap.
 So a 10 s show is a 10 s file whatever the loop's rate was.
+
+The file survives any end, clean or not (kill -9, an out-of-memory kill, a full disk): it is
+a fragmented MP4 (an empty `moov` up front, then self-contained `moof`+`mdat` fragments),
+each fragment written through to the file as soon as the muxer cuts it (`flush_packets`).
+Fragments are cut at every keyframe (one a second) and at most `FRAGMENT_S` apart, and the
+encoder holds at most `LOOKAHEAD_S` of pictures, so an unclean end loses only the last
+fraction of a second; a clean end adds the fragment index, and ordinary players play it
+either way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +35,13 @@ log = logging.getLogger(__name__)
 # Float show times such as 0.1 * 3 land a hair below a frame boundary; 1 µs of slack puts
 # them on it.
 TIME_SLACK_S = 1e-6
+
+KEYINT_S = 1.0  # a keyframe each second (x264 `g`): a new fragment starts at each
+FRAGMENT_S = 0.1  # longest fragment, s: at most this much is written but not yet in the file
+LOOKAHEAD_S = 0.1  # x264 rate-control lookahead, s: pictures the encoder holds back
+# Fragmented MP4: a file playable at every fragment boundary; each fragment reaches the
+# file as it is cut (FFmpeg otherwise holds up to 32 KB in its own buffer).
+MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
 
 
 class Recorder:
@@ -58,13 +75,19 @@ class Recorder:
         self._t0: float | None = None  # show time of frame 0, s
         self._held: av.VideoFrame | None = None  # the newest picture, as encoder input
         self._closed = False
+        self._whole_bytes = 0  # the file's size after the last write that went through
+        self.broken = False  # a write failed (a full disk): the file ends at _whole_bytes
 
         # The file: folder first, then the container, so either failure names the path.
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "wb"):  # FFmpeg opens lazily; fail here, not mid-show
                 pass
-            self._container = av.open(str(self.path), mode="w", format="mp4")
+            self._container = av.open(str(self.path), mode="w", format="mp4", options={
+                "movflags": MOVFLAGS,
+                "frag_duration": str(round(FRAGMENT_S * 1e6)),  # µs
+                "flush_packets": "1",
+            })
         except (OSError, av.FFmpegError, ValueError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise UserError(f"cannot write recording {self.path}: {reason}") from None
@@ -73,7 +96,11 @@ class Recorder:
             self._stream = self._container.add_stream("libx264", rate=rate)
             self._stream.width, self._stream.height = w, h
             self._stream.pix_fmt = "yuv420p"
-            self._stream.options = {"crf": str(int(crf)), "preset": preset}
+            self._stream.options = {
+                "crf": str(int(crf)), "preset": preset,
+                "g": str(max(1, round(self.fps * KEYINT_S))),
+                "x264-params": f"rc-lookahead={max(1, round(self.fps * LOOKAHEAD_S))}",
+            }
             self._time_base = Fraction(1) / rate
             self._stream.codec_context.time_base = self._time_base
         except (av.FFmpegError, ValueError) as exc:
@@ -106,15 +133,38 @@ class Recorder:
         return self.frames_written - before
 
     def _frame(self, rgb: np.ndarray) -> av.VideoFrame:
-        fitted = self._fitter.apply(rgb)
+        w, h = self.size
+        # Already at the recording's size (the sink fits it): no second copy.
+        fits = rgb.shape == (h, w, 3) and rgb.dtype == np.uint8 and rgb.flags.c_contiguous
+        fitted = rgb if fits else \
+            self._fitter.apply(rgb)
         # Convert to yuv420p once per picture; repeats of it reuse the converted frame.
         return av.VideoFrame.from_ndarray(fitted, format="rgb24").reformat(format="yuv420p")
 
     def _encode(self, frame: av.VideoFrame) -> None:
         frame.pts = self.frames_written  # in 1/fps units: constant frame rate
         frame.time_base = self._time_base
-        self._container.mux(self._stream.encode(frame))
+        self._mux(self._stream.encode(frame))
         self.frames_written += 1
+
+    def _mux(self, packets: list[av.Packet]) -> None:
+        """Hand `packets` to the muxer (a whole fragment reaches the file when it is cut);
+        note the size of the file it leaves, all of it whole fragments."""
+        try:
+            self._container.mux(packets)
+        except OSError:  # av.error.OSError too: ENOSPC, EIO
+            self.broken = True
+            raise
+        with contextlib.suppress(OSError):
+            self._whole_bytes = os.path.getsize(self.path)
+
+    def _cut_partial(self) -> None:
+        """After a failed write: cut the file back to its last whole fragment, so that
+        every player reads it to its end (a part-written fragment would end it in an
+        error)."""
+        with contextlib.suppress(OSError):
+            if os.path.getsize(self.path) > self._whole_bytes:
+                os.truncate(self.path, self._whole_bytes)
 
     def close(self) -> None:
         """Flush the encoder and finish the file; safe to call more than once."""
@@ -123,11 +173,23 @@ class Recorder:
         self._closed = True
         self._held = None
         try:
-            self._container.mux(self._stream.encode(None))
+            try:
+                if not self.broken:
+                    self._mux(self._stream.encode(None))
+            finally:
+                self._container.close()
+        except OSError:
+            self.broken = True
+            raise
         finally:
-            self._container.close()
-        log.info("recording %s closed: %d frames, %.1f s", self.path, self.frames_written,
-                 self.frames_written / self.fps)
+            if self.broken:
+                self._cut_partial()
+                log.warning("recording %s ended early (a write failed): it plays up to its "
+                            "last whole fragment, of %d frames (%.1f s) encoded", self.path,
+                            self.frames_written, self.frames_written / self.fps)
+        if not self.broken:
+            log.info("recording %s closed: %d frames, %.1f s", self.path,
+                     self.frames_written, self.frames_written / self.fps)
 
     def __enter__(self) -> Recorder:
         return self

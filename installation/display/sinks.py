@@ -33,6 +33,7 @@ from installation.state import SinkState
 log = logging.getLogger(__name__)
 
 CLOSE_WAIT_S = 10.0  # longest wait for a sink to write its last picture at the end, s
+DROPS_SAID_EVERY_S = 60.0  # a sink that drops pictures says so at most this often, s
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,8 @@ class ThreadedSink(StageThread[Shown, Shown]):
         self.name = self.stage = sink.name
         self.sent = 0
         self.failed: str | None = None
+        self._drops_said = 0  # `dropped` when it was last said
+        self._drops_said_at: float | None = None  # show time it was last said, s
         self.start()
 
     @property
@@ -154,6 +157,21 @@ class ThreadedSink(StageThread[Shown, Shown]):
     def offer(self, shown: Shown) -> None:
         if shown.new and self.failed is None:
             self.inbox.put(shown)
+            self._say_drops(shown.t)
+
+    def _say_drops(self, now: float) -> None:
+        """While the sink drops pictures, one line at most every `DROPS_SAID_EVERY_S` of
+        show time `now` (s) with how many (the first drop is said at once)."""
+        dropped = self.dropped
+        if dropped <= self._drops_said:
+            return
+        since = self._drops_said_at
+        if since is not None and now - since < DROPS_SAID_EVERY_S:
+            return
+        window = "so far" if since is None else f"in the last {now - since:.0f} s"
+        log.warning("%s: %d pictures dropped %s (%d in all): it cannot keep up with the show",
+                    self.name, dropped - self._drops_said, window, dropped)
+        self._drops_said, self._drops_said_at = dropped, now
 
     def state(self) -> SinkState:
         return SinkState(self.name, self.sent, self.dropped, self.failed, self.sink.writes)

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from installation.section import Section
 
 BLOCKS = 16  # EfficientNet-Lite0 has blocks 0..15
+MAX_WEIGHT = 100.0  # the largest weight of a block's activations
 NETWORK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # NAME in fast-dream:NAME
 
 
@@ -17,7 +18,7 @@ class DreamConfig(Section):
     """The live DeepDream effect: which layers, how hard, and how frames feed back."""
 
     layers: dict[str, float] = Field(
-        default_factory=lambda: {"6": 1.0, "9": 0.5},
+        default_factory=lambda: {"6": 1.0, "9": 0.5}, max_length=BLOCKS,
         description="backbone block (0..15) → weight of its activations in the objective",
     )
     steps: int = Field(2, ge=1, le=50, description="ascent steps per frame and octave")
@@ -51,8 +52,9 @@ class DreamConfig(Section):
         for key, weight in v.items():
             if not key.isdigit() or not 0 <= int(key) < BLOCKS:
                 raise ValueError(f"block {key!r} is out of range; allowed 0..{BLOCKS - 1}")
-            if weight <= 0:
-                raise ValueError(f"weight {weight} for block {key} must be positive")
+            if not 0 < weight <= MAX_WEIGHT:  # NaN fails too
+                raise ValueError(f"weight {weight} for block {key} is not allowed; "
+                                 f"allowed 0 < weight <= {MAX_WEIGHT:g}")
         return v
 
     def weights(self) -> dict[int, float]:

@@ -16,6 +16,7 @@ from installation.dream.config import NETWORK_NAME
 from installation.errors import ModelError, UserError
 from installation.models import ModelStore
 from installation.pictures import resize_to
+from installation.stage import require_finite
 
 MULTIPLE = 4  # H and W the networks take: multiples of this (two stride-2 steps)
 KIND = "installation.fast-dream"  # metadata value that marks our dream networks
@@ -68,8 +69,10 @@ class DreamRunner:
     def run(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
         out = self.session.run(None, {self.input: self.preprocess(image)})[0]
-        # floor(x + 0.5): the graph already clamps to 0..255
-        return (out[0, :, :h, :w].transpose(1, 2, 0) + 0.5).astype(np.uint8)
+        # floor(x + 0.5): the graph already clamps to 0..255, but a clamp keeps a NaN,
+        # which the cast would turn black: ValueError, and the frame passes through.
+        picture = require_finite(out[0, :, :h, :w], "fast dream output")
+        return (picture.transpose(1, 2, 0) + 0.5).astype(np.uint8)
 
 
 class FastDreamEffect:

@@ -17,9 +17,11 @@ from installation.dream.ascent import dream, to_tensor
 from installation.dream.backbone import EfficientNetLite0
 from installation.dream.config import DreamConfig
 from installation.farneback import farneback, small_grey
+from installation.motion.analyzer import bounded_analysis_size
 from installation.motion.config import MotionConfig
 from installation.pictures import resize_to
 from installation.section import with_value
+from installation.stage import require_finite
 
 # The flow is measured like the motion stage's (installation.farneback with its default
 # settings, on a small grey picture of its analysis size), then scaled up to the scene's size.
@@ -76,7 +78,7 @@ class DreamEffect:
         camera = resize_to(camera, self.size)
         cam = camera.astype(np.float32)
         w, h = self.size
-        small = FLOW.analysis_size(w, h)
+        small = bounded_analysis_size(FLOW, w, h)
         # Grey at the scene's size, then shrunk (the motion stage shrinks first: the same
         # picture give or take one grey level, for less work).
         grey = small_grey(cv2.cvtColor(camera, cv2.COLOR_RGB2GRAY), small)
@@ -106,8 +108,11 @@ class DreamEffect:
         out = dream(self.net, x.to(self.device), self.layers, c.steps, c.step_size, c.octaves,
                     c.octave_scale, c.jitter_px, seed=self._frame)
         result = out[0].permute(1, 2, 0).detach().cpu().numpy()
+        if not np.isfinite(result).all():
+            self.reset()  # never feed a NaN back: the next frame dreams afresh
+            require_finite(result, "live dream output")
         self._last = result
-        return (result + 0.5).astype(np.uint8)
+        return (result + 0.5).astype(np.uint8)  # `dream` clamps to 0..255
 
     def step_style(self, delta: int, t: float) -> None:
         """Nothing to step: a dream scene has one look (its layers)."""

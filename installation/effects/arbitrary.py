@@ -199,7 +199,7 @@ class ArbitraryStyleEffect:
         if self.preserve_color:
             camera = fitted.astype(np.float32) / np.float32(255.0)
             out = keep_colour(np.ascontiguousarray(out), camera)
-        return resize_to(to_uint8(out), self.size)
+        return resize_to(to_uint8(out, "arbitrary style output"), self.size)
 
     # The transform network works at its fixed size: a smaller output saves nothing.
     scalable = False

@@ -16,6 +16,7 @@ import onnxruntime as ort
 
 from installation.effects.config import NUM_STYLES, EffectSettings, StyleEntry, style_weights
 from installation.pictures import resize_to
+from installation.stage import require_finite
 
 # -- time-eased vectors -------------------------------------------------------------------
 
@@ -137,8 +138,12 @@ def preprocess(image: np.ndarray) -> np.ndarray:
     return buf
 
 
-def to_uint8(x: np.ndarray) -> np.ndarray:
-    """[0, 1] floats → uint8 as floor(clip(x) * 255 + 0.5). Works in place on `x`."""
+def to_uint8(x: np.ndarray, what: str = "style network output") -> np.ndarray:
+    """[0, 1] floats → uint8 as floor(clip(x) * 255 + 0.5). Works in place on `x`.
+
+    ValueError("`what` is not finite") when any value is NaN or ±inf (NaN would be cast
+    to black): the effect thread then passes the camera frame through and reports it."""
+    require_finite(x, what)
     np.clip(x, 0.0, 1.0, out=x)
     x *= np.float32(255.0)
     x += np.float32(0.5)

@@ -17,6 +17,9 @@ from installation.stage import StageThread
 log = logging.getLogger(__name__)
 
 OOM_WORDS = ("out of memory", "failed to allocate memory")  # CUDA / ONNX Runtime messages
+# Abandoned calls still running, over all effects, at which every effect passes frames
+# through until some return: this many times the watchdog's `restarts_before_bypass`.
+ABANDONED_FACTOR = 2
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
@@ -110,6 +113,30 @@ class EffectWorker(StageThread[Frame, Frame]):
 
     def _restarted(self) -> None:
         self._running = None  # the abandoned call's: no hook of this generation runs for it
+
+    def _call_tag(self) -> object:
+        """The effect of the call a restart abandons (so `_held` can count them)."""
+        return (self._running or self._stage)[0]
+
+    def _held(self) -> bool:
+        """Frames pass through unpainted, for now, while the current effect already has
+        `restarts_before_bypass` abandoned calls running (it hung that often and they have
+        not returned), or all effects together twice that: each holds its inference
+        buffers, so new calls wait until some return. This bounds the abandoned calls (and
+        their memory) whatever scene changes and live edits do; a call that is only slow
+        returns, and the effect is painted again."""
+        most = self.most_abandoned
+        if most is None or not self._abandoned:
+            return False
+        effect = self._stage[0]
+        mine = sum(1 for e in self._abandoned.values() if e is effect)
+        return mine >= most or len(self._abandoned) >= ABANDONED_FACTOR * most
+
+    @property
+    def held(self) -> bool:
+        """Whether frames pass through now because too many abandoned calls still run."""
+        with self._lock:
+            return self._held()
 
     def _ran(self) -> tuple[Effect, ResolutionController | None]:
         """The effect and controller of the call that just ended (the hooks run in its

@@ -23,7 +23,7 @@ from installation.gan.labels import EYE_CLASSES, LATENT_DIM
 from installation.models import ModelStore
 from installation.runtime import Device, create_session
 from installation.slots import LatestSlot
-from installation.stage import StageThread
+from installation.stage import StageThread, require_finite
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,8 @@ class Generator:
                 raise ValueError(f"generator {self.name} needs labels ({self.n_labels} numbers)")
             feeds[self.label_input] = np.asarray(labels, np.float32).reshape(1, self.n_labels)
         out = self.session.run([self.output], feeds)[0][0]  # [3,H,W] in [−1,1]
+        # A NaN would be cast to black: ValueError instead, and the last picture stays.
+        require_finite(out, f"generator {self.name} output")
         # [−1,1] → [0,255], rounded; HWC for OpenCV and pygame.
         rgb = np.clip((out.transpose(1, 2, 0) + 1.0) * 127.5 + 0.5, 0.0, 255.0)
         return np.ascontiguousarray(rgb.astype(np.uint8))

@@ -26,7 +26,7 @@ class AxisMapping(Section):
     """One signal moving the walk along one of the fixed axes."""
 
     signal: Signal
-    axis: int = Field(ge=0, description="which fixed direction, 0 .. axes-1")
+    axis: int = Field(ge=0, le=63, description="which fixed direction, 0 .. axes-1")
     gain: float = Field(
         1.0, ge=-20.0, le=20.0,
         description="offset: radians per unit of signal; velocity: rad/s per unit of signal",

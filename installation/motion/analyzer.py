@@ -22,6 +22,21 @@ from installation.motion.config import MotionConfig
 
 CENTRE = (0.5, 0.5)
 MIN_DT_S = 1e-3  # two frames closer than this are treated as 1 ms apart, s
+MOST_SIDE = 640  # no side of the analysis picture is longer, px (the config's widest)
+LEAST_SIDE = 8  # nor shorter, px
+
+
+def bounded_analysis_size(cfg: MotionConfig, frame_w: int, frame_h: int) -> tuple[int, int]:
+    """The analysis picture's (width, height) for a camera frame of this size, px: the
+    config's (`MotionConfig.analysis_size`), shrunk to fit MOST_SIDE x MOST_SIDE (keeping
+    its aspect) when a side is longer, and no side under LEAST_SIDE. However tall or wide
+    the source (16x4000, 4000x16), the working buffers stay under ~20 MB; the config's own
+    sizes (160 wide by default) are never changed."""
+    w, h = cfg.analysis_size(max(1, frame_w), max(1, frame_h))
+    longer = max(w, h)
+    if longer > MOST_SIDE:
+        w, h = round(w * MOST_SIDE / longer), round(h * MOST_SIDE / longer)
+    return min(max(w, LEAST_SIDE), MOST_SIDE), min(max(h, LEAST_SIDE), MOST_SIDE)
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: it holds an array
@@ -30,7 +45,7 @@ class MotionSignals:
 
     Positions are fractions of the frame (x right, y down); `direction` is a unit vector in
     the same axes, (0, 0) until anything has moved. `mask` is float32 HxW 0..1 at the
-    analysis size (see `MotionConfig.analysis_size`) and belongs to the reader.
+    analysis size (see `bounded_analysis_size`) and belongs to the reader.
     """
 
     energy: float = 0.0  # smoothed motion energy, 0..1
@@ -258,7 +273,7 @@ class MotionAnalyzer:
         """Buffers for frames of `shape`; a new size also restarts the analysis."""
         self.reset()
         self._frame_shape = shape
-        w, h = self.cfg.analysis_size(shape[1], shape[0])
+        w, h = bounded_analysis_size(self.cfg, shape[1], shape[0])
         self._size = (w, h)
         self._grey = np.zeros((h, w), np.uint8)
         self._prev = np.zeros((h, w), np.uint8)

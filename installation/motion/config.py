@@ -14,6 +14,9 @@ from pydantic import Field, field_validator
 
 from installation.section import Section
 
+MAX_SIDE = 640  # no side of the analysis picture is longer, px (width's own bound)
+MIN_SIDE = 8  # nor shorter, px
+
 
 class MotionConfig(Section):
     """Motion analysis: dense optical flow on a small grey frame → energy, centroid, ..."""
@@ -102,7 +105,15 @@ class MotionConfig(Section):
         return v
 
     def analysis_size(self, frame_w: int, frame_h: int) -> tuple[int, int]:
-        """(width, height) of the analysis picture for a camera frame of this size, px."""
+        """(width, height) of the analysis picture for a camera frame of this size, px.
+
+        The height follows the camera's aspect, but never past `MAX_SIDE`: a very tall
+        source narrows the picture instead (a very wide one keeps at least `MIN_SIDE`
+        rows), so no camera makes the analysis bigger than `MAX_SIDE` squared."""
         if self.height:
             return self.width, self.height
-        return self.width, max(8, round(self.width * frame_h / frame_w))
+        frame_w, frame_h = max(1, frame_w), max(1, frame_h)
+        height = round(self.width * frame_h / frame_w)
+        if height > MAX_SIDE:
+            return max(MIN_SIDE, round(MAX_SIDE * frame_w / frame_h)), MAX_SIDE
+        return self.width, max(MIN_SIDE, height)

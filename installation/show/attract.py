@@ -36,7 +36,7 @@ class AttractConfig(Section):
         "eyes", description="generator for scenes that have none"
     )
     layers: list[LayerConfig] = Field(
-        default_factory=lambda: [LayerConfig(source="gan")], min_length=1
+        default_factory=lambda: [LayerConfig(source="gan")], min_length=1, max_length=8
     )
 
     @field_validator("arrive_above")

@@ -28,13 +28,13 @@ from installation.controls.osc import OscConfig
 from installation.controls.status import StatusConfig
 from installation.display.config import DisplayConfig, RecordingConfig, SnapshotConfig
 from installation.effects.adaptive import AdaptiveConfig
-from installation.effects.config import PAINTERS, EffectSettings, StyleConfig
+from installation.effects.config import PAINTERS, EffectSettings, StyleConfig, memory_budget
 from installation.errors import ConfigError
 from installation.latent.config import AxisMapping, WalkConfig
 from installation.logs import LoggingConfig
 from installation.motion.config import MotionConfig
 from installation.runtime import RuntimeConfig
-from installation.section import Section
+from installation.section import MAX_TEXT, Section
 from installation.show.attract import AttractConfig
 from installation.show.playlist import PlaylistConfig
 
@@ -42,11 +42,13 @@ from installation.show.playlist import PlaylistConfig
 class HeadlessConfig(Section):
     """What happens when no display can be opened (or `--headless`)."""
 
-    duration_s: float = Field(20.0, gt=0, description="bounded run time with no display, s")
+    duration_s: float = Field(20.0, gt=0, le=31_622_400.0,
+                              description="bounded run time with no display, s (a year at most)")
     record: bool = True
     folder: str = "recordings"
     max_mb: float = Field(
-        2000.0, gt=0, description="the folder's cap: the oldest recordings go first, MB")
+        2000.0, gt=0, le=100_000_000.0,
+        description="the folder's cap: the oldest recordings go first, MB")
 
 
 class WatchdogConfig(Section):
@@ -57,9 +59,14 @@ class WatchdogConfig(Section):
     restarts_before_bypass: int = Field(
         3, ge=1, le=100,
         description="stalls in one scene before its effect is bypassed (frames pass through)")
+    dead_picture_s: float = Field(
+        10.0, ge=1.0, le=3600.0,
+        description="a shown picture black, or frozen while the camera changes, this long "
+        "makes /health degraded, s")
 
 
 Generator = Literal["none", "eyes", "faces"]
+MAX_SCENES = 64  # scenes in one file: every one is built (and its networks held) at start
 
 
 class SceneConfig(EffectSettings):
@@ -127,7 +134,7 @@ class Config(Section):
     playlist: PlaylistConfig = PlaylistConfig()
     watchdog: WatchdogConfig = WatchdogConfig()
     scenes: list[SceneConfig] = Field(
-        default_factory=lambda: [SceneConfig(name="paint")], min_length=1
+        default_factory=lambda: [SceneConfig(name="paint")], min_length=1, max_length=MAX_SCENES
     )
     start_scene: str = ""  # declared after `scenes` so its validator can see them
 
@@ -157,6 +164,14 @@ class Config(Section):
         if target and target not in names:
             return ("playlist", "attract_scene"), target, (
                 f"no such scene; scenes: {', '.join(names)}")
+        budget = memory_budget()
+        for si, scene in enumerate(self.scenes):
+            need = scene.memory_bytes(painters=int(scene.paint_gan))
+            if need > budget:
+                return ("scenes", si, "size"), list(scene.size), (
+                    f"{' > '.join(scene.chain)} at this size needs about {_gb(need)} of "
+                    f"memory; this machine allows {_gb(budget)} (half its memory): pick a "
+                    "smaller size")
         axes = self.walk.axes
         for si, scene in enumerate(self.scenes):
             for i, m in enumerate(scene.mapping or []):
@@ -164,6 +179,11 @@ class Config(Section):
                     return ("scenes", si, "mapping", i, "axis"), m.axis, (
                         f"allowed 0..{axes - 1} (walk.axes = {axes})")
         return None
+
+    def memory_bytes(self) -> int:
+        """About the most memory the show's networks need at once, bytes (one scene runs at
+        a time: its effect, and its GAN painter beside it)."""
+        return max(s.memory_bytes(painters=int(s.paint_gan)) for s in self.scenes)
 
     @field_validator("start_scene")
     @classmethod
@@ -199,26 +219,48 @@ class Config(Section):
 # -- loading ---------------------------------------------------------------------------------
 
 
+class EmptyConfigError(ConfigError):
+    """The file is empty or only whitespace (an editor on a full disk saves zero bytes)."""
+
+
+MAX_BYTES = 1 << 20  # a config file is at most 1 MiB (the shipped one is ~10 kB)
+MAX_DEPTH = 8  # tables and arrays nest at most this deep (the shipped file: 4)
+# The longest line, characters: a string holds at most MAX_TEXT, so no longer line can be a
+# setting, and a key of thousands of dotted parts makes the TOML parser take time and
+# memory that grow with the square of its length (100,000 parts: gigabytes).
+MAX_LINE = 2 * MAX_TEXT
+
+
+MAX_MESSAGE = 400  # characters of an error line
+
+
 def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None) -> Config:
     """Read and validate `path` (defaults only when None), then apply dotted-key overrides.
 
     `overrides` maps keys such as ``"source.uri"`` to values (from command-line flags).
+    Whatever the file holds (any bytes, any nesting, any value), the outcome is a `Config`
+    the show can run or a `ConfigError` of one short line that names the file: never
+    another exception.
     """
+    try:
+        return _load(path, overrides)
+    except ConfigError as exc:
+        raise type(exc)(one_line(str(exc))) from None
+
+
+def one_line(text: str) -> str:
+    """`text` with control characters escaped (a key may hold a newline) and cut to
+    `MAX_MESSAGE` characters: one line of a log or a terminal, whatever the file held."""
+    clean = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return clean if len(clean) <= MAX_MESSAGE else clean[:MAX_MESSAGE - 3] + "..."
+
+
+def _load(path: Path | None, overrides: Mapping[str, Any] | None) -> Config:
     text = ""
     raw: dict[str, Any] = {}
     if path is not None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(
-                f"config file {path} not found: pass --config PATH or copy config.toml"
-            ) from None
-        except OSError as exc:
-            raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
-        try:
-            raw = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        text = read_text(path)
+        raw = parse_toml(path, text)
     for dotted, value in (overrides or {}).items():
         node = raw
         *parents, leaf = dotted.split(".")
@@ -233,19 +275,98 @@ def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None) -
         cfg = Config.model_validate_json(json.dumps(raw, default=str), strict=True)
     except ValidationError as exc:
         raise ConfigError(describe_error(exc, path, text, overrides or {})) from None
+    except (RecursionError, ValueError, OverflowError) as exc:  # no file gets here: belt
+        raise ConfigError(f"{path or 'config'}: cannot be checked: {exc}") from None
     problem = cfg.cross_check()
     if problem is not None:
         loc, value, msg = problem
         where = _where(loc, path, text, overrides or {})
-        raise ConfigError(f"{where}: key '{_dotted(loc)}' = {value!r} is not accepted: {msg}")
+        raise ConfigError(f"{where}: key '{_dotted(loc)}' = {_shown(value)} is not accepted: "
+                          f"{msg}")
     return cfg
+
+
+def read_text(path: Path) -> str:
+    """The file's text: UTF-8 (a byte-order mark is allowed and dropped), at most
+    `MAX_BYTES`, not empty. ConfigError in one line naming the file otherwise."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} not found: pass --config PATH or copy config.toml"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a directory, not a file") from None
+    except OSError as exc:
+        raise ConfigError(
+            f"config file {path} cannot be read: {exc.strerror or exc}") from None
+    if len(data) > MAX_BYTES:
+        raise ConfigError(f"config file {path} is larger than {MAX_BYTES // 1024} kB: "
+                          "not a config file (the shipped one is about 10 kB)")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError(f"config file {path} is UTF-16 text: save it as UTF-8")
+    try:
+        text = data.decode("utf-8-sig")  # a BOM (some Windows editors write one) is fine
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"config file {path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}): "
+            "save it as UTF-8") from None
+    longest = max(text.splitlines(), key=len, default="")
+    if len(longest) > MAX_LINE:
+        line = text.splitlines().index(longest) + 1
+        raise ConfigError(f"config file {path}:{line}: a line of {len(longest)} characters; "
+                          f"a config line has at most {MAX_LINE}")
+    if not text.strip():
+        raise EmptyConfigError(f"config file {path} is empty: restore it (or copy the shipped "
+                          "config.toml); an empty file is never taken for the defaults")
+    return text
+
+
+def parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """`text` parsed as TOML, nested at most `MAX_DEPTH` deep; ConfigError in one line."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not a config: tables or arrays nested too deeply "
+                          f"(at most {MAX_DEPTH})") from None
+    except Exception as exc:  # any parser failure is one line, not a trace
+        raise ConfigError(f"{path}: cannot be read as TOML: {type(exc).__name__}") from None
+    deepest = _depth(raw, MAX_DEPTH + 1)
+    if deepest > MAX_DEPTH:
+        raise ConfigError(f"{path}: not a config: tables or arrays nested more than "
+                          f"{MAX_DEPTH} deep")
+    return raw
+
+
+def _depth(value: object, limit: int) -> int:
+    """How deep tables and arrays nest in `value` (a scalar: 0), looking no deeper than
+    `limit` (iterative: no recursion limit to meet)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth + 1)
+            if depth + 1 < limit:
+                stack.extend((v, depth + 1) for v in
+                             (node.values() if isinstance(node, dict) else node))
+    return deepest
 
 
 def describe_error(
     exc: ValidationError, path: Path | None, text: str, overrides: Mapping[str, Any]
 ) -> str:
     """One line for the first validation error: where, which key, which value, what is allowed."""
-    err = exc.errors()[0]
+    errors = exc.errors()
+    err = errors[0]
+    if len(errors) > 1 and _dotted(err["loc"]) != _dotted(tuple(map(str, err["loc"]))):
+        # A union (a style: an index or a table): the branch that got furthest says most.
+        same = [e for e in errors if _dotted(e["loc"]).startswith(_dotted(err["loc"]))]
+        err = max(same, key=lambda e: len(e["loc"]))
     loc = err["loc"]
     key = _dotted(loc)
     where = _where(loc, path, text, overrides)
@@ -258,7 +379,7 @@ def describe_error(
     value = err.get("input")
     if err["type"] == "literal_error":
         msg = f"allowed: {err['ctx']['expected']}"
-    shown = repr(value) if not isinstance(value, dict | list) or len(repr(value)) < 60 else "..."
+    shown = _shown(value)
     return f"{where}: key '{key}' = {shown} is not accepted: {msg}"
 
 
@@ -274,12 +395,24 @@ def _where(
     return f"{where}:{line}" if line else where
 
 
+def _shown(value: object) -> str:
+    """A value as the error line shows it: its repr, a long one shortened."""
+    text = repr(value)
+    if len(text) < 60:
+        return text
+    return "..." if isinstance(value, dict | list) else text[:40] + "..."
+
+
+def _gb(n: int) -> str:
+    return f"{n / (1 << 30):.1f} GB"
+
+
 def _dotted(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("int", "dict[str,float]") or str(part).startswith("function-"):
+        elif part == "int" or str(part).startswith(("function-", "dict[")):
             continue  # pydantic's union-branch labels, not keys
         else:
             out += f".{part}" if out else str(part)

@@ -19,6 +19,7 @@ from installation.controls.keys import KeyControl
 from installation.display.recorder import Recorder
 from installation.display.sinks import RecorderSink, ThreadedSink, WindowSink
 from installation.display.window import open_window
+from installation.errors import UserError
 from installation.storage import cap_folder
 
 if TYPE_CHECKING:  # the show calls these with itself
@@ -110,6 +111,10 @@ def headless_recording(show: Show) -> Path | None:
         return None
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = Path(cfg.folder)
-    # Room for this run: 50 MB (6 s of the dream-eyes scene at 1280x720, crf 23: 3.1 MB).
-    cap_folder(folder, "installation-*.mp4", cfg.max_mb, room_mb=50.0)
+    try:
+        # Room for this run: 50 MB (6 s of the dream-eyes scene at 1280x720, crf 23: 3.1 MB).
+        cap_folder(folder, "installation-*.mp4", cfg.max_mb, room_mb=50.0)
+    except OSError as exc:
+        raise UserError(f"headless.folder {folder}: cannot be used ({exc.strerror or exc}); "
+                        "set [headless] folder to a writable folder, or record = false") from None
     return folder / f"installation-{stamp}.mp4"

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from installation.errors import UserError
-from installation.show.config import Config, load_config
+from installation.show.config import Config, EmptyConfigError, load_config
 from installation.show.playlist import Playlist
 from installation.show.scenes import Built, SceneSet
 
@@ -114,8 +114,9 @@ class Edit:
 
 def prepare(path: Path, overrides: Mapping[str, Any], running: Config,
             scenes: SceneSet) -> Edit:
-    """Load `path`, split it against the running config and build what changed. Never
-    raises for the operator's mistakes: they come back in `Edit.error`."""
+    """Load `path`, split it against the running config, build what changed and run each
+    new effect once on a test picture. Never raises: whatever fails (decoding, checking,
+    building, the first frame, or a bug) comes back in `Edit.error`, one line."""
     try:
         new = load_config(path, overrides)
         cfg, live, restart = split_changes(running, new)
@@ -126,8 +127,14 @@ def prepare(path: Path, overrides: Mapping[str, Any], running: Config,
         old = {s.name: s for s in running.scenes}
         changed = [s for s in cfg.scenes if old.get(s.name) != s or "style" in live]
         built = scenes.prepare(cfg, changed)  # a bad scene refuses the whole edit
+    except EmptyConfigError:
+        return Edit(error=f"{path.name} is empty: not applied; the last good config keeps "
+                          "running")
     except UserError as exc:
         return Edit(error=str(exc))
+    except Exception as exc:  # a bug in loading or building must not end the show either
+        text = " ".join(str(exc).split())[:200] or "no message"
+        return Edit(error=f"{path.name}: not applied ({type(exc).__name__}: {text})")
     return Edit(cfg, live, restart, {s.name for s in changed}, built)
 
 
@@ -185,7 +192,10 @@ def adopt(show: Show, edit: Edit) -> bool:
     HUD, /health) and the last good config runs on. False when refused."""
     if edit.cfg is None:
         show.config_error = edit.error
-        log.error("config not applied, the last good one keeps running: %s", edit.error)
+        if edit.error and "not applied" in edit.error:
+            log.error("config: %s", edit.error)
+        else:
+            log.error("config not applied, the last good one keeps running: %s", edit.error)
         return False
     show.config_error = None
     if edit.restart:

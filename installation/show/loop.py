@@ -36,6 +36,7 @@ from installation.show import lifecycle
 from installation.show.composition import Composition
 from installation.show.config import Config, SceneConfig
 from installation.show.dispatch import Dispatcher
+from installation.show.faults import LoopFaults
 from installation.show.interaction import Interaction, Moment
 from installation.show.live_config import Edit, Reloader, adopt, prepare
 from installation.show.playlist import Playlist
@@ -48,6 +49,7 @@ from installation.state import SinkState
 log = logging.getLogger(__name__)
 
 HEADLESS_WAIT_S = 0.05  # longest wait for a new result before checking the clock again, s
+FAULT_PAUSE_S = 0.05  # after a turn that failed, before the next one, s
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Show:
         self.paused = self.blackout = False
         self.config_error: str | None = None  # the last edit refused, until a good one
         self.stalls: dict[str, int] = {}  # stage → watchdog restarts
+        self.faults = LoopFaults()  # turns of the loop that failed (a bug), for the report
         self.playlist = Playlist(cfg.playlist, self.scene_names, self.scene, time.monotonic())
         # The operator's surfaces (OSC, ...): bound now, so a port in use stops start-up.
         self.surfaces: list[Surface] = open_surfaces(cfg)
@@ -129,7 +132,11 @@ class Show:
                                          self.scenes)
             seen, shown = 0, None
             while not self._stop.is_set():
-                seen, shown = self._turn(seen, shown)
+                try:
+                    seen, shown = self._turn(seen, shown)
+                except Exception as exc:  # a bug mid-show: said, the last picture stays
+                    self.faults.failed(exc)
+                    self._stop.wait(FAULT_PAUSE_S)  # never a hot loop of failing turns
                 t = time.monotonic()
                 if duration is not None and t - t_start >= duration:
                     break

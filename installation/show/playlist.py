@@ -23,7 +23,7 @@ class PlaylistConfig(Section):
 
     enabled: bool = False
     entries: list[PlaylistEntry] = Field(
-        default_factory=list,
+        default_factory=list, max_length=256,
         description="scenes in order with durations; [] = every scene, each duration_s",
     )
     duration_s: float = Field(120.0, gt=0.0, le=86_400.0,

@@ -16,10 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from installation.compositor import compose_errors
 from installation.controls.status import StatusServer
 from installation.effects import stabiliser_of
 from installation.slots import Frame
 from installation.state import (
+    LIVE_SOURCE_STATES,
     FrameState,
     GanState,
     MotionState,
@@ -33,6 +37,77 @@ if TYPE_CHECKING:  # the show builds its reporter: only the type is needed here
 
 SAMPLES = 20_000  # per-frame figures kept for the report: ~10 min at 30 fps
 HEALTH_EVERY_S = 1.0  # /health refreshed at least this often with no frame shown, s
+SAMPLE_STEP = 8  # the picture checks look at every 8th pixel each way
+BLACK_LEVEL = 8  # a picture whose sampled pixels all lie below this level (0..255) is black
+
+
+def _sample(image: np.ndarray) -> np.ndarray:
+    """A strided sample of a picture (every SAMPLE_STEP-th pixel), copied: ~14 kB at
+    1280x720, a few µs."""
+    return image[::SAMPLE_STEP, ::SAMPLE_STEP].copy()
+
+
+class PictureWatch:
+    """Whether the shown picture is alive, from cheap strided samples: black (every sample
+    under BLACK_LEVEL) or frozen for `dead_s` s or more, in words ("black for 12 s").
+
+    Frozen means the camera's pictures change (the source's slot moves on *and* its sample
+    differs) while the shown picture does not: a still image, a video of a still scene or a
+    deterministic effect on them is frozen by design and never reported; nor is a picture
+    without the camera in it (a GAN-only layer set), whose stillness says nothing. Paused
+    and blackout are the operator's: they reset the clocks, never a fault.
+    """
+
+    def __init__(self) -> None:
+        self._picture: np.ndarray | None = None  # the last picture sampled (by identity)
+        self._out: np.ndarray | None = None  # its sample
+        self._out_changed = 0.0  # when the shown picture last changed, monotonic s
+        self._black_since: float | None = None  # since when it has been black, s
+        self._src_version = -1  # the source slot's version last sampled
+        self._src: np.ndarray | None = None  # its sample
+        self._src_changes = 0  # source pictures that differed since the picture changed
+        self._src_changed = float("-inf")  # when the source picture last changed, s
+
+    def rest(self, now: float) -> None:
+        """Paused or blacked out (or nothing to check): start over from `now`."""
+        self._out_changed = now
+        self._black_since = None
+        self._src_changes = 0
+
+    def check(self, picture: np.ndarray | None, source: tuple[int, np.ndarray | None],
+              now: float, dead_s: float, camera_shown: bool = True) -> str | None:
+        """"black for N s" / "frozen for N s", or None (alive). `picture`: the shown one
+        (uint8); `source`: the source slot's (version, picture); `now`: monotonic s."""
+        if picture is None:
+            self.rest(now)
+            return None
+        if picture is not self._picture:
+            self._picture = picture
+            sample = _sample(picture)
+            if self._out is None or not np.array_equal(sample, self._out):
+                self._out = sample
+                self._out_changed = now
+                self._src_changes = 0
+            black = sample.size > 0 and int(sample.max()) < BLACK_LEVEL
+            if not black:
+                self._black_since = None
+            elif self._black_since is None:
+                self._black_since = now
+        version, image = source
+        if version != self._src_version and image is not None:
+            self._src_version = version
+            sample = _sample(image)
+            if self._src is not None and not np.array_equal(sample, self._src):
+                self._src_changes += 1
+                self._src_changed = now
+            self._src = sample
+        if self._black_since is not None and now - self._black_since >= dead_s:
+            return f"black for {now - self._black_since:.0f} s"
+        still = now - self._out_changed
+        if (camera_shown and still >= dead_s and self._src_changes >= 2
+                and now - self._src_changed <= dead_s):
+            return f"frozen for {still:.0f} s"
+        return None
 
 
 @dataclass
@@ -67,6 +142,7 @@ class Reporter:
         self.status = status
         self.report = ShowReport()
         self.fps = FpsMeter()
+        self.alive = PictureWatch()
         self.state = FrameState()
         self._last: Frame | None = None  # the last shown camera frame
         self._t_health = 0.0
@@ -119,13 +195,24 @@ class Reporter:
         sinks = show.sink_states()
         worker, src, m = show.worker, show.source, show.moment
         stabiliser = stabiliser_of(worker.effect)
-        bypassed = ("effect bypassed (it kept failing or stalling)",) if worker.bypassed else ()
+        bypassed: tuple[str, ...] = ()
+        if worker.bypassed:
+            bypassed = ("effect bypassed (it kept failing or stalling)",)
+        elif worker.held:
+            bypassed = (f"effect passing frames through: {worker.abandoned} stalled calls "
+                        "still running",)
+        errors = {"effect": worker.errors, **({} if show.play is None else show.play.errors())}
+        if compose_errors():
+            errors["compose"] = compose_errors()
+        if show.faults.count:
+            errors["loop"] = show.faults.count
+        loop_fault = show.faults.reason(t)
         self.state = FrameState(
             t=t, frame=self.report.shown, fresh=fresh,
             seq=None if last is None else last.seq,
             t_capture=None if last is None else last.t_capture,
             t_present=self.report.present_times[-1] if self.report.present_times else None,
-            latency_ms=latency_ms, stages_ms=stages_ms, fps=self.fps.fps,
+            latency_ms=latency_ms, stages_ms=stages_ms, fps=self.fps.fps_at(t),
             scene=show.scene, style=worker.effect.describe(),
             processing=show.processing, target_fps=show.cfg.adaptive.target_fps or None,
             device=show.scenes.device.kind,
@@ -145,9 +232,33 @@ class Reporter:
             snapshots=show.cfg.snapshots.enabled,
             paused=show.paused, blackout=show.blackout, hud=show.hud_on,
             config_error=show.config_error, bypassed=bypassed,
-            failing=() if show.play is None else tuple(show.play.failing()),
-            errors={"effect": worker.errors, **({} if show.play is None else show.play.errors())},
-            stalls=dict(show.stalls), sinks=sinks,
+            failing=(() if show.play is None else tuple(show.play.failing()))
+            + (() if loop_fault is None else (loop_fault,)),
+            errors=errors, stalls=dict(show.stalls), sinks=sinks,
+            picture=self._picture(t),
         )
         return self.state
+
+    def _picture(self, now: float) -> str | None:
+        """The shown picture's liveness (`PictureWatch`): None when alive, paused, blacked
+        out or while the source is not live (its own reason says so)."""
+        show = self.show
+        if show.paused or show.blackout or show.source.status not in LIVE_SOURCE_STATES:
+            self.alive.rest(now)
+            return None
+        dead_s = show.cfg.watchdog.dead_picture_s
+        version, frame = show.source.slot.peek()
+        return self.alive.check(show.picture, (version, None if frame is None else frame.image),
+                                now, dead_s, camera_shown(show))
+
+
+def camera_shown(show: Show) -> bool:
+    """Whether the camera's picture is in what the show composes now (a scene whose layers
+    are all generated imagery shows no camera: its stillness says nothing about it)."""
+    m = show.moment
+    if m is None:
+        return True
+    scene = show.scene_cfg
+    layers = (scene.attract_layers or show.cfg.attract.layers) if m.attract else scene.layers
+    return any(layer.source == "camera" for layer in layers)
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from installation.effects import Loaded, build_effect
+import numpy as np
+
+from installation.effects import Loaded, build_effect, members, stabiliser_of
 from installation.effects.adaptive import ResolutionController
 from installation.effects.base import Attractable, Effect
+from installation.errors import UserError
 from installation.models import ModelStore
 from installation.runtime import Device, choose_device
 from installation.show.config import Config, SceneConfig
@@ -48,18 +51,30 @@ class SceneSet:
         # Adaptive resolution: one controller per scene whose effect gets cheaper smaller.
         self.controllers = self._controllers(cfg)
 
-    def prepare(self, cfg: Config, scenes: list[SceneConfig]) -> Built:
-        """The effects (and GAN painters) of `scenes`, built and warmed up. Raises ModelError
-        or UserError in one line. Safe beside the loop: it only adds to the shared model
-        cache (a model loaded once serves every scene), and replaces nothing in use."""
+    def prepare(self, cfg: Config, scenes: list[SceneConfig], check: bool = True) -> Built:
+        """The effects (and GAN painters) of `scenes`, built and warmed up, and (`check`)
+        each run once on a test picture (`first_frame`). Raises ModelError or UserError in
+        one line that names the scene, whatever went wrong. Safe beside the loop: it only
+        adds to the shared model cache (a model loaded once serves every scene), and
+        replaces nothing in use."""
         # One look at the device and the loaded models: a move to the CPU meanwhile (on
         # the loop) leaves this build whole, and stale by its generation.
         device, loaded, built = self.device, self._loaded, Built(generation=self.generation)
         for s in scenes:
-            built.effects[s.name] = build_effect(s, cfg.style, device, self.store, loaded)
-            if s.paint_gan and s.has_gan and s.painter:
-                built.painters[s.name] = build_effect(s, cfg.style, device, self.store,
-                                                      loaded, (s.painter,))
+            try:
+                built.effects[s.name] = build_effect(s, cfg.style, device, self.store, loaded)
+                if s.paint_gan and s.has_gan and s.painter:
+                    built.painters[s.name] = build_effect(s, cfg.style, device, self.store,
+                                                          loaded, (s.painter,))
+            except UserError:
+                raise
+            except Exception as exc:  # out of memory, a runtime's refusal: one line
+                raise UserError(f"scene '{s.name}': its effect cannot be built: "
+                                f"{type(exc).__name__}: {_line(exc)}") from None
+            if check:
+                first_frame(s.name, built.effects[s.name], s.size)
+                if s.name in built.painters:
+                    first_frame(s.name, built.painters[s.name], s.size)
         return built
 
     def stale(self, built: Built) -> bool:
@@ -88,7 +103,7 @@ class SceneSet:
         self.device = choose_device("cpu", threads=self.device.threads)
         self._loaded = {}
         self.generation += 1
-        built = self.prepare(cfg, cfg.scenes)
+        built = self.prepare(cfg, cfg.scenes, check=False)  # on the loop: built, not tried
         self.effects = built.effects
         self._swap_painters(built.painters)
         self.controllers = self._controllers(cfg)
@@ -112,3 +127,50 @@ class SceneSet:
         return {s.name: ResolutionController(cfg.adaptive, s.size) for s in cfg.scenes
                 if (cfg.adaptive.target_fps > 0 or self.device.kind == "cuda")
                 and self.effects[s.name].scalable}
+
+
+def test_picture(size: tuple[int, int]) -> np.ndarray:
+    """A picture to try an effect on: (W, H) px, RGB uint8, smooth ramps and a bright
+    square (something to paint, no flat black a broken network could pass on)."""
+    w, h = size
+    ys, xs = np.mgrid[0:h, 0:w]
+    picture = np.stack([xs * 255 // max(1, w - 1), ys * 255 // max(1, h - 1),
+                        (xs + ys) * 255 // max(1, w + h - 2)], axis=-1).astype(np.uint8)
+    picture[h // 3: 2 * h // 3, w // 3: 2 * w // 3] = 230
+    return picture
+
+
+def first_frame(scene: str, effect: Effect, size: tuple[int, int]) -> None:
+    """Run a newly built `effect` once on a test picture at the scene's size `size`; the
+    output must be a finite H×W×3 uint8 picture of that size. UserError naming the scene
+    otherwise. What the effect remembers of the test picture is forgotten after."""
+    w, h = size
+    try:
+        out = effect(test_picture(size), 0.0)
+    except Exception as exc:  # whatever the effect raises: the edit is refused
+        raise UserError(f"scene '{scene}': its first frame failed: "
+                        f"{type(exc).__name__}: {_line(exc)}") from None
+    finally:
+        forget(effect)
+    if not isinstance(out, np.ndarray):
+        raise UserError(f"scene '{scene}': its first frame is a {type(out).__name__}, "
+                        "not a picture")
+    if out.shape != (h, w, 3) or out.dtype != np.uint8:
+        raise UserError(f"scene '{scene}': its first frame is {out.dtype} "
+                        f"{'x'.join(map(str, out.shape))}, not uint8 {h}x{w}x3")
+
+
+def forget(effect: Effect) -> None:
+    """Drop what `effect` carries from frame to frame (the dream, the stabiliser's last
+    output), so the first live frame starts afresh."""
+    parts: list[object] = [*members(effect), stabiliser_of(effect)]
+    for part in parts:
+        reset = getattr(part, "reset", None)
+        if callable(reset):
+            reset()
+
+
+def _line(exc: BaseException) -> str:
+    """An exception's message on one line, at most 200 characters."""
+    text = " ".join(str(exc).split()) or "no message"
+    return text if len(text) <= 200 else text[:197] + "..."

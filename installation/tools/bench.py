@@ -10,6 +10,9 @@ Three runs on the same decoded frames at the processing size:
 For the pipeline it also reports CPU use (process CPU time over wall time, in cores),
 the process's peak resident memory, and on CUDA the GPU memory in use. `--sizes` sweeps
 processing sizes (bare and pipeline at each) and reports the cost per megapixel.
+`--record on` runs the pipeline recording too (a temporary file at the config's
+[recording] size, as a show with --record does) and reports what the recording kept and
+dropped: compare `--record off` and `on`, interleaved, for what recording costs the show.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import itertools
 import json
 import os
 import resource
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,6 +40,7 @@ from installation.models import ModelStore
 from installation.runtime import Device, create_session
 from installation.show.config import Config, SceneConfig
 from installation.show.loop import RunOptions, Show
+from installation.state import SinkState
 from installation.tools.common import measured_scene, parse_size, quiet
 
 WARMUP = 10  # frames run before timing starts
@@ -82,12 +88,16 @@ def gpu_memory_mb(device: Device) -> float | None:
 
 
 def bench_pipeline(frames: list[np.ndarray], cfg: Config, device: Device, store: ModelStore,
-                   source_fps: float) -> dict[str, Any]:
-    show = Show(cfg, store, device, RunOptions(max_frames=len(frames) + WARMUP),
-                source=ReplaySource(frames, source_fps, name="bench"))
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    rep = show.run()
-    cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
+                   source_fps: float, record: bool = False) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        path = Path(folder) / "bench.mp4" if record else None
+        show = Show(cfg, store, device, RunOptions(max_frames=len(frames) + WARMUP, record=path),
+                    source=ReplaySource(frames, source_fps, name="bench"))
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        rep = show.run()
+        cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
+        sinks = {s.name: s for s in show.sink_states()}
+        size_mb = path.stat().st_size / 1e6 if path is not None and path.exists() else 0.0
     lat = list(rep.latencies_ms)[WARMUP:]
     presents = list(rep.present_times)[WARMUP:]
     span = presents[-1] - presents[0] if len(presents) > 1 else 0.0
@@ -103,7 +113,20 @@ def bench_pipeline(frames: list[np.ndarray], cfg: Config, device: Device, store:
         "gpu_mem_mb": gpu_memory_mb(device),
         "stages_ms_p50": {k: round(_pct(list(v)[WARMUP:], 50), 2)
                           for k, v in rep.stage_ms.items()},
+        "recording": None if path is None else _recording(cfg, rep.recorded_frames,
+                                                          sinks.get("recording"), size_mb),
     }
+
+
+def _recording(cfg: Config, frames: int, sink: SinkState | None,
+               size_mb: float) -> dict[str, Any]:
+    """What the pipeline's recording kept: its size and rate, frames written, pictures it
+    took and dropped, whether it failed."""
+    rc = cfg.recording
+    return {"size": f"{rc.width}x{rc.height}", "fps": rc.fps, "frames": frames,
+            "pictures": 0 if sink is None else sink.sent,
+            "dropped": 0 if sink is None else sink.dropped,
+            "failed": None if sink is None else sink.failed, "file_mb": round(size_mb, 3)}
 
 
 def bench_naive(frames: list[np.ndarray], cfg: Config, scene: SceneConfig, device: Device,
@@ -158,7 +181,8 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
     frames = decode_frames(clip_file(args.source, cfg.source.demo_clip, store), args.frames,
                            size)
     bare = bench_bare(frames, scene, device, store)
-    pipe = bench_pipeline(frames, cfg, device, store, args.source_fps)
+    record = args.record == "on"  # `--record on|off`
+    pipe = bench_pipeline(frames, cfg, device, store, args.source_fps, record)
     naive = bench_naive(frames, cfg, scene, device, store)
     result = {
         "device": device.describe(),
@@ -190,6 +214,10 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
           f"p95 {pipe['frame_ms_p95']:6.1f} ms   latency p50 {pipe['latency_ms_p50']:6.1f} ms"
           f"   p95 {pipe['latency_ms_p95']:6.1f} ms")
     print(f"                stages p50 {pipe['stages_ms_p50']}")
+    if (r := pipe["recording"]) is not None:
+        print(f"                recording {r['size']} at {r['fps']:g} fps: {r['frames']} "
+              f"frames, {r['pictures']} pictures taken, {r['dropped']} dropped, "
+              f"{r['file_mb']:.1f} MB" + (f", FAILED {r['failed']}" if r["failed"] else ""))
     gpu = "" if pipe["gpu_mem_mb"] is None else f"   GPU memory {pipe['gpu_mem_mb']:.0f} MiB"
     print(f"                CPU {pipe['cpu_cores']:.2f} cores   peak RAM "
           f"{pipe['peak_rss_mb']:.0f} MiB{gpu}")

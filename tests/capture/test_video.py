@@ -104,24 +104,47 @@ def test_damaged_file_warns_once_and_loops(carphone: Path, tmp_path: Path, until
     assert len(warnings) == 1 and "looping back" in warnings[0]
 
 
-def test_file_without_pictures_fails_quietly(carphone: Path, tmp_path: Path, until: Until,
-                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_file_without_pictures_is_retried_with_backoff(carphone: Path, tmp_path: Path,
+                                                      until: Until,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="installation.capture")
     whole = faststart_copy(carphone, tmp_path / "whole.mp4").read_bytes()
     mdat = whole.index(b"mdat") + 4
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(whole[:mdat])  # the index survives, the pictures do not
-    source = VideoFileSource(empty)
+    source = VideoFileSource(empty, reconnect_min_s=0.01, reconnect_max_s=0.04)
     source.start()
     try:
-        assert until(lambda: source.status == "failed")
-        assert source._thread is not None
-        source._thread.join(timeout=10)
-        assert not source._thread.is_alive() and source.frames == 0
+        assert until(lambda: source.status == "reconnecting")
+        assert source._thread is not None and source._thread.is_alive()
+        assert source.frames == 0
+        empty.write_bytes(whole)  # repaired: it plays again
+        assert until(lambda: source.status == "playing" and source.frames > 0)
+        assert source.reconnects == 1
     finally:
         source.stop()
-    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(errors) == 1 and str(empty) in errors[0].getMessage()
+    warnings = video_warnings(caplog)
+    assert len(warnings) == 1 and str(empty) in warnings[0] and "retrying" in warnings[0]
+
+
+def test_a_file_that_vanishes_and_comes_back_plays_again(carphone: Path, tmp_path: Path,
+                                                        until: Until) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(carphone.read_bytes())
+    source = VideoFileSource(clip, fps=1000.0, reconnect_min_s=0.01, reconnect_max_s=0.05)
+    source.start()
+    try:
+        assert until(lambda: source.frames > 0)
+        clip.unlink()
+        assert until(lambda: source.status == "reconnecting")
+        frames = source.frames
+        clip.write_bytes(carphone.read_bytes())
+        assert until(lambda: source.status == "playing" and source.frames > frames)
+        assert source.reconnects == 1
+    finally:
+        source.stop()
+    with pytest.raises(ValueError):
+        VideoFileSource(carphone, reconnect_min_s=2.0, reconnect_max_s=1.0)
 
 
 def test_unopenable_files_are_source_errors(carphone: Path, tmp_path: Path) -> None:

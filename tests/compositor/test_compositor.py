@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from installation.compositor import MODES, LayerConfig, blend, compose, grid, soft_mask
+from installation.compositor import (
+    MODES,
+    LayerConfig,
+    blend,
+    compose,
+    compose_errors,
+    grid,
+    soft_mask,
+)
 from installation.pictures import cover
 
 A, B = 0.25, 0.5  # base and top values, with known results per mode
@@ -86,3 +94,16 @@ def test_camera_alone_is_passed_through_and_intensity_scales_gan_layers() -> Non
     assert np.all(full == 180)  # 100 + 0.8 × (200 − 100)
     dim = compose(layers, camera, gan, None, 0.0, gan_opacity=0.5)
     assert np.all(dim == 140)  # the walk's intensity halves the GAN layer's opacity
+
+
+@pytest.mark.parametrize("gain", [float("inf"), float("nan"), 1e308])
+def test_a_composition_that_is_not_finite_shows_the_camera_and_is_counted(gain: float) -> None:
+    camera = np.full((36, 64, 3), 90, np.uint8)
+    gan = np.full((16, 16, 3), 200, np.uint8)
+    layers = [LayerConfig(source="camera"), LayerConfig(source="gan", blend="add")]
+    before = compose_errors()
+    out = compose(layers, camera, gan, None, 0.0, gan_opacity=gain)
+    assert out is camera
+    assert compose_errors() == before + 1
+    fine = compose(layers, camera, gan, None, 0.0, gan_opacity=0.5)
+    assert fine is not camera and compose_errors() == before + 1

@@ -139,3 +139,27 @@ def test_a_failing_window_is_reported_and_left() -> None:
     assert not st.writes  # a window keeps no pictures
     sink.close()
     assert window.closed
+
+
+def test_drops_are_said_at_most_once_a_minute(caplog: pytest.LogCaptureFixture) -> None:
+    """A sink that cannot keep up says how many pictures it dropped: at the first drop, then
+    at most once a minute of show time while it goes on dropping."""
+    gate = Gate()
+    sink = ThreadedSink(gate)
+    try:
+        with caplog.at_level(logging.WARNING, logger="installation"):
+            sink.offer(Shown(np.zeros((4, 4, 3), np.uint8), t=0.0))
+            assert gate.entered.wait(10)  # busy: every later picture but the newest drops
+            for i in range(1, 260):  # 259 pictures, one every 0.5 s of show time
+                sink.offer(Shown(np.zeros((4, 4, 3), np.uint8), t=i * 0.5))
+        said = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+        # Drops at t = 1.0 (said), then said again at 61.0 and 121.0 (a minute apart each).
+        assert said == [
+            "gate: 1 pictures dropped so far (1 in all): it cannot keep up with the show",
+            "gate: 120 pictures dropped in the last 60 s (121 in all): it cannot keep up "
+            "with the show",
+            "gate: 120 pictures dropped in the last 60 s (241 in all): it cannot keep up "
+            "with the show"]
+    finally:
+        gate.open.set()
+        sink.close()

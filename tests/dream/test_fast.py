@@ -130,3 +130,23 @@ def test_compare_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["dream-compare", "--networks", "nope"]) == 2
     err = capsys.readouterr().err.strip()
     assert "'nope'" in err and "\n" not in err
+
+
+class NanSession:
+    """A dream network session whose output is NaN in one pixel (a clamp keeps a NaN)."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+
+    def run(self, names: object, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        out = self.inner.run(names, feeds)[0].copy()  # type: ignore[attr-defined]
+        out[0, 1, 2, 3] = np.nan
+        return [out]
+
+
+def test_a_dream_output_that_is_not_finite_is_refused(store: ModelStore, cpu: Device) -> None:
+    runner = DreamRunner(create_session(network_path(store, "deep"), cpu))
+    runner.session = NanSession(runner.session)  # type: ignore[assignment]
+    picture = np.full((20, 24, 3), 100, np.uint8)
+    with pytest.raises(ValueError, match="fast dream output is not finite"):
+        runner.run(picture)

@@ -83,3 +83,24 @@ def test_settings_tuned_live_are_checked(net: EfficientNetLite0) -> None:
     with pytest.raises(ValueError, match="less than or equal to 1"):
         effect.tune("feedback", 2.0)
     assert effect.cfg.feedback == 0.5  # the last good value stays
+
+
+def test_a_dream_that_is_not_finite_is_refused_and_never_fed_back(
+        net: EfficientNetLite0, monkeypatch: pytest.MonkeyPatch) -> None:
+    from installation.dream import live
+
+    scene = Scene(seed=4, noise=2.0)
+    effect = DreamEffect(net, DreamConfig(steps=1), SIZE)
+    effect(scene.picture(None), 0.0)
+    real = live.dream
+
+    def nan_dream(*args: object, **kw: object) -> torch.Tensor:
+        out = real(*args, **kw)  # type: ignore[arg-type]
+        return out * float("nan")
+
+    monkeypatch.setattr(live, "dream", nan_dream)
+    with pytest.raises(ValueError, match="live dream output is not finite"):
+        effect(scene.picture(None), 1 / 30)
+    assert effect._last is None  # the next frame starts afresh, not from NaN
+    monkeypatch.setattr(live, "dream", real)
+    assert np.isfinite(effect(scene.picture(None), 2 / 30).astype(float)).all()

@@ -200,3 +200,14 @@ def test_build_effect_makes_each_kind(store: ModelStore, cpu: Device, photo: np.
         none(photo, 0.0), resize_to(photo, (98, 58))  # aspect crop tested above
     )
     none.step_style(1, 0.0)
+
+
+def test_an_output_that_is_not_finite_is_refused_not_cast_to_black() -> None:
+    from installation.effects.style import to_uint8
+
+    for bad in (np.nan, np.inf, -np.inf):
+        x = np.full((4, 5, 3), 0.5, np.float32)
+        x[2, 3, 1] = bad
+        with pytest.raises(ValueError, match="style network output is not finite"):
+            to_uint8(x)
+    assert to_uint8(np.full((2, 2, 3), 0.5, np.float32)).max() == 128

@@ -96,10 +96,14 @@ def test_a_hanging_effect_is_restarted_then_bypassed_until_swapped(
             return frame is not None and frame.image.shape == (32, 48, 3)
 
         assert until(painted)
-        worker.swap(hang)  # back: it hung twice before, so the next stall bypasses at once
-        assert worker.restarts == 2
-        third = restart_stalled(worker, until)
-        assert third is not None and "bypassed" in third and worker.restarts == 3
+        worker.swap(hang)  # back, with its two hung calls still running: not called again
+        assert worker.restarts == 2 and worker.held and worker.abandoned == 2
+        seen, frame = worker.slot.get(after=worker.slot.peek()[0], timeout=DEADLINE_S)
+        assert frame is not None and frame.image.shape == (64, 96, 3)  # unpainted
+        assert hang.calls == 2
+        hang.release.set()  # the hung calls return: their threads end, it is painted again
+        assert until(lambda: worker.abandoned == 0 and not worker.held)
+        assert until(painted)
     finally:
         hang.release.set()
         worker.stop()
@@ -246,3 +250,105 @@ def test_a_stall_swapped_out_mid_call_names_the_effect_that_hangs() -> None:
         b.go.set()
         worker.stop()
         source.stop()
+
+
+def test_abandoned_calls_stay_bounded_across_scene_changes_and_new_effects(
+        until: Callable[..., bool]) -> None:
+    """A scene that hangs every call, visited again and again and rebuilt (a live edit
+    makes a new effect object), never leaves more than `restarts_before_bypass` calls of
+    one effect, nor twice that over all, running behind the watchdog's back; frames pass
+    through meanwhile, a healthy scene still paints below the overall cap, and when the
+    hung calls return the threads end and the count falls to 0."""
+    most = 2
+    scene = SceneConfig(name="s", effect="none", size=(48, 32))
+    release = threading.Event()
+    healthy = PassThrough(scene)
+    source = ReplaySource([np.full((64, 96, 3), 7, np.uint8)], 200.0).start()
+    hangs: list[Hangs] = []
+    worker = EffectWorker(source, healthy).start()
+    peak_abandoned = peak_threads = 0
+
+    def stall_once() -> bool:
+        """The watchdog looks at a hung call; False when no call started (held)."""
+        if not until(lambda: worker.busy_since is not None or worker.held
+                     or worker.bypassed, timeout=2.0):
+            return False
+        busy = worker.busy_since
+        if busy is None:
+            return False
+        worker.watch(busy + 10.0, 5.0, most_restarts=most)
+        return True
+
+    try:
+        for visit in range(12):
+            if visit % 3 == 0:  # a live edit: the hanging scene is built again
+                hangs.append(Hangs(PassThrough(scene), DEADLINE_S))
+                hangs[-1].release = release
+            worker.swap(hangs[-1])
+            for _ in range(most + 1):
+                stall_once()
+                peak_abandoned = max(peak_abandoned, worker.abandoned)
+                peak_threads = max(peak_threads, sum(
+                    1 for t in threading.enumerate() if t.name == "effect"))
+            worker.swap(healthy)
+            seen = worker.slot.peek()[0]
+            # A healthy scene paints, unless all effects together are at the cap: then
+            # frames pass through unpainted until some hung calls return.
+            size = (64, 96, 3) if worker.abandoned >= 2 * most else (32, 48, 3)
+
+            def shows(seen: int = seen, size: tuple[int, ...] = size) -> bool:
+                frame = worker.slot.get(after=seen, timeout=0.1)[1]
+                return frame is not None and frame.image.shape == size
+
+            assert until(shows)
+        assert peak_abandoned == 2 * most  # reached, never passed
+        assert peak_threads <= 2 * most + 1
+        assert sum(h.calls for h in hangs) <= 2 * most + len(hangs)
+        release.set()
+        assert until(lambda: worker.abandoned == 0)
+        assert until(lambda: sum(1 for t in threading.enumerate() if t.name == "effect") == 1)
+    finally:
+        release.set()
+        worker.stop()
+        source.stop()
+
+
+class Nan:
+    """An effect whose network gives NaN (an overflowing blend weight): through the same
+    cast the style effects use."""
+
+    name, scalable = "nan", False
+
+    def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
+        from installation.effects.style import to_uint8
+
+        return to_uint8(np.full(image.shape, np.nan, np.float32))
+
+    def resize(self, size: tuple[int, int]) -> None:
+        """Fixed size."""
+
+    def step_style(self, delta: int, t: float) -> None:
+        """No styles."""
+
+    def describe(self) -> str:
+        return self.name
+
+
+def test_a_stage_that_outputs_nan_is_caught_and_the_frame_passes_through(
+        caplog: pytest.LogCaptureFixture) -> None:
+    source = Fed()
+    worker = EffectWorker(source, Nan()).start()
+    camera = np.full((48, 80, 3), 77, np.uint8)
+    try:
+        seen = 0
+        for _ in range(3):
+            source.feed(camera)
+            seen, out = worker.slot.get(after=seen, timeout=DEADLINE_S)
+            assert out is not None
+            np.testing.assert_array_equal(out.image, camera)  # the camera, not black
+    finally:
+        worker.stop()
+        source.stop()
+    assert worker.errors == 3 and worker.streak == 3
+    lines = [r.getMessage() for r in caplog.records if "not finite" in r.getMessage()]
+    assert len(lines) == 1  # rate-limited

@@ -201,3 +201,32 @@ def test_a_hung_render_is_restarted_in_place(faces: Generator) -> None:
         renderer.stop()
     assert renderer.slot.peek()[1] is after and renderer.renders == 2
     assert renderer.restarts == 1 and renderer.errors == 0
+
+
+class NanSession:
+    """A generator session whose output is all NaN (a broken export, an overflow)."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+
+    def run(self, names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        out = self.inner.run(names, feeds)  # type: ignore[attr-defined]
+        return [np.full_like(out[0], np.nan)]
+
+
+def test_a_generator_whose_output_is_not_finite_keeps_the_last_picture(
+        faces: Generator, until: Callable[..., bool]) -> None:
+    broken = Generator(faces.session, "faces")
+    broken.session = NanSession(faces.session)  # type: ignore[assignment]
+    with pytest.raises(ValueError, match="generator faces output is not finite"):
+        broken.render(latent(1))
+    renderer = GanRenderer(faces).start()
+    try:
+        renderer.submit(latent(2))
+        good = wait_for(renderer, lambda r: True)
+        renderer.swap(broken)
+        renderer.submit(latent(3))
+        assert until(lambda: renderer.errors >= 1)
+        assert renderer.slot.peek()[1] is good  # the last good picture stays, not black
+    finally:
+        renderer.stop()

@@ -177,3 +177,20 @@ def test_real_clip_has_far_more_energy_than_its_still_frame(bikes: list[np.ndarr
     still = mean_energy([bikes[0]] * len(bikes))
     assert still < 0.01
     assert moving > 0.2 and moving > 20 * still
+
+
+@pytest.mark.parametrize("frame", [(4000, 16), (16, 4000), (7680, 16), (16, 4320)])
+def test_a_very_tall_or_wide_source_keeps_the_working_buffers_small(
+        frame: tuple[int, int]) -> None:
+    w, h = frame
+    rng = np.random.default_rng(0)
+    for cfg in (MotionConfig(), MotionConfig(width=640)):
+        analyzer = MotionAnalyzer(cfg)
+        for i in range(3):
+            analyzer.update(rng.integers(0, 255, (h, w, 3), np.uint8), i / 30)
+        aw, ah = analyzer.size
+        assert 8 <= aw <= 640 and 8 <= ah <= 640 and aw * ah <= 640 * 8
+        buffers = [v for v in vars(analyzer).values() if isinstance(v, np.ndarray)]
+        assert sum(b.nbytes for b in buffers) < 2**20  # well under a MB, not gigabytes
+        assert analyzer.update(rng.integers(0, 255, (h, w, 3), np.uint8), 1.0).mask.shape \
+            == (ah, aw)

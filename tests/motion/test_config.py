@@ -44,3 +44,16 @@ def test_analysis_size_follows_the_camera_aspect_unless_given() -> None:
     assert MotionConfig().analysis_size(1280, 720) == (160, 90)
     assert MotionConfig().analysis_size(640, 272) == (160, 68)
     assert MotionConfig(width=120, height=80).analysis_size(1280, 720) == (120, 80)
+
+
+@pytest.mark.parametrize(("frame", "size"), [
+    ((16, 4320), (8, 640)),  # a very tall source narrows the picture, not the memory
+    ((100, 100_000), (8, 640)),
+    ((7680, 16), (160, 8)),  # a very wide one keeps a few rows
+    ((0, 0), (160, 160)),  # no size yet: square, not a division by zero
+])
+def test_analysis_size_is_bounded_whatever_the_camera(frame: tuple[int, int],
+                                                      size: tuple[int, int]) -> None:
+    got = MotionConfig().analysis_size(*frame)
+    assert got == size
+    assert max(got) <= 640 and min(got) >= 8

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import annotated_types
 import pytest
+from pydantic import BaseModel
 
 from installation.effects.config import style_weights
 from installation.errors import ConfigError
@@ -119,6 +122,33 @@ def test_defaults_without_a_file() -> None:
         ("[attract]\nlayers = [{source = 'gan', blend = 'x'}]\n", "attract.layers[0].blend",
          2, "'normal'"),
         ("[compositor]\nscene_fade_s = -1\n", "compositor.scene_fade_s", 2, "0"),
+        # Every value the config accepts is one the show can run: finite, bounded.
+        ("[source]\nfps = nan\n", "source.fps", 2, "finite number"),
+        ("[headless]\nduration_s = inf\n", "headless.duration_s", 2, "finite number"),
+        ("[headless]\nduration_s = 1e308\n", "headless.duration_s", 2, "less than or equal"),
+        ("[snapshots]\nmax_mb = 1e308\n", "snapshots.max_mb", 2, "less than or equal"),
+        ("[[scenes]]\nname = 'a'\nstyles = [{3 = nan}]\n", "scenes[0].styles[0].3", 3,
+         "finite number"),
+        ("[[scenes]]\nname = 'a'\nstyles = [{3 = 1e308, 4 = 1e308}]\n", "scenes[0].styles", 3,
+         "weights are 0..1000"),
+        ("[[scenes]]\nname = 'a'\nstyles = [{3 = -inf}]\n", "scenes[0].styles[0].3", 3,
+         "finite"),
+        ("[[scenes]]\nname = 'a'\ndream = {layers = {'6' = inf}}\n",
+         "scenes[0].dream.layers.6", 3, "finite number"),
+        ("[[scenes]]\nname = 'a'\ndream = {layers = {'6' = 1e308}}\n",
+         "scenes[0].dream.layers", 3, "0 < weight <= 100"),
+        (f"{G}layers = [{{source = 'gan', placement = 'grid', grid = [0, 2]}}]\n",
+         "scenes[0].layers[0].grid[0]", 4, "greater than or equal to 1"),
+        (f"{G}layers = [{{source = 'gan', placement = 'grid', grid = [100000, 100000]}}]\n",
+         "scenes[0].layers[0].grid[0]", 4, "less than or equal to 16"),
+        ("[[scenes]]\nname = 'a'\nstyles = [" + "1, " * 65 + "]\n", "scenes[0].styles", 3,
+         "at most 64"),
+        ("[[scenes]]\nname = 'a'\neffect = [" + ", ".join(f"'fast-dream:n{i}'" for i in
+                                                          range(9)) + "]\n",
+         "scenes[0].effect", 3, "at most 8 effects"),
+        ("[source]\nuri = '" + "x" * 5000 + "'\n", "source.uri", 2, "at most 4096"),
+        ("[walk]\nmapping = [{signal = 'energy', axis = 1000}]\n", "walk.mapping[0].axis", 2,
+         "less than or equal to 63"),
     ],
 )
 def test_bad_value_names_key_line_and_allowed(
@@ -205,3 +235,71 @@ def test_effect_chains_and_dream_settings(tmp_path: Path) -> None:
 def test_adaptive_settings_are_checked(text: str, key: str, says: str, tmp_path: Path) -> None:
     msg = _error(tmp_path, text)
     assert f"'{key}'" in msg and says in msg
+
+
+def test_a_scene_too_big_for_memory_is_refused_with_the_figure(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("installation.show.config.memory_budget", lambda: 4 << 30)
+    msg = _error(tmp_path, "[[scenes]]\nname = 'a'\n[[scenes]]\nname = 'b'\n"
+                 "effect = 'dream'\nsize = [3840, 2160]\n")
+    assert "config.toml:6:" in msg and "'scenes[1].size' = [3840, 2160]" in msg
+    assert "dream at this size needs about 16.4 GB" in msg and "allows 4.0 GB" in msg
+    path = tmp_path / "ok.toml"
+    path.write_text("[[scenes]]\nname = 'a'\nsize = [1280, 720]\n")
+    assert load_config(path).memory_bytes() < 4 << 30
+
+
+@pytest.mark.parametrize(("data", "says"), [
+    (b"", "is empty"),
+    (b"  \n\t\n", "is empty"),
+    ("[display]\nhud = true\n".encode("utf-16"), "UTF-16 text: save it as UTF-8"),
+    ("# réglages\n[display]\n".encode("latin-1"), "config.toml:1: not UTF-8 text (byte 0xe9)"),
+    (b"a = " + b"[\n" * 5000 + b"]\n" * 5000, "nested too deeply"),
+    (b"a = " + b"[" * 9 + b"]" * 9, "nested more than 8 deep"),
+    (b".".join([b"k"] * 100_000) + b" = 1\n", "a line of 200003 characters"),
+    (b"#" * (2 << 20), "larger than 1024 kB"),
+    (b'"a\\nb" = 1\n', "unknown key 'a\\nb'"),  # a newline in a key stays escaped
+], ids=["empty", "blank", "utf-16", "latin-1", "deep", "depth-9", "dotted", "big", "nl-key"])
+def test_any_bytes_are_one_line_naming_the_file(tmp_path: Path, data: bytes,
+                                                says: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(data)
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    msg = str(exc.value)
+    assert "\n" not in msg and str(path) in msg and says in msg, msg
+
+
+def test_a_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf[display]\nhud = true\n")
+    assert load_config(path).display.hud is True
+
+
+def _bounded(model: type[BaseModel], seen: set[type[BaseModel]]) -> Iterator[str]:
+    """Number fields of `model` and the sections inside it that lack a lower or upper bound."""
+    if model in seen:
+        return
+    seen.add(model)
+    for name, field in model.model_fields.items():
+        metadata = field.metadata
+        has_low = any(isinstance(m, annotated_types.Ge | annotated_types.Gt) for m in metadata)
+        has_high = any(isinstance(m, annotated_types.Le | annotated_types.Lt) for m in metadata)
+        if field.annotation in (int, float) and not (has_low and has_high):
+            yield f"{model.__name__}.{name}"
+        for inner in _models(field.annotation):
+            yield from _bounded(inner, seen)
+
+
+def _models(ann: object) -> Iterator[type[BaseModel]]:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        yield ann
+    for arg in getattr(ann, "__args__", ()):
+        yield from _models(arg)
+
+
+def test_every_number_field_is_bounded() -> None:
+    """Floats are finite in every section (the `Section` base); every int and float field
+    also has both bounds, so no count, size or time is open-ended. (Sizes, grids, style and
+    dream weights are tuples and tables, checked by their validators and above.)"""
+    assert list(_bounded(Config, set())) == []

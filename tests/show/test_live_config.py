@@ -9,13 +9,16 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from installation.errors import UserError
 from installation.models import ModelStore
 from installation.runtime import Device
-from installation.show.config import load_config
-from installation.show.live_config import ConfigWatcher, split_changes
+from installation.show.config import Config, SceneConfig, load_config
+from installation.show.live_config import ConfigWatcher, prepare, split_changes
 from installation.show.loop import RunOptions, Show
+from installation.show.scenes import Built, first_frame
 
 BASE = ("[source]\nuri = 'demo:carphone'\n[attract]\nenabled = false\n"
         "[headless]\nrecord = false\n[display]\nhud = false\n")
@@ -93,3 +96,82 @@ def test_edits_while_running(tmp_path: Path, store: ModelStore, cpu: Device,
                     "restart said": True, "window kept": True}
     refusal = next(r.getMessage() for r in caplog.records if "not applied" in r.getMessage())
     assert "scenes[0].styles" in refusal and ":" in refusal  # key and line named
+
+
+class _Breaks:
+    """A scene set whose building fails with `exc` (a bug, or a runtime's refusal)."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def prepare(self, cfg: Config, scenes: list[SceneConfig]) -> Built:
+        raise self.exc
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("boom"), MemoryError(), RecursionError("deep"),
+                                 UserError("scene 'one': its first frame failed: x")])
+def test_prepare_never_raises(tmp_path: Path, exc: BaseException) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(BASE + SCENES)
+    running = load_config(path)
+    path.write_text(BASE + SCENES.replace("[3]", "[7]"))
+    edit = prepare(path, {}, running, _Breaks(exc))  # type: ignore[arg-type]
+    assert edit.cfg is None and edit.error is not None and "\n" not in edit.error
+    assert type(exc).__name__ in edit.error or str(exc) in edit.error
+
+
+@pytest.mark.parametrize("data", [b"", b"\n  \n"])
+def test_an_emptied_file_is_not_applied_and_says_so(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(BASE + SCENES)
+    running = load_config(path)
+    path.write_bytes(data)
+    edit = prepare(path, {}, running, _Breaks(AssertionError("not built")))  # type: ignore[arg-type]
+    assert edit.error == "config.toml is empty: not applied; the last good config keeps running"
+
+
+class _Effect:
+    name, scalable = "fake", False
+
+    def __init__(self, out: Callable[[np.ndarray], object]) -> None:
+        self.out, self.resets = out, 0
+
+    def __call__(self, image: np.ndarray, t: float) -> object:
+        return self.out(image)
+
+    def step_style(self, delta: int, t: float) -> None: ...
+
+    def describe(self) -> str:
+        return "fake"
+
+    def resize(self, size: tuple[int, int]) -> None: ...
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+def _raises(image: np.ndarray) -> object:
+    raise RuntimeError("ONNX Runtime: out of memory\nallocating 9 GB")
+
+
+@pytest.mark.parametrize(("out", "says"), [
+    (_raises, "its first frame failed: RuntimeError: ONNX Runtime: out of memory allocating"),
+    (lambda im: im[:10], "not uint8 64x96x3"),
+    (lambda im: im.astype(np.float32) * np.nan, "float32 64x96x3, not uint8"),
+    (lambda im: im[..., 0], "uint8 64x96, not uint8 64x96x3"),
+    (lambda im: None, "a NoneType, not a picture"),
+])
+def test_a_first_frame_that_fails_refuses_the_scene(out: Callable[[np.ndarray], object],
+                                                    says: str) -> None:
+    effect = _Effect(out)
+    with pytest.raises(UserError) as exc:
+        first_frame("one", effect, (96, 64))  # type: ignore[arg-type]
+    assert str(exc.value).startswith("scene 'one': ") and says in str(exc.value)
+    assert "\n" not in str(exc.value)
+    assert effect.resets == 1  # the test picture is forgotten
+
+
+def test_a_good_first_frame_passes_and_is_forgotten() -> None:
+    effect = _Effect(lambda im: im.copy())
+    first_frame("one", effect, (96, 64))  # type: ignore[arg-type]
+    assert effect.resets == 1

@@ -5,10 +5,17 @@ reported, not how fast (no timing assertions)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from installation.capture import clip_file, decode_frames
 from installation.cli import main
+from installation.models import ModelStore
+from installation.runtime import Device
+from installation.show.config import load_config
+from installation.tools.bench import _bench_config, bench_pipeline
+from installation.tools.common import measured_scene
 
 
 def bench(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, object]:
@@ -51,3 +58,22 @@ def test_bad_options_get_one_line(args: list[str], says: str,
     assert main(["bench", *args]) == 2
     err = capsys.readouterr().err.strip()
     assert says in err and "\n" not in err
+
+
+def test_the_pipeline_recording_reports_what_it_kept(tmp_path: Path, store: ModelStore,
+                                                     cpu: Device) -> None:
+    """`--record on`: the pipeline run records too (a temporary file at the config's
+    [recording] size) and says what the recording kept; `off` records nothing."""
+    path = tmp_path / "config.toml"
+    path.write_text("[recording]\nwidth = 160\nheight = 90\nfps = 10.0\n")
+    cfg = load_config(path)
+    scene = measured_scene(cfg, None, (64, 36))
+    cfg = _bench_config(cfg, scene)
+    frames = decode_frames(clip_file("demo", cfg.source.demo_clip, store), 20, (64, 36))
+    on = bench_pipeline(frames, cfg, cpu, store, 240.0, record=True)
+    r = on["recording"]
+    assert r["size"] == "160x90" and r["fps"] == 10.0 and r["failed"] is None
+    assert r["frames"] >= 1 and r["pictures"] >= 1 and r["file_mb"] > 0
+    assert r["pictures"] + r["dropped"] <= 20 + 10  # every picture shown, taken or dropped
+    assert on["cpu_cores"] > 0
+    assert bench_pipeline(frames, cfg, cpu, store, 240.0)["recording"] is None

@@ -1,0 +1,51 @@
+"""What every network listener of the piece shares: its faults go through one rate-limited
+log, never as a traceback on stderr.
+
+socketserver prints a full traceback to stderr for any exception a request raises
+(`handle_error`), around the logging set-up (no `logging.file`, no rate limit): a flood
+of bad datagrams or requests would fill the journal and take the loop's CPU. Servers mix
+`Quiet` in first and set `faults` and `label`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+from installation.logs import RateLimitedLog
+
+
+class Quiet:
+    """A socketserver mixin: a request that raises costs one rate-limited line."""
+
+    faults: RateLimitedLog
+    label: str  # the listener, for the log line ("osc", "status")
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        who = client_address[0] if isinstance(client_address, tuple) else client_address
+        kind = type(exc).__name__ if exc is not None else "error"
+        self.faults.warning(f"{self.label} {kind}",
+                            f"{self.label}: a request from {who} failed ({kind}: "
+                            f"{str(exc)[:120]}); ignored")
+
+
+class LibraryLines(logging.Filter):
+    """Takes the lines a listener's library logs on the root logger (python-osc warns there
+    for every odd bundle) into the listener's rate-limited log instead. Install it on the
+    root logger while the listener runs."""
+
+    def __init__(self, faults: RateLimitedLog, label: str, package: str) -> None:
+        super().__init__()
+        self.faults, self.label = faults, label
+        self._where = f"{os.sep}{package}{os.sep}"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._where not in record.pathname:
+            return True
+        if record.levelno >= logging.WARNING:
+            self.faults.warning(f"{self.label} library",
+                                f"{self.label}: {record.getMessage()[:120]}")
+        return False
