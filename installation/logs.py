@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
+from installation.errors import UserError
 from installation.section import Section
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -100,11 +101,17 @@ def setup_logging(cfg: LoggingConfig) -> None:
     root.setLevel(cfg.level.upper())
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if cfg.file:
-        Path(cfg.file).parent.mkdir(parents=True, exist_ok=True)
-        # 5 files of 10 MB: weeks of normal operation without filling the disk.
-        handlers.append(
-            logging.handlers.RotatingFileHandler(cfg.file, maxBytes=10 << 20, backupCount=5)
-        )
+        try:
+            Path(cfg.file).parent.mkdir(parents=True, exist_ok=True)
+            # 5 files of 10 MB: weeks of normal operation without filling the disk.
+            handlers.append(
+                logging.handlers.RotatingFileHandler(cfg.file, maxBytes=10 << 20,
+                                                     backupCount=5))
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise UserError(f"logging.file {cfg.file!r}: cannot be written ({reason}); set "
+                            "[logging] file to a writable file, or \"\" for stderr only"
+                            ) from None
     for h in handlers:
         h.setFormatter(logging.Formatter(FORMAT, "%H:%M:%S"))
         h.addFilter(RepeatFilter())  # one each: a shared one would drop the file's copy

@@ -7,11 +7,17 @@ must not import `installation.show.config` itself.
 
 from __future__ import annotations
 
-from typing import TypeVar
+import re
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import annotated_types
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 MAX_TEXT = 4096  # the longest string any setting takes (a path, a name, an address), chars
+# A number that must be above 0 must be at least this: 1e-300 is above 0 and turns a rate
+# into a wait of 1e300 s, a time constant into an overflow.
+MIN_POSITIVE = 1e-3
+HOST = re.compile(r"^[A-Za-z0-9.:_-]{1,253}$")  # an IP address (v4, v6) or a host name
 
 
 class Section(BaseModel):
@@ -23,6 +29,18 @@ class Section(BaseModel):
     # included) and every string bounded: no value the file can hold stops the show.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False,
                               str_max_length=MAX_TEXT)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _not_vanishing(cls, v: Any, info: ValidationInfo) -> Any:
+        """A field bounded "above 0" takes no number so close to 0 that it means infinity
+        somewhere else (a wait, a rate, a division)."""
+        if isinstance(v, float) and 0 < v < MIN_POSITIVE and info.field_name is not None:
+            field = cls.model_fields[info.field_name]
+            if any(isinstance(m, annotated_types.Gt) and m.gt == 0 for m in field.metadata):
+                raise ValueError(f"must be at least {MIN_POSITIVE:g} (above 0, and not by "
+                                 "a vanishing amount)")
+        return v
 
 
 S = TypeVar("S", bound=Section)
@@ -43,4 +61,12 @@ class Listener(Section):
 
     enabled: bool = False
     host: str = Field("127.0.0.1", description="address to listen on; 0.0.0.0 = every network")
+
+    @field_validator("host")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        if not HOST.match(v):
+            raise ValueError("give an IP address or a host name (letters, digits, '.', ':', "
+                             "'-', '_'), e.g. 127.0.0.1 or 0.0.0.0")
+        return v
     port: int = Field(0, ge=0, le=65535, description="port; 0 = any free one")

@@ -27,7 +27,9 @@ class FpsMeter:
 
     def tick(self, t: float) -> float:
         self._times.append(t)
-        while self._times and t - self._times[0] > self.window_s:
+        # The window's frames, and always the last two: a scene slower than one frame a
+        # window still has a rate.
+        while len(self._times) > 2 and t - self._times[0] > self.window_s:
             self._times.popleft()
         return self.fps
 
@@ -40,9 +42,14 @@ class FpsMeter:
 
     def fps_at(self, now: float) -> float:
         """Frames per second at monotonic `now` (s), over the frames of the last `window_s`
-        s before it: the same as `fps` while frames come (the next one not yet a frame
-        interval late); falling once they stop, and 0 when none was shown in the window."""
-        inside = [t for t in self._times if 0.0 <= now - t <= self.window_s]
+        s before it (or of three frame intervals, for a scene slower than that): the same as
+        `fps` while frames come (the next one not yet a frame interval late); falling once
+        they stop, and 0 when none was shown in that time."""
+        if len(self._times) < 2:
+            return 0.0
+        # Over the window, or three of the last frame intervals when frames are slower.
+        horizon = max(self.window_s, 3.0 * (self._times[-1] - self._times[-2]))
+        inside = [t for t in self._times if 0.0 <= now - t <= horizon]
         if len(inside) < 2:
             return 0.0
         n = len(inside) - 1

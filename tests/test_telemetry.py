@@ -32,3 +32,11 @@ def test_fps_at_with_too_few_frames_is_zero() -> None:
     assert meter.fps_at(5.0) == 0.0
     meter.tick(5.1)
     assert meter.fps_at(5.1) == pytest.approx(10.0)
+
+
+def test_a_slow_scene_has_a_rate_and_it_still_falls_when_frames_stop() -> None:
+    meter = FpsMeter(window_s=2.0)
+    for i in range(5):  # the live dream on a small CPU: a frame every 2.9 s
+        meter.tick(2.9 * i)
+    assert abs(meter.fps_at(2.9 * 4 + 0.1) - 1 / 2.9) < 1e-6
+    assert meter.fps_at(2.9 * 4 + 30.0) == 0.0  # and nothing for 30 s: nothing

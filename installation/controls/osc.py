@@ -123,9 +123,11 @@ class OscControl:
         dispatcher.set_default_handler(self._handle)
         try:
             self._server = _Server((cfg.host, cfg.port), dispatcher)
-        except OSError as exc:
-            raise UserError(f"osc: cannot listen on {cfg.host}:{cfg.port} ({exc.strerror}); "
-                            "set [osc] port to a free one, or enabled = false") from None
+        except (OSError, ValueError, TypeError) as exc:  # in use; an address it cannot take
+            reason = getattr(exc, "strerror", None) or exc
+            raise UserError(f"osc: cannot listen on {cfg.host}:{cfg.port} ({reason}); set "
+                            "[osc] host and port to a free address, or enabled = false"
+                            ) from None
         self._server.faults = self.faults
         self._thread = threading.Thread(target=self._server.serve_forever, name="osc",
                                         daemon=True)
@@ -162,6 +164,8 @@ class OscControl:
             self.commands.put(parse(address, args))
             self.received += 1
         except ValueError as exc:
-            self.faults.warning("message", f"osc: {address} {list(args)!r}: {exc}; ignored")
+            said = f"{address[:80]} {list(args)!r:.120}"  # a datagram may be 64 kB
+            self.faults.warning("message", f"osc: {said}: {str(exc)[:200]}; ignored")
         except Exception as exc:  # never let a message reach the server's traceback printer
-            self.faults.warning("message", f"osc: {address}: {type(exc).__name__}; ignored")
+            self.faults.warning("message", f"osc: {address[:80]}: {type(exc).__name__}; "
+                                "ignored")

@@ -142,9 +142,11 @@ class StatusServer:
         self.faults = RateLimitedLog(log)
         try:
             self._http = _HttpServer((cfg.host, cfg.port), Handler)
-        except OSError as exc:
-            raise UserError(f"status: cannot listen on {cfg.host}:{cfg.port} ({exc.strerror});"
-                            " set [status] port to a free one, or enabled = false") from None
+        except (OSError, ValueError, TypeError) as exc:  # in use; an address it cannot take
+            reason = getattr(exc, "strerror", None) or exc
+            raise UserError(f"status: cannot listen on {cfg.host}:{cfg.port} ({reason}); set "
+                            "[status] host and port to a free address, or enabled = false"
+                            ) from None
         self._http.faults = self.faults
         self._http.daemon_threads = True
         self._thread = threading.Thread(target=self._http.serve_forever, name="status",

@@ -19,12 +19,12 @@ class DisplayConfig(Section):
     fit: Literal["fit", "fill"] = "fill"
     hud: bool = False
     idle_fps: float = Field(
-        30.0, gt=0, le=500, description="redraw rate while no new picture arrives, frames/s"
+        30.0, ge=1.0, le=500, description="redraw rate while no new picture arrives, frames/s"
     )
 
 
 class RecordingConfig(Section):
-    fps: float = Field(30.0, gt=0, le=120, description="frame rate of the written file")
+    fps: float = Field(30.0, ge=1.0, le=120, description="frame rate of the written file")
     crf: int = Field(23, ge=0, le=51, description="H.264 quality, lower is better")
     width: int = Field(1280, ge=16, le=7680)
     height: int = Field(720, ge=16, le=4320)

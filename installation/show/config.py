@@ -30,6 +30,7 @@ from installation.display.config import DisplayConfig, RecordingConfig, Snapshot
 from installation.effects.adaptive import AdaptiveConfig
 from installation.effects.config import PAINTERS, EffectSettings, StyleConfig, memory_budget
 from installation.errors import ConfigError
+from installation.gan.labels import LATENT_DIM
 from installation.latent.config import AxisMapping, WalkConfig
 from installation.logs import LoggingConfig
 from installation.motion.config import MotionConfig
@@ -152,6 +153,9 @@ class Config(Section):
 
         Checks a field validator cannot make with the key named: they span sections.
         """
+        if self.interactive and self.walk.dim != LATENT_DIM:
+            return ("walk", "dim"), self.walk.dim, (
+                f"the generators take {LATENT_DIM} numbers: set {LATENT_DIM} or remove it")
         if self.walk.labels:
             return ("walk", "labels"), self.walk.labels, (
                 "labels come from the generator (eyes: 8 classes, faces: none); remove it")
@@ -290,6 +294,10 @@ def read_text(path: Path) -> str:
     """The file's text: UTF-8 (a byte-order mark is allowed and dropped), at most
     `MAX_BYTES`, not empty. ConfigError in one line naming the file otherwise."""
     try:
+        if path.exists() and not path.is_dir() and not path.is_file():
+            # A pipe would block the reader for good; a device may never end.
+            raise ConfigError(f"config file {path} is not a plain file (a pipe or a "
+                              "device): give a config.toml")
         with path.open("rb") as f:
             data = f.read(MAX_BYTES + 1)
     except FileNotFoundError:

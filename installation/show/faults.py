@@ -31,7 +31,8 @@ class LoopFaults:
             self._seen.add(self.last)
             log.exception("a turn of the loop failed (the show goes on): %s", self.last)
         else:
-            self._log.error(self.last, f"a turn of the loop failed again: {self.last}")
+            # Keyed by the kind of error: a message that varies cannot get past the limit.
+            self._log.error(type(exc).__name__, f"a turn of the loop failed again: {self.last}")
 
     def reason(self, now: float) -> str | None:
         """Why the show is degraded because of its own failures, or None."""

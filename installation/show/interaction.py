@@ -15,6 +15,7 @@ the change from one walk to another.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from installation.capture.base import Source
@@ -148,10 +149,15 @@ class Interaction:
     def failing(self) -> list[str]:
         """What the interactive threads cannot do right now, in words (for HUD, /health)."""
         out = []
+        now, stall_s = time.monotonic(), self.cfg.watchdog.stall_s
         if self.motion.failing:
             out.append("motion analysis keeps failing: the walk rests")
+        elif self.motion.stalled(now, stall_s):  # past its last restart: stalled for good
+            out.append("motion analysis stalled: the walk rests")
         if self.renderer.failing:
             out.append("the GAN keeps failing: its last picture stays")
+        elif self.renderer.stalled(now, stall_s):
+            out.append("the GAN stalled: its last picture stays")
         return out
 
     def tune_walk(self, field: str, value: float) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import stat
 import threading
 import time
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from installation.errors import UserError
-from installation.show.config import Config, EmptyConfigError, load_config
+from installation.show.config import MAX_BYTES, Config, EmptyConfigError, load_config
 from installation.show.playlist import Playlist
 from installation.show.scenes import Built, SceneSet
 
@@ -53,8 +54,16 @@ class ConfigWatcher:
         self._checked = time.monotonic()
 
     def _read(self) -> str | None:
+        """The content's digest; for something that is not a plain file of at most
+        `MAX_BYTES` (a pipe, a device, a runaway file) a digest of what `stat` says, so the
+        loop never blocks on it or reads it whole — loading it then says what is wrong."""
         try:
-            return hashlib.sha256(self.path.read_bytes()).hexdigest()
+            st = self.path.stat()
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
+                return f"not a plain file of at most {MAX_BYTES} bytes: {st.st_mode} " \
+                       f"{st.st_size} {st.st_mtime_ns}"
+            with self.path.open("rb") as f:
+                return hashlib.sha256(f.read(MAX_BYTES + 1)).hexdigest()
         except OSError:  # mid-save, or removed: judge again at the next look
             return None
 

@@ -12,6 +12,7 @@ the newest pictures the stages have finished.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -136,6 +137,8 @@ class Show:
                     seen, shown = self._turn(seen, shown)
                 except Exception as exc:  # a bug mid-show: said, the last picture stays
                     self.faults.failed(exc)
+                    with contextlib.suppress(Exception):  # /health says so, if it can
+                        self.reporter.refresh(time.monotonic())
                     self._stop.wait(FAULT_PAUSE_S)  # never a hot loop of failing turns
                 t = time.monotonic()
                 if duration is not None and t - t_start >= duration:

@@ -41,6 +41,21 @@ SAMPLE_STEP = 8  # the picture checks look at every 8th pixel each way
 BLACK_LEVEL = 8  # a picture whose sampled pixels all lie below this level (0..255) is black
 
 
+CHANGE_LEVEL = 24  # a sampled pixel changed by more than this (0..255) changed for real
+CHANGE_SHARE = 0.005  # ... and the camera moved when this share of them did: never noise
+LIT_LEVEL = 32  # a camera picture whose brightest sample reaches this is not a dark room
+
+
+def _moved(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two samples differ by more than sensor noise: the temporal stabiliser holds
+    its picture still under noise on purpose, which is no frozen picture."""
+    if a.shape != b.shape:
+        return True
+    diff = np.abs(a.astype(np.int16) - b.astype(np.int16))
+    changed = diff.max(axis=-1) > CHANGE_LEVEL if diff.ndim == 3 else diff > CHANGE_LEVEL
+    return bool(changed.mean() >= CHANGE_SHARE)
+
+
 def _sample(image: np.ndarray) -> np.ndarray:
     """A strided sample of a picture (every SAMPLE_STEP-th pixel), copied: ~14 kB at
     1280x720, a few µs."""
@@ -51,8 +66,9 @@ class PictureWatch:
     """Whether the shown picture is alive, from cheap strided samples: black (every sample
     under BLACK_LEVEL) or frozen for `dead_s` s or more, in words ("black for 12 s").
 
-    Frozen means the camera's pictures change (the source's slot moves on *and* its sample
-    differs) while the shown picture does not: a still image, a video of a still scene or a
+    Frozen means the camera's pictures change for real (the source's slot moves on *and*
+    its sample differs by more than sensor noise, `_moved`) while the shown picture does
+    not: a still image, a video of a still scene or a
     deterministic effect on them is frozen by design and never reported; nor is a picture
     without the camera in it (a GAN-only layer set), whose stillness says nothing. Paused
     and blackout are the operator's: they reset the clocks, never a fault.
@@ -97,11 +113,14 @@ class PictureWatch:
         if version != self._src_version and image is not None:
             self._src_version = version
             sample = _sample(image)
-            if self._src is not None and not np.array_equal(sample, self._src):
-                self._src_changes += 1
-                self._src_changed = now
-            self._src = sample
-        if self._black_since is not None and now - self._black_since >= dead_s:
+            if self._src is None or _moved(sample, self._src):
+                if self._src is not None:
+                    self._src_changes += 1
+                    self._src_changed = now
+                self._src = sample  # compared with the last real change, not the last frame
+        # Black is a fault only when the camera sees light: a dark room shows dark.
+        lit = self._src is None or int(self._src.max()) >= LIT_LEVEL
+        if lit and self._black_since is not None and now - self._black_since >= dead_s:
             return f"black for {now - self._black_since:.0f} s"
         still = now - self._out_changed
         if (camera_shown and still >= dead_s and self._src_changes >= 2

@@ -63,12 +63,17 @@ def test_a_flood_of_hostile_datagrams_costs_a_few_lines(
         with caplog.at_level(logging.WARNING, logger="installation"):
             for datagram in hostile_datagrams(seed=14, n=600):
                 raw.sendto(datagram, (host, port))
-            SimpleUDPClient(host, port).send_message("/installation/hud", 1)  # still there
+            client = SimpleUDPClient(host, port)
             got: list[Command] = []
-            assert until(lambda: bool(got.extend(osc.drain()) or got), 30)
+            hud = Command(Name.HUD, True)
+
+            def still_there() -> bool:  # UDP drops what a full buffer cannot hold: resent
+                client.send_message("/installation/hud", 1)
+                got.extend(osc.drain())
+                return hud in got
+
+            assert until(still_there, 30)
         raw.close()
-        # What survived parsing (a random scene name, say) is the dispatcher's to refuse.
-        assert got[-1] == Command(Name.HUD, True)
         lines = [r.getMessage() for r in caplog.records]
         assert 1 <= len(lines) <= 4, lines  # one per kind of fault in the window
         assert "Traceback" not in capfd.readouterr().err

@@ -62,3 +62,23 @@ def test_the_reason_reaches_reasons_and_the_hud() -> None:
     assert "picture black for 12 s" in state.reasons()
     assert "PICTURE BLACK FOR 12 S" in state.hud_lines()
     assert FrameState().reasons() == [] or "picture" not in " ".join(FrameState().reasons())
+
+
+def test_an_empty_room_with_sensor_noise_held_still_is_not_frozen() -> None:
+    """The stabiliser holds its picture under sensor noise: an empty room's camera changes
+    by noise only, the shown picture not at all — alive, not frozen."""
+    room = RNG.integers(40, 200, (72, 128, 3)).astype(np.int16)
+    held = room.astype(np.uint8)
+    watch = PictureWatch()
+    for i in range(40):
+        noise = RNG.normal(0, 2.0, room.shape)  # σ 2 grey levels
+        camera = np.clip(room + noise, 0, 255).astype(np.uint8)
+        assert watch.check(held, (i, camera), float(i), DEAD_S) is None
+
+
+def test_a_dark_room_shown_dark_is_not_black() -> None:
+    dark = np.full((72, 128, 3), 3, np.uint8)
+    watch = PictureWatch()
+    said = [watch.check(dark.copy(), (i, np.full((72, 128, 3), i % 5, np.uint8)),
+                        float(i), DEAD_S) for i in range(30)]
+    assert said == [None] * 30  # the camera sees no light either
