@@ -164,7 +164,7 @@ def test_bad_numbers_are_refused_in_one_line_naming_the_flag(
 
 
 def test_good_numbers_still_pass() -> None:
-    from installation.cli import _parser
+    from installation.cli.parser import build_parser as _parser
 
     p = _parser()
     assert p.parse_args(["--duration", "0.5"]).duration == 0.5
@@ -183,7 +183,7 @@ def test_bad_duration_through_main_py(tmp_path: Path) -> None:
 # -- global flags after the command ------------------------------------------------------
 
 def test_config_is_taken_after_any_command_that_reads_it() -> None:
-    from installation.cli import _parser
+    from installation.cli.parser import build_parser as _parser
 
     p = _parser()
     commands = [["doctor"], STYLIZE, ["bench"], ["gan-response"], TRAIN, ["dream-compare"],

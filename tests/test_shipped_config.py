@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from installation.show.config import load_config
+from installation.show.loading import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "config.toml"

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from installation.errors import UserError
-from installation.show.config import MAX_BYTES, Config, EmptyConfigError, load_config
+from installation.show.config import Config
+from installation.show.loading import MAX_BYTES, EmptyConfigError, load_config
 from installation.show.playlist import Playlist
 from installation.show.scenes import Built, SceneSet
 

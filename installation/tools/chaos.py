@@ -38,7 +38,8 @@ from installation.effects.base import Effect
 from installation.errors import UserError
 from installation.models import ModelStore
 from installation.runtime import Device
-from installation.show.config import Config, load_config
+from installation.show.config import Config
+from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
 from installation.tools.soak import rss_mb
 

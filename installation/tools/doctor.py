@@ -23,7 +23,8 @@ import numpy as np
 
 from installation.errors import UserError
 from installation.models import ModelStore
-from installation.show.config import Config, SceneConfig, load_config
+from installation.show.config import Config, SceneConfig
+from installation.show.loading import load_config
 
 if TYPE_CHECKING:
     from installation.show.scenes import SceneSet

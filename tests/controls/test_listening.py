@@ -23,7 +23,7 @@ from installation.controls.osc import OscConfig, OscControl
 from installation.controls.status import StatusConfig, StatusServer
 from installation.models import ModelStore
 from installation.runtime import Device
-from installation.show.config import load_config
+from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
 
 LOOPBACK = OscConfig(enabled=True, host="127.0.0.1", port=0)

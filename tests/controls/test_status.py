@@ -20,7 +20,8 @@ import pytest
 from installation.capture import ReplaySource
 from installation.models import ModelStore
 from installation.runtime import Device
-from installation.show.config import Config, load_config
+from installation.show.config import Config
+from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
 
 FPS = 30.0  # the replayed source's rate, frames/s: the show has headroom at 96x64

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 
 from installation.effects.config import style_weights
 from installation.errors import ConfigError
-from installation.show.config import Config, load_config
+from installation.show.config import Config
+from installation.show.loading import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 G = "[[scenes]]\nname = 'a'\ngenerator = 'eyes'\n"  # a scene with a generator, lines 1-3

@@ -28,7 +28,8 @@ from installation.errors import ConfigError
 from installation.models import ModelStore
 from installation.runtime import Device
 from installation.show import config as config_module
-from installation.show.config import MAX_BYTES, Config, load_config
+from installation.show.config import Config
+from installation.show.loading import MAX_BYTES, load_config
 from installation.show.loop import RunOptions, Show
 
 ROOT = Path(__file__).resolve().parents[2]

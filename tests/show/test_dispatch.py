@@ -13,7 +13,7 @@ from installation.commands import Command, Name, parse
 from installation.effects import MultiStyleEffect
 from installation.models import ModelStore
 from installation.runtime import Device
-from installation.show.config import load_config
+from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from installation.models import ModelStore
 from installation.runtime import Device
-from installation.show.config import load_config
+from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
 
 

@@ -21,8 +21,9 @@ from installation.models import ModelStore
 from installation.motion import MotionSignals
 from installation.runtime import Device
 from installation.show import composition
-from installation.show.config import Config, load_config
+from installation.show.config import Config
 from installation.show.interaction import Interaction
+from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
 
 SCENES = (

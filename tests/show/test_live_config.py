@@ -15,8 +15,9 @@ import pytest
 from installation.errors import UserError
 from installation.models import ModelStore
 from installation.runtime import Device
-from installation.show.config import Config, SceneConfig, load_config
+from installation.show.config import Config, SceneConfig
 from installation.show.live_config import ConfigWatcher, prepare, split_changes
+from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
 from installation.show.scenes import Built, first_frame
 

@@ -26,7 +26,8 @@ from installation.capture import CameraSource, ReplaySource
 from installation.capture.base import Source
 from installation.models import ModelStore
 from installation.runtime import Device
-from installation.show.config import Config, load_config
+from installation.show.config import Config
+from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
 
 ROOT = Path(__file__).resolve().parents[2]

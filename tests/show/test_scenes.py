@@ -14,8 +14,9 @@ import pytest
 from installation.models import ModelStore
 from installation.runtime import Device
 from installation.show import scenes as scenes_module
-from installation.show.config import Config, SceneConfig, load_config
+from installation.show.config import Config, SceneConfig
 from installation.show.live_config import Edit, Reloader
+from installation.show.loading import load_config
 from installation.show.scenes import SceneSet
 
 # A GPU stand-in: the CUDA device kind (what the set's choices follow), the CPU provider.

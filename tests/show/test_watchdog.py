@@ -16,7 +16,7 @@ from fakes import Hangs, SlowMachine
 from installation.effects.worker import EffectWorker
 from installation.models import ModelStore
 from installation.runtime import Device
-from installation.show.config import load_config
+from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
 
 CONFIG = ("[source]\nuri = 'demo:carphone'\n[attract]\nenabled = false\n"

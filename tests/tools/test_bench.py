@@ -13,7 +13,7 @@ from installation.capture import clip_file, decode_frames
 from installation.cli import main
 from installation.models import ModelStore
 from installation.runtime import Device
-from installation.show.config import load_config
+from installation.show.loading import load_config
 from installation.tools.bench import _bench_config, bench_pipeline
 from installation.tools.common import measured_scene
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from installation.capture import CameraSource
-from installation.show.config import load_config
+from installation.show.loading import load_config
 from installation.tools.chaos import (
     FAULT_S,
     KINDS,

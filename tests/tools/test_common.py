@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from installation.errors import UserError
-from installation.show.config import Config, load_config
+from installation.show.config import Config
+from installation.show.loading import load_config
 from installation.tools.common import measured_scene, named_scene, parse_size, quiet
 
 ROOT = Path(__file__).resolve().parents[2]

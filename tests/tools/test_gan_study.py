@@ -16,7 +16,8 @@ from installation.errors import UserError
 from installation.gan import Generator
 from installation.models import ModelStore
 from installation.runtime import Device
-from installation.show.config import Config, load_config
+from installation.show.config import Config
+from installation.show.loading import load_config
 from installation.tools.gan_study import (
     mean_change,
     pingpong,
