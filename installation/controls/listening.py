@@ -12,9 +12,28 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from installation.errors import UserError
 from installation.logs import RateLimitedLog
+
+Q = TypeVar("Q", bound="Quiet")
+
+
+def bind(server: Callable[..., Q], host: str, port: int, handler: Any,
+         faults: RateLimitedLog) -> Q:
+    """A `Quiet` server listening on host:port now, its faults into `faults`; a port in
+    use or an address it cannot take is a UserError in one line naming the listener."""
+    label = getattr(server, "label", "listener")
+    try:
+        made = server((host, port), handler)
+    except (OSError, ValueError, TypeError) as exc:  # in use; an address it cannot take
+        reason = getattr(exc, "strerror", None) or exc
+        raise UserError(f"{label}: cannot listen on {host}:{port} ({reason}); set [{label}] "
+                        "host and port to a free address, or enabled = false") from None
+    made.faults = faults
+    return made
 
 
 class Quiet:

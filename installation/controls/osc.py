@@ -40,8 +40,7 @@ from pythonosc.osc_server import BlockingOSCUDPServer
 
 from installation import commands
 from installation.commands import Command, Name
-from installation.controls.listening import LibraryLines, Quiet
-from installation.errors import UserError
+from installation.controls.listening import LibraryLines, Quiet, bind
 from installation.logs import RateLimitedLog
 from installation.section import Listener
 
@@ -121,14 +120,7 @@ class OscControl:
         self.received = 0
         dispatcher = _Dispatcher(self.faults)
         dispatcher.set_default_handler(self._handle)
-        try:
-            self._server = _Server((cfg.host, cfg.port), dispatcher)
-        except (OSError, ValueError, TypeError) as exc:  # in use; an address it cannot take
-            reason = getattr(exc, "strerror", None) or exc
-            raise UserError(f"osc: cannot listen on {cfg.host}:{cfg.port} ({reason}); set "
-                            "[osc] host and port to a free address, or enabled = false"
-                            ) from None
-        self._server.faults = self.faults
+        self._server = bind(_Server, cfg.host, cfg.port, dispatcher, self.faults)
         self._thread = threading.Thread(target=self._server.serve_forever, name="osc",
                                         daemon=True)
 

@@ -27,7 +27,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import Field
 
-from installation.controls.listening import Quiet
+from installation.controls.listening import Quiet, bind
 from installation.errors import UserError
 from installation.logs import RateLimitedLog
 from installation.section import Listener
@@ -140,14 +140,7 @@ class StatusServer:
                                       f"{self.client_address[0]}: {format % args}"[:200])
 
         self.faults = RateLimitedLog(log)
-        try:
-            self._http = _HttpServer((cfg.host, cfg.port), Handler)
-        except (OSError, ValueError, TypeError) as exc:  # in use; an address it cannot take
-            reason = getattr(exc, "strerror", None) or exc
-            raise UserError(f"status: cannot listen on {cfg.host}:{cfg.port} ({reason}); set "
-                            "[status] host and port to a free address, or enabled = false"
-                            ) from None
-        self._http.faults = self.faults
+        self._http = bind(_HttpServer, cfg.host, cfg.port, Handler, self.faults)
         self._http.daemon_threads = True
         self._thread = threading.Thread(target=self._http.serve_forever, name="status",
                                         daemon=True)
