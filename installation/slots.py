@@ -23,17 +23,27 @@ class Frame:
     """A picture on its way through the pipeline.
 
     `image` is HxWx3 uint8 RGB. `t_capture` is `time.monotonic()` when the source got it.
-    `stages` maps a stage name to the milliseconds it spent on this frame.
+    `stages` maps a stage name to the milliseconds it spent on this frame. `raw`: the
+    camera's picture as captured, on a frame a stage derived (None on the captured frame
+    itself: `image` is it); for layers that show the visitors unpainted.
     """
 
     image: np.ndarray
     seq: int
     t_capture: float
     stages: dict[str, float] = field(default_factory=dict)
+    raw: np.ndarray | None = None
+
+    @property
+    def captured(self) -> np.ndarray:
+        """The camera's picture as captured."""
+        return self.image if self.raw is None else self.raw
 
     def derive(self, image: np.ndarray, **stage_ms: float) -> Frame:
-        """A result of this frame: same stamp and sequence, more stage timings (ms)."""
-        return replace(self, image=image, stages={**self.stages, **stage_ms})
+        """A result of this frame: same stamp and sequence, more stage timings (ms), the
+        captured picture kept (a reference, not a copy)."""
+        return replace(self, image=image, raw=self.captured,
+                       stages={**self.stages, **stage_ms})
 
 
 class LatestSlot(Generic[T]):

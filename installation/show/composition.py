@@ -1,7 +1,7 @@
 """The compose step: the picture to show now, from the painted frame and the moment.
 
     painted frame ─┐
-    moment (walk, GAN picture, motion mask, attract) ─┴─► scene's layers ─► dissolve ─► picture
+    moment (walk, GAN picture, visitors, motion mask, attract) ─┴─► layers ─► dissolve ─► picture
 
 Attract coming or going starts a dissolve (and the live dream's zoom); a scene change
 starts one from the picture on screen (`cut`).
@@ -63,5 +63,6 @@ class Composition:
             gain = 1.0 if m.attract or m.walk is None else m.walk.intensity
             mask = m.signals.mask if m.signals.mask.size > 1 else None
             gan = m.gan.image if m.gan is not None else None
-            picture = compose(layers, frame.image, gan, mask, t - self.t0, gain)
+            picture = compose(layers, frame.image, gan, mask, t - self.t0, gain,
+                              visitors=m.visitors, raw=frame.captured)
         return self.dissolve.apply(picture, t)

@@ -25,6 +25,7 @@ from installation.gan.labels import LATENT_DIM
 from installation.latent.config import AxisMapping, WalkConfig
 from installation.logs import LoggingConfig
 from installation.motion.config import MotionConfig
+from installation.perception.config import PerceptionConfig
 from installation.runtime import RuntimeConfig
 from installation.section import Section
 from installation.show.attract import AttractConfig
@@ -106,6 +107,12 @@ class SceneConfig(EffectSettings):
     def has_gan(self) -> bool:
         return any(layer.source == "gan" for layer in self.layers)
 
+    @property
+    def uses_visitors(self) -> bool:
+        """A layer masked by the visitors or placed on them (it needs perception)."""
+        return any(layer.mask != "none" or layer.placement in ("heads", "silhouettes")
+                   for layer in [*self.layers, *(self.attract_layers or [])])
+
 
 class Config(Section):
     source: SourceConfig = SourceConfig()
@@ -117,6 +124,7 @@ class Config(Section):
     runtime: RuntimeConfig = RuntimeConfig()
     logging: LoggingConfig = LoggingConfig()
     motion: MotionConfig = MotionConfig()
+    perception: PerceptionConfig = PerceptionConfig()
     walk: WalkConfig = WalkConfig()
     compositor: CompositorConfig = CompositorConfig()
     attract: AttractConfig = AttractConfig()
@@ -167,6 +175,12 @@ class Config(Section):
                     f"{' > '.join(scene.chain)} at this size needs about {gigabytes(need)} of "
                     f"memory; this machine allows {gigabytes(budget)} (half its memory): pick a "
                     "smaller size")
+        if not self.perception.enabled:
+            for si, scene in enumerate(self.scenes):
+                if scene.uses_visitors:
+                    return ("scenes", si, "layers"), scene.name, (
+                        "a layer is masked by or placed on the visitors: set [perception] "
+                        "enabled = true, or use placement \"motion\"")
         axes = self.walk.axes
         for si, scene in enumerate(self.scenes):
             for i, m in enumerate(scene.mapping or []):
@@ -200,8 +214,9 @@ class Config(Section):
 
     @property
     def interactive(self) -> bool:
-        """Whether the show needs motion analysis and a generator (a GAN layer or attract)."""
-        return self.attract.enabled or any(s.has_gan for s in self.scenes)
+        """Whether the show needs motion analysis, perception and a generator (a GAN layer,
+        a layer on the visitors, or attract)."""
+        return self.attract.enabled or any(s.has_gan or s.uses_visitors for s in self.scenes)
 
     def walk_for(self, scene: SceneConfig, labels: int) -> WalkConfig:
         """The walk settings of `scene` with a generator of `labels` classes."""

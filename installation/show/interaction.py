@@ -1,8 +1,10 @@
-"""The interactive half of the piece: motion steers a latent walk, a GAN paints it.
+"""The interactive half of the piece: visitors steer a latent walk, a GAN paints it.
 
-    capture ──► motion thread ──► main loop: walk.step(dt) ──► GAN thread ──► newest picture
+    capture ──► perception thread (visitors) ─┬─► main loop: walk.step(dt) ──► GAN thread
+            └─► motion thread (flow, mask) ───┘                 ──► newest picture
 
-The main loop calls `update(t)` once per shown frame: it takes the newest motion signals,
+The main loop calls `update(t)` once per shown frame: it takes the newest visitors (and
+motion signals: the motion mask, and the walk's signals when perception is off),
 advances the current walk by the real time since the last call (so the walk does not
 depend on the frame rate), hands its latent to the GAN thread (newest wins) and returns a
 `Moment`: what the compositor needs for this frame. Attract mode is decided here too.
@@ -31,6 +33,8 @@ from installation.gan.renderer import (
 from installation.latent import LatentWalk, WalkInput, WalkState
 from installation.models import ModelStore
 from installation.motion import MotionSignals, MotionWorker
+from installation.perception import Visitors
+from installation.perception.worker import PerceptionWorker
 from installation.runtime import Device
 from installation.section import with_value
 from installation.show.attract import AttractSchedule
@@ -45,15 +49,21 @@ class Moment:
 
     signals: MotionSignals
     attract: bool
-    generator: str  # "" when the composition on screen has no generator
+    visitors: Visitors | None = None  # None: perception is off
+    generator: str = ""  # "" when the composition on screen has no generator
     walk: WalkState | None = None
     gan: GanImage | None = None  # the newest picture of `generator` (None before the first)
     seed: int = 0
 
 
-def walk_input(s: MotionSignals) -> WalkInput:
-    return WalkInput(energy=s.energy, centroid=s.centroid, direction=s.direction,
-                     coherence=s.magnitude, presence=s.presence)
+def walk_input(s: MotionSignals, v: Visitors | None = None) -> WalkInput:
+    """What the walk follows: the visitors (`v`), or whole-picture motion (`s`) when
+    perception is off."""
+    if v is None:
+        return WalkInput(energy=s.energy, centroid=s.centroid, direction=s.direction,
+                         coherence=s.magnitude, presence=s.presence)
+    return WalkInput(energy=v.energy, centroid=v.centroid, direction=v.direction,
+                     coherence=v.coherence, presence=v.presence, crowd=v.crowd)
 
 
 class Interaction:
@@ -67,6 +77,8 @@ class Interaction:
                  painters: dict[str, Effect], scene: SceneConfig, t_start: float) -> None:
         self.cfg = cfg
         self.motion = MotionWorker(source, cfg.motion)
+        self.perception = (PerceptionWorker(source, cfg.perception, store)
+                           if cfg.perception.enabled else None)
         # Both generators load now (together well under a second): the operator's switch
         # key then never loads anything mid-show.
         self.generators: dict[str, Generator] = {
@@ -80,18 +92,22 @@ class Interaction:
         self.painters = painters
         self.scene = scene
         self.walks: dict[tuple[str, str], LatentWalk] = {}
-        self.restarts = {"motion": 0, "gan": 0}  # watchdog restarts of each thread
+        self.restarts = {stage.stage: 0 for stage in self._stages()}  # watchdog restarts
         self.chosen: dict[str, str] = {}  # scene name → generator picked by key
         self._t: float | None = None
 
+    def _stages(self) -> list[MotionWorker | PerceptionWorker | GanRenderer]:
+        return [self.motion, *([] if self.perception is None else [self.perception]),
+                self.renderer]
+
     def start(self) -> Interaction:
-        self.motion.start()
-        self.renderer.start()
+        for stage in self._stages():
+            stage.start()
         return self
 
     def stop(self) -> None:
-        self.motion.stop()
-        self.renderer.stop()
+        for stage in self._stages():
+            stage.stop()
 
     # -- operator -----------------------------------------------------------------------------
 
@@ -136,15 +152,15 @@ class Interaction:
         that hangs again after that is left stalled (motion signals stay as they were, the
         last GAN picture stays). Returns the stages restarted."""
         restarted = []
-        for stage in (self.motion, self.renderer):
+        for stage in self._stages():
             if stage.watch(now, limit_s, most) is not None:
                 self.restarts[stage.stage] = stage.restarts
                 restarted.append(stage.stage)
         return restarted
 
     def errors(self) -> dict[str, int]:
-        """Failures of the motion and GAN threads so far, by stage."""
-        return {"motion": self.motion.errors, "gan": self.renderer.errors}
+        """Failures of the interactive threads so far, by stage."""
+        return {stage.stage: stage.errors for stage in self._stages()}
 
     def failing(self) -> list[str]:
         """What the interactive threads cannot do right now, in words (for HUD, /health)."""
@@ -154,6 +170,11 @@ class Interaction:
             out.append("motion analysis keeps failing: the walk rests")
         elif self.motion.stalled(now, stall_s):  # past its last restart: stalled for good
             out.append("motion analysis stalled: the walk rests")
+        p = self.perception
+        if p is not None and p.failing:
+            out.append("perception keeps failing: the visitors rest")
+        elif p is not None and p.stalled(now, stall_s):
+            out.append("perception stalled: the visitors rest")
         if self.renderer.failing:
             out.append("the GAN keeps failing: its last picture stays")
         elif self.renderer.stalled(now, stall_s):
@@ -172,12 +193,14 @@ class Interaction:
         dt = 0.0 if self._t is None else t - self._t
         self._t = t
         signals = self.motion.latest()
-        attract = self.schedule.update(signals.presence, t)
+        visitors = None if self.perception is None else self.perception.latest()
+        presence = signals.presence if visitors is None else visitors.presence
+        attract = self.schedule.update(presence, t)
         name = self.generator_for(self.scene, attract)
         if name == "none" or (not attract and not self.scene.has_gan):
-            return Moment(signals, attract, "")
+            return Moment(signals, attract, visitors)
         walk = self._walk(self.scene, name)
-        state = walk.step(dt, walk_input(signals))
+        state = walk.step(dt, walk_input(signals, visitors))
         r = self.renderer
         generator = self.generators[name]
         if r.generator is not generator:
@@ -188,7 +211,7 @@ class Interaction:
         _, image = r.slot.peek()
         if image is not None and image.generator != name:
             image = None  # made before a switch: the compositor waits for the new one
-        return Moment(signals, attract, name, state, image, walk.seed)
+        return Moment(signals, attract, visitors, name, state, image, walk.seed)
 
     def _walk(self, scene: SceneConfig, generator: str) -> LatentWalk:
         key = (scene.name, generator)

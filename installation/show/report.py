@@ -279,5 +279,5 @@ def camera_shown(show: Show) -> bool:
         return True
     scene = show.scene_cfg
     layers = (scene.attract_layers or show.cfg.attract.layers) if m.attract else scene.layers
-    return any(layer.source == "camera" for layer in layers)
+    return any(layer.source in ("camera", "raw") for layer in layers)
 

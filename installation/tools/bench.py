@@ -8,8 +8,10 @@ Three runs on the same decoded frames at the processing size:
   naive     one thread: take a frame, paint it, present it, then the next.
 
 For the pipeline it also reports CPU use (process CPU time over wall time, in cores),
-the process's peak resident memory, and on CUDA the GPU memory in use. `--sizes` sweeps
-processing sizes (bare and pipeline at each) and reports the cost per megapixel.
+the process's peak resident memory, and on CUDA the GPU memory in use. It also times the
+perception stage alone on the clip at its own size (with the person and face networks
+where pulled, and without them): milliseconds per analysed frame at `[perception] width`.
+`--sizes` sweeps processing sizes (bare and pipeline at each) and reports the cost per megapixel.
 `--record on` runs the pipeline recording too (a temporary file at the config's
 [recording] size, as a show with --record does) and reports what the recording kept and
 dropped: compare `--record off` and `on`, interleaved, for what recording costs the show.
@@ -37,6 +39,8 @@ from installation.effects.config import style_weights
 from installation.effects.style import preprocess
 from installation.errors import UserError
 from installation.models import ModelStore
+from installation.perception import Perceiver, PerceptionConfig
+from installation.perception.networks import load_networks
 from installation.runtime import Device, create_session
 from installation.show.config import Config, SceneConfig
 from installation.show.loop import RunOptions, Show
@@ -68,6 +72,22 @@ def bench_bare(frames: list[np.ndarray], scene: SceneConfig, device: Device,
     elapsed = time.perf_counter() - t0
     return {"fps": len(inputs) / elapsed, "frame_ms_p50": _pct(times, 50),
             "frame_ms_p95": _pct(times, 95)}
+
+
+def bench_perception(frames: list[np.ndarray], cfg: PerceptionConfig, store: ModelStore,
+                     networks: bool) -> dict[str, Any]:
+    """The perception stage's analysis per frame (`frames` at the camera's size, one per
+    1 / rate_hz of simulated time, so every frame is analysed), ms; with the networks
+    where pulled (`networks`) or background subtraction alone."""
+    loaded = load_networks(cfg, store) if networks else None
+    perceiver = (Perceiver(cfg, loaded.segmenter, loaded.faces, loaded.missing)
+                 if loaded is not None else Perceiver(cfg))
+    step = 1.0 / cfg.rate_hz
+    ms = [perceiver.update(f, i * step).ms for i, f in enumerate(frames)][WARMUP:]
+    return {"ms_p50": _pct(ms, 50), "ms_p95": _pct(ms, 95), "frames": len(ms),
+            "size": "x".join(map(str, perceiver.size)),
+            "network": loaded is not None and loaded.segmenter is not None,
+            "faces": loaded is not None and loaded.faces is not None}
 
 
 def peak_rss_mb() -> float:
@@ -184,6 +204,10 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
     record = args.record == "on"  # `--record on|off`
     pipe = bench_pipeline(frames, cfg, device, store, args.source_fps, record)
     naive = bench_naive(frames, cfg, scene, device, store)
+    camera = decode_frames(clip_file(args.source, cfg.source.demo_clip, store), args.frames,
+                           None)
+    perception = {"networks": bench_perception(camera, cfg.perception, store, True),
+                  "alone": bench_perception(camera, cfg.perception, store, False)}
     result = {
         "device": device.describe(),
         "cpu_count": os.cpu_count(),
@@ -197,6 +221,7 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
         "bare": bare,
         "pipeline": pipe,
         "naive": naive,
+        "perception": perception,
         "pipeline_vs_bare_throughput": pipe["fps"] / bare["fps"],
         "pipeline_latency_vs_bare_time": pipe["latency_ms_p50"] / bare["frame_ms_p50"],
         "pipeline_vs_naive_throughput": pipe["fps"] / naive["fps"],
@@ -223,6 +248,11 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
           f"{pipe['peak_rss_mb']:.0f} MiB{gpu}")
     print(f"  naive loop    {naive['fps']:7.1f} fps   "
           f"latency p50 {naive['latency_ms_p50']:6.1f} ms")
+    for p in perception.values():
+        nets = ("person + face networks" if p["network"] and p["faces"] else
+                "person network" if p["network"] else "background subtraction alone")
+        print(f"  perception    {p['size']} ({nets}): p50 {p['ms_p50']:5.2f} ms   "
+              f"p95 {p['ms_p95']:5.2f} ms per analysed frame")
     print(f"  pipeline / bare throughput: {result['pipeline_vs_bare_throughput']:.2f}   "
           f"pipeline latency / bare time: {result['pipeline_latency_vs_bare_time']:.2f}   "
           f"pipeline / naive: {result['pipeline_vs_naive_throughput']:.2f}")

@@ -102,7 +102,7 @@ def test_defaults_without_a_file() -> None:
         (f"{G}layers = [{{source = 'gan', colour = 1}}]\n", "scenes[0].layers[0].colour", 4,
          "allowed keys here: blend, drift_speed, grid"),
         (f"{G}layers = [{{source = 'video'}}]\n", "scenes[0].layers[0].source", 4,
-         "'camera' or 'gan'"),
+         "'raw' or 'gan'"),
         (f"{G}layers = []\n", "scenes[0].layers", 4, "at least 1"),
         (f"{G}mapping = [{{signal = 'nose', axis = 0}}]\n", "scenes[0].mapping[0].signal", 4,
          "'centroid_x'"),

@@ -19,6 +19,7 @@ from installation.dream.live import DreamEffect
 from installation.effects import Chain
 from installation.models import ModelStore
 from installation.motion import MotionSignals
+from installation.perception import Visitors
 from installation.runtime import Device
 from installation.show import composition
 from installation.show.config import Config
@@ -229,16 +230,17 @@ def test_a_live_edit_reaches_the_walks_and_attract(tmp_path: Path, store: ModelS
     assert show.cfg.scenes[0].name == "eyes"  # the last good config runs on
 
 
-def test_stalled_motion_and_gan_threads_are_restarted(
+def test_stalled_motion_perception_and_gan_threads_are_restarted(
     tmp_path: Path, store: ModelStore, cpu: Device, until: Callable[..., bool]
 ) -> None:
-    """An analysis and a render that never return: the watchdog leaves both threads behind,
+    """Analyses and a render that never return: the watchdog leaves the threads behind,
     fresh ones take over (the GAN's last picture kept), and no more than `most` times."""
     cfg = config(tmp_path)
     room = Room().start()
     play = Interaction(cfg, room, cpu, store, {}, cfg.scenes[0], time.monotonic()).start()
     release = threading.Event()
-    analysing, rendering = threading.Event(), threading.Event()  # each hung call entered
+    # each hung call entered
+    analysing, perceiving, rendering = threading.Event(), threading.Event(), threading.Event()
     try:
         assert until(lambda: play.update(time.monotonic()).gan is not None)
         motion, renderer = play.motion, play.renderer
@@ -251,6 +253,17 @@ def test_stalled_motion_and_gan_threads_are_restarted(
             return real_update(rgb, t)
 
         stuck.update = hang  # type: ignore[method-assign]
+        perception = play.perception
+        assert perception is not None
+        perceiver = perception.perceiver
+        real_perceive = perceiver.update
+
+        def hang_perceiving(rgb: np.ndarray, t: float) -> Visitors:
+            perceiving.set()
+            assert release.wait(60)
+            return real_perceive(rgb, t)
+
+        perceiver.update = hang_perceiving  # type: ignore[method-assign]
         real = play.generators["eyes"]
 
         class Hangs:
@@ -265,20 +278,22 @@ def test_stalled_motion_and_gan_threads_are_restarted(
         play.renderer.submit(np.zeros(100, np.float32), np.ones(8, np.float32) / 8)
         # Both threads are inside the call that hangs (not in an ordinary one that may end
         # before the watchdog looks): `busy_since` is that call's start until it returns.
-        assert analysing.wait(30) and rendering.wait(30)
+        assert analysing.wait(30) and perceiving.wait(30) and rendering.wait(30)
         assert motion.busy_since is not None and renderer.busy_since is not None
+        assert perception.busy_since is not None
         later = time.monotonic() + 10.0
         analysed = play.motion.slot.peek()[0]
-        assert play.restart_stalled(later, 5.0, most=1) == ["motion", "gan"]
+        assert play.restart_stalled(later, 5.0, most=1) == ["motion", "perception", "gan"]
         # Restarted in place, by generation: the same stages, fresh threads.
         assert play.motion is motion and play.renderer is renderer
+        assert play.perception is perception and perception.perceiver is not perceiver
         assert play.renderer.slot.peek()[1] is not None  # the last picture stays
         assert until(lambda: play.motion.slot.peek()[0] > analysed)  # analysing again
         seq = play.renderer.renders
         assert until(lambda: play.update(time.monotonic()).gan is not None
                      and play.renderer.renders > seq)  # rendering again, real generator
         assert play.restart_stalled(later, 5.0, most=1) == []  # the cap: no more restarts
-        assert play.restarts == {"motion": 1, "gan": 1}
+        assert play.restarts == {"motion": 1, "perception": 1, "gan": 1}
     finally:
         release.set()
         play.stop()
