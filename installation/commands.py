@@ -43,6 +43,7 @@ class Name(Enum):
     PAUSE = "pause"
     FULLSCREEN = "fullscreen"
     ATTRACT = "attract"
+    OVERLAY = "overlay"  # the visitors overlay (tracks, silhouettes) in the window
     RESEED = "reseed"  # triggers: no value
     GENERATOR = "generator"
     SNAPSHOT = "snapshot"
@@ -53,7 +54,7 @@ class Name(Enum):
 
 _NAMES = frozenset(n.value for n in Name)
 TOGGLES = frozenset({Name.HUD, Name.BLACKOUT, Name.TEMPORAL, Name.MIRROR, Name.PAUSE,
-                     Name.FULLSCREEN, Name.ATTRACT})
+                     Name.FULLSCREEN, Name.ATTRACT, Name.OVERLAY})
 TRIGGERS = frozenset({Name.RESEED, Name.GENERATOR, Name.SNAPSHOT, Name.QUIT})
 
 # What each command takes, in words: `--help-keys`, the README table, later a discoverable

@@ -35,6 +35,70 @@ class MotionState:
 
 
 @dataclass(frozen=True)
+class VisitorState:
+    """One tracked visitor. `x`, `y`: the centre of their box, fractions of the camera
+    frame (x right, y down); `width`, `height`: their box, fractions of the frame's width
+    and height."""
+
+    id: int
+    x: float
+    y: float
+    width: float
+    height: float
+    motion: float  # how much they move, body heights/s
+    still_s: float  # how long they have hardly moved, s
+    face: bool = False  # a face was found on them
+
+    def record(self) -> dict[str, Any]:
+        return {"id": self.id, "x": round(self.x, 4), "y": round(self.y, 4),
+                "width": round(self.width, 4), "height": round(self.height, 4),
+                "motion": round(self.motion, 3), "still_s": round(self.still_s, 1),
+                "face": self.face}
+
+
+HUD_VISITORS = 4  # visitors listed by position on the HUD; the rest counted
+
+
+@dataclass(frozen=True)
+class PerceptionState:
+    """The visitors as the perception stage read them in its newest analysed frame."""
+
+    visitors: tuple[VisitorState, ...] = ()
+    energy_raw: float = 0.0  # the visitors' motion, body heights/s (above the noise floor)
+    energy: float = 0.0  # the same through the room's automatic gain, 0..1
+    gain: float = 1.0  # that gain
+    presence: float = 0.0  # someone is there, moving or still, 0..1
+    crowd: float = 0.0  # how many, 0..1 (1: `perception.crowd_full` or more)
+    ms: float = 0.0  # analysis time of that frame, ms
+    network: str = ""  # "" while the person network is used, else why not (no fault)
+
+    @property
+    def count(self) -> int:
+        return len(self.visitors)
+
+    def record(self) -> dict[str, Any]:
+        """The `perception` object of `--stats` and /health (see the README)."""
+        return {"count": self.count, "energy_raw": round(self.energy_raw, 4),
+                "energy": round(self.energy, 4), "gain": round(self.gain, 3),
+                "presence": round(self.presence, 4), "crowd": round(self.crowd, 3),
+                "ms": round(self.ms, 2), "network": self.network,
+                "visitors": [v.record() for v in self.visitors]}
+
+    def hud_lines(self) -> list[str]:
+        lines = [f"visitors {self.count}   energy {self.energy:.2f} (raw "
+                 f"{self.energy_raw:.2f} h/s × gain {self.gain:.2f})   "
+                 f"presence {self.presence:.2f}   {self.ms:.0f} ms"]
+        if self.visitors:
+            at = [f"#{v.id} {v.x:.2f},{v.y:.2f} h {v.height:.2f}"
+                  for v in self.visitors[:HUD_VISITORS]]
+            more = self.count - HUD_VISITORS
+            lines.append("at     " + "   ".join(at) + (f"   +{more} more" if more > 0 else ""))
+        if self.network:
+            lines.append("person network off: " + self.network[:80])
+        return lines
+
+
+@dataclass(frozen=True)
 class GanState:
     generator: str  # "" when the composition on screen has no generator
     attract: bool
@@ -80,6 +144,7 @@ class FrameState:
     device: str = ""
     source: SourceState = SourceState()
     motion: MotionState | None = None  # None: the show is not interactive
+    perception: PerceptionState | None = None  # None: perception off, or not interactive
     walk: GanState | None = None  # the latent walk and generated picture; None: none
     temporal: TemporalState | None = None  # None: the scene has no stabilisation
     recording: bool = False  # a recording is being written (privacy)
@@ -87,6 +152,7 @@ class FrameState:
     paused: bool = False
     blackout: bool = False
     hud: bool = False
+    overlay: bool = False  # the visitors overlay is drawn in the window
     config_error: str | None = None  # the last live edit refused, until a good one
     bypassed: tuple[str, ...] = ()  # stages passing frames through, and why
     failing: tuple[str, ...] = ()  # stages failing call after call, and what that means
@@ -130,7 +196,9 @@ class FrameState:
         w, h = self.processing
         target = self.target_fps
         lines.append(f"res    {w}x{h}" + (f"   holding {target:g} fps" if target else ""))
-        if self.motion is not None:
+        if self.perception is not None:  # the walk follows the visitors
+            lines.extend(self.perception.hud_lines())
+        elif self.motion is not None:  # ... or, without perception, the picture's motion
             lines.append(f"motion energy {self.motion.energy:.2f}   "
                          f"presence {self.motion.presence:.2f}")
         walk = self.walk
@@ -199,4 +267,6 @@ class FrameState:
                 "intensity": None if w.intensity is None else round(w.intensity, 4),
                 "gan_ms": None if w.gan_ms is None else round(w.gan_ms, 2),
             })
+        if self.perception is not None:
+            record["perception"] = self.perception.record()
         return record

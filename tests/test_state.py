@@ -6,8 +6,10 @@ from installation.state import (
     FrameState,
     GanState,
     MotionState,
+    PerceptionState,
     SinkState,
     SourceState,
+    VisitorState,
 )
 
 
@@ -78,3 +80,50 @@ def test_trouble_and_failing_stages_are_said() -> None:
 def test_a_dead_picture_is_a_reason() -> None:
     assert "picture frozen for 11 s" in FrameState(picture="frozen for 11 s").reasons()
     assert not any("picture" in r for r in FrameState(picture=None).reasons())
+
+
+def visitors(n: int = 2, network: str = "") -> PerceptionState:
+    people = tuple(VisitorState(id=3 + i, x=0.123456 + 0.2 * i, y=0.654321, width=0.0812345,
+                                height=0.312345, motion=0.41234, still_s=12.345, face=i == 0)
+                   for i in range(n))
+    return PerceptionState(people, energy_raw=0.33333, energy=0.41111, gain=1.23456,
+                           presence=0.999999, crowd=0.5, ms=11.666, network=network)
+
+
+def test_hud_says_the_visitors_instead_of_the_pictures_motion() -> None:
+    motion = MotionState(0.9, 0.1, (0.5, 0.5), (1.0, 0.0), 3.0)
+    lines = FrameState(motion=motion, perception=visitors()).hud_lines()
+    assert "visitors 2   energy 0.41 (raw 0.33 h/s × gain 1.23)   presence 1.00   12 ms" \
+        in lines
+    assert "at     #3 0.12,0.65 h 0.31   #4 0.32,0.65 h 0.31" in lines
+    assert not any(ln.startswith("motion") for ln in lines)  # the walk follows the visitors
+    assert not any("network" in ln for ln in lines)
+    # Without perception the picture's motion is what the walk follows: said as before.
+    assert "motion energy 0.90   presence 0.10" in FrameState(motion=motion).hud_lines()
+
+
+def test_hud_lists_a_few_visitors_and_says_when_the_network_is_off() -> None:
+    lines = FrameState(perception=visitors(6, network="person network not pulled")
+                       ).hud_lines()
+    at = next(ln for ln in lines if ln.startswith("at "))
+    assert at.count("#") == 4 and at.endswith("+2 more")
+    assert "person network off: person network not pulled" in lines
+    nobody = FrameState(perception=PerceptionState()).hud_lines()
+    assert "visitors 0   energy 0.00 (raw 0.00 h/s × gain 1.00)   presence 0.00   0 ms" \
+        in nobody and not any(ln.startswith("at ") for ln in nobody)
+
+
+def test_a_missing_network_is_information_not_a_fault() -> None:
+    state = FrameState(source=SourceState("demo", "playing"),
+                       perception=visitors(network="person network not pulled"))
+    assert state.reasons() == []
+
+
+def test_stats_record_has_the_visitors_rounded() -> None:
+    record = FrameState(perception=visitors(1, network="off for a reason")).stats_record()
+    assert record["perception"] == {
+        "count": 1, "energy_raw": 0.3333, "energy": 0.4111, "gain": 1.235, "presence": 1.0,
+        "crowd": 0.5, "ms": 11.67, "network": "off for a reason",
+        "visitors": [{"id": 3, "x": 0.1235, "y": 0.6543, "width": 0.0812, "height": 0.3123,
+                      "motion": 0.412, "still_s": 12.3, "face": True}]}
+    assert "perception" not in FrameState().stats_record()  # perception off: no field

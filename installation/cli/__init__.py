@@ -107,6 +107,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         study = run_response if args.command == "gan-response" else run_contact_sheet
         return study(cfg, store, device, args)
+    if args.command == "gan-distance":
+        from installation.tools.gan_distance import run_distance
+
+        return run_distance(cfg, store, device, args)
+    if args.command == "visitor-strip":
+        from installation.tools.visitor_strip import run_strip
+
+        return run_strip(cfg, store, device, args)
     return _run(cfg, store, device, args)
 
 

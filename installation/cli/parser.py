@@ -7,7 +7,9 @@ Examples:
     python main.py models pull                  # fetch, verify, convert every model
     python main.py stylize photo.jpg out.png --style 7 --size 640
     python main.py bench --source demo --size 320x180 --frames 300
-    python main.py gan-response --source demo:carphone   # GAN change: moving vs still
+    python main.py gan-response --source demo:bikes@187:242,synthetic:walkers
+    python main.py gan-distance --scale 0.25,0.5   # the same people, seen from farther away
+    python main.py visitor-strip --out docs/visitors-strip.png
     python main.py contact-sheet --out docs/walk-eyes.png
     python main.py train-dream --layers 6 --out models/dream-mine.onnx
     python main.py dream-compare --picture docs/dream-compare.jpg
@@ -70,6 +72,34 @@ def _positive(high: float) -> Callable[[str], Any]:
 
 def _count(low: int, high: int) -> Callable[[str], Any]:
     return _number(int, low, high)
+
+
+def _frame_range(text: str) -> tuple[int, int | None]:
+    """An argparse `type`: "START:STOP" frame numbers (either may be left out), STOP not
+    included, 0 <= START < STOP."""
+    head, colon, tail = text.partition(":")
+    try:
+        start = int(head) if head.strip() else 0
+        stop = int(tail) if tail.strip() else None
+    except ValueError:
+        start, stop = -1, None
+    if not colon or start < 0 or (stop is not None and stop <= start):
+        raise argparse.ArgumentTypeError(f"{text!r} is no frame range: give START:STOP, "
+                                         "0 <= START < STOP, e.g. 187:242 (STOP not included)")
+    return start, stop
+
+
+def _scales(text: str) -> list[float]:
+    """An argparse `type`: comma-separated sizes per side, each above 0 and below 1."""
+    one = _number(float, 0.0, 1.0, low_open=True)
+    try:
+        values = [one(v) for v in text.split(",")]
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+    if any(v >= 1.0 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: each scale must be below 1 (1 is the "
+                                         "original), e.g. 0.25,0.5")
+    return values
 
 
 def _config_flags(*extra: str) -> _Parser:
@@ -157,12 +187,44 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rate the replayed frames arrive at, frames/s (default: 240)")
 
     g = sub.add_parser("gan-response", parents=common,
-                       help="how much faster the GAN layer changes on a moving clip "
-                       "than on a still frame of it")
-    g.add_argument("--seconds", type=_positive(3600.0), default=20.0,
-                   help="simulated time per run, s (default: 20)")
-    g.add_argument("--noise", type=_number(float, 0.0, 255.0), default=2.0,
-                   help="sensor noise added to both, grey levels (default: 2)")
+                       help="how much faster the walk and the GAN layer go with people "
+                       "than on a still frame of the same place")
+    g.add_argument("--source", default="demo:carphone",
+                   help="comma-separated: demo:CLIP, a video file or synthetic:NAME "
+                   "(walkers, near, crossing), each optionally @START:STOP for a frame "
+                   "range, e.g. demo:bikes@187:242 (default: demo:carphone)")
+    g.add_argument("--shots", action="store_true",
+                   help="list each source's shots (cuts) and its camera's motion, and exit")
+    gd = sub.add_parser("gan-distance", parents=common,
+                        help="the distance test: each clip shrunk into a corner of a larger "
+                        "picture must give the same energy and a GAN response of 3x or more")
+    gd.add_argument("--source", default="demo:bikes,demo:carphone,demo:bigbuckbunny,"
+                    "synthetic:walkers", help="as gan-response's (default: every demo clip "
+                    "and synthetic:walkers)")
+    gd.add_argument("--scale", type=_scales, default=[0.25, 0.5], metavar="S,S,...",
+                    help="size per side of the shrunk clip, each above 0 and below 1 "
+                    "(default: 0.25,0.5)")
+    gd.add_argument("--background", choices=["black", "still", "room"], default="still",
+                    help="what fills the rest of the picture: black, the clip's first frame "
+                    "blurred, or the synthetic empty room (default: still)")
+    gd.add_argument("--corner", choices=["top-left", "top-right", "bottom-left",
+                                         "bottom-right"], default="bottom-right",
+                    help="where the shrunk clip goes (default: bottom-right)")
+    gd.add_argument("--check", action="store_true",
+                    help="exit 1 when an inset fails the test")
+    for sp in (g, gd):
+        sp.add_argument("--frames", type=_frame_range, metavar="START:STOP",
+                        help="frame range of every source without its own @START:STOP "
+                        "(STOP not included; default: the whole clip)")
+        sp.add_argument("--seconds", type=_positive(3600.0), default=20.0,
+                        help="simulated time per run (the clip loops forwards and "
+                        "backwards), s (default: 20)")
+        sp.add_argument("--noise", type=_number(float, 0.0, 255.0), default=2.0,
+                        help="sensor noise added to every picture, grey levels (default: 2)")
+        sp.add_argument("--perception", choices=["on", "off"],
+                        help="on: the walk follows the visitors (perception stage); off: "
+                        "whole-picture optical flow, as before (default: [perception] "
+                        "enabled)")
 
     t = sub.add_parser("train-dream", parents=common,
                        help="train a fast dream network and export it to ONNX")
@@ -200,10 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--networks", help="comma-separated names (default: every "
                    "models/dream-*.onnx)")
     d.add_argument("--picture", type=Path, help="write the last frame side by side here")
-    for sp in (g, d):  # the studies: a clip with a person moving
-        sp.add_argument("--source", default="demo:carphone",
-                        help="a video file or demo[:CLIP] (default: demo:carphone)")
-    for sp in (b, g, d):
+    d.add_argument("--source", default="demo:carphone",
+                   help="a video file or demo[:CLIP] (default: demo:carphone)")
+    for sp in (b, g, gd, d):
         sp.add_argument("--json", action="store_true", help="print one JSON object")
 
     f = sub.add_parser("flicker", parents=common,
@@ -247,16 +308,34 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", type=Path, default=Path("walk.png"),
                    help="output picture (.png or .jpg)")
     c.add_argument("--source", default="demo:carphone",
-                   help="motion from a video file, demo[:CLIP], or none (idle drift)")
+                   help="visitors from a video file, demo[:CLIP], synthetic:NAME, or none "
+                   "(idle drift)")
     c.add_argument("--seconds", type=_positive(3600.0), default=24.0,
                    help="walk length, s (default: 24)")
     c.add_argument("--cols", type=_count(1, 16), default=8, help="1..16 (default: 8)")
     c.add_argument("--rows", type=_count(1, 16), default=3, help="1..16 (default: 3)")
     c.add_argument("--tile", type=_count(16, 1024), default=160,
                    help="tile side, 16..1024 px (default: 160)")
-    for sp in (g, c):
+    for sp in (g, gd, c):
         sp.add_argument("--scene", help="whose walk settings (default: the first scene "
                         "with a generator)")
         sp.add_argument("--generator", choices=["eyes", "faces"],
                         help="default: the scene's")
+
+    v = sub.add_parser("visitor-strip", parents=common,
+                       help="a picture of the scenes that place things on visitors: a row "
+                       "per scene, frames along a clip, run offline through the real pipeline")
+    v.add_argument("--out", type=Path, default=Path("visitors-strip.png"),
+                   help="output picture (.png or .jpg) (default: visitors-strip.png)")
+    v.add_argument("--rows", metavar="SCENE=SOURCE,...",
+                   help="the rows: a scene and the clip it runs on (demo:CLIP, a video "
+                   "file, synthetic:NAME; @START:STOP for a range) (default: every scene "
+                   "that uses visitors on synthetic:near, and masks on demo:carphone)")
+    v.add_argument("--cols", type=_count(1, 16), default=5,
+                   help="frames per row, 1..16 (default: 5)")
+    v.add_argument("--tile", type=_count(32, 1920), default=224, metavar="PX",
+                   help="tile width, 32..1920 px (default: 224)")
+    v.add_argument("--colours", type=_count(0, 256), default=0, metavar="N",
+                   help="a PNG with a palette of N colours (much smaller; 0 = full colour) "
+                   "(default: 0)")
     return p

@@ -27,6 +27,8 @@ KEYMAP: dict[int, tuple[Name, int | None, str]] = {
     pygame.K_a: (Name.ATTRACT, None, "attract mode now / back to interaction"),
     pygame.K_t: (Name.TEMPORAL, None, "temporal stabilisation on / off (scenes with temporal "
                  "settings)"),
+    pygame.K_v: (Name.OVERLAY, None, "visitors overlay on / off: boxes, heads, motion and "
+                 "silhouettes over the picture, for setting up a camera (window only)"),
     pygame.K_q: (Name.QUIT, None, "quit (closes any recording properly)"),
     pygame.K_ESCAPE: (Name.QUIT, None, "quit (closes any recording properly)"),
 }

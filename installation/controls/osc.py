@@ -10,7 +10,7 @@ in brackets; the README lists them with examples):
     /installation/style/step     [1 | -1 | "next" | "prev"]
     /installation/style/weights  [w0 .. w25] or [index, weight, index, weight, ...]
     /installation/strength       [0..1]
-    /installation/hud, blackout, temporal, mirror, pause, fullscreen, attract
+    /installation/hud, blackout, temporal, mirror, pause, fullscreen, attract, overlay
                                  [0 | 1] (no argument: toggle)
     /installation/reseed, generator, snapshot    (no argument)
     /installation/walk/FIELD     [number]  FIELD: idle_speed, motion_speed, max_step,

@@ -8,9 +8,12 @@ pipeline, so a flood of requests costs the show only the CPU the server threads 
 /health: {"status": "ok" | "degraded", "reasons": [...], "fps", "latency_ms",
 "uptime_s", "source": {"name", "state", "reconnects"}, "scene", "last_error",
 "writing": {"recording", "snapshots"} (whether visitors' pictures are written),
-"temporal": {"on", "kept", "unblended"} | null, "sinks": [{"name", "sent", "dropped",
-"failed"}]}; HTTP 200
-when ok, 503 when degraded (so a plain HTTP check can alarm on it).
+"temporal": {"on", "kept", "unblended"} | null, "perception": {"count", "energy_raw",
+"energy", "gain", "presence", "crowd", "ms", "network", "visitors": [{"id", "x", "y",
+"width", "height", "motion", "still_s", "face"}]} | null, "sinks": [{"name", "sent",
+"dropped", "failed"}]}; HTTP 200 when ok, 503 when degraded (so a plain HTTP check can
+alarm on it). A person network not in use is said ("network": why), never a degradation:
+background subtraction alone is a way the show runs.
 """
 
 from __future__ import annotations
@@ -78,6 +81,18 @@ class Metrics:
         self.temporal_unblended = Gauge(
             "installation_temporal_unblended", "frames of this scene shown unblended because "
             "the optical flow failed or was late", registry=r)
+        # The visitors (0 while perception is off or before its first frame).
+        self.visitors = Gauge("installation_visitors", "visitors tracked now", registry=r)
+        self.energy = Gauge("installation_energy", "the visitors' motion after the room's "
+                            "automatic gain, 0..1", registry=r)
+        self.energy_raw = Gauge("installation_energy_raw", "the visitors' motion before the "
+                                "gain, body heights/s", registry=r)
+        self.energy_gain = Gauge("installation_energy_gain", "the room's automatic gain on "
+                                 "the visitors' motion", registry=r)
+        self.presence = Gauge("installation_presence", "someone is there, moving or still, "
+                              "0..1", registry=r)
+        self.perception_ms = Gauge("installation_perception_ms", "analysis time of the "
+                                   "newest analysed frame, ms", registry=r)
 
 
 REQUEST_TIMEOUT_S = 10.0  # a connection that sends nothing this long is closed, s
@@ -182,6 +197,14 @@ class StatusServer:
         t = state.temporal
         m.temporal_kept.set(t.kept if t is not None and t.on else 0)
         m.temporal_unblended.set(0 if t is None else t.unblended)
+        p = state.perception
+        for gauge, value in ((m.visitors, 0 if p is None else p.count),
+                             (m.energy, 0.0 if p is None else p.energy),
+                             (m.energy_raw, 0.0 if p is None else p.energy_raw),
+                             (m.energy_gain, 0.0 if p is None else p.gain),
+                             (m.presence, 0.0 if p is None else p.presence),
+                             (m.perception_ms, 0.0 if p is None else p.ms)):
+            gauge.set(value)
         self.state = state
 
     def health(self) -> tuple[int, dict[str, Any]]:
@@ -206,6 +229,7 @@ class StatusServer:
             "temporal": None if snap.temporal is None else {
                 "on": snap.temporal.on, "kept": round(snap.temporal.kept, 3),
                 "unblended": snap.temporal.unblended},
+            "perception": None if snap.perception is None else snap.perception.record(),
             "sinks": [asdict(s) for s in snap.sinks],
             "errors": snap.errors,  # failures so far, by stage
             "stalls": snap.stalls,  # watchdog restarts so far, by stage

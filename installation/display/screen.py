@@ -49,6 +49,12 @@ class ScreenFitter:
             raise ValueError(f"fit mode {mode!r} is not one of {', '.join(FIT_MODES)}")
         self._mode = mode
 
+    @property
+    def placement(self) -> Placement | None:
+        """Where the last `apply` put its picture (None before the first): what is drawn
+        over the picture afterwards (the visitors overlay) is placed alike."""
+        return self._placement
+
     def apply(self, rgb: np.ndarray) -> np.ndarray:
         """Fit `rgb` (HxWx3 uint8) into the output buffer and return that buffer."""
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:

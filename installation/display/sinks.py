@@ -22,6 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
+from installation.display.overlay import Overlay
 from installation.display.recorder import Recorder
 from installation.display.screen import ScreenFitter
 from installation.display.window import Window
@@ -40,8 +41,9 @@ DROPS_SAID_EVERY_S = 60.0  # a sink that drops pictures says so at most this oft
 class Shown:
     """One shown picture: HxWx3 uint8 RGB as composed (not mirrored), when it was shown
     (monotonic s), how the operator sees it (mirrored, fitted or filling the screen), the
-    HUD lines (None: no HUD), and whether it is new (False: the same picture presented
-    again, e.g. to redraw the HUD)."""
+    HUD lines (None: no HUD), whether it is new (False: the same picture presented again,
+    e.g. to redraw the HUD), and the visitors overlay (None: off). The HUD and the overlay
+    are the operator's: only the window draws them, never a recording or a stream."""
 
     picture: np.ndarray
     t: float
@@ -49,6 +51,7 @@ class Shown:
     fit: FitMode = "fill"
     hud: list[str] | None = None
     new: bool = True
+    overlay: Overlay | None = None
 
 
 class Sink(Protocol):
@@ -87,7 +90,7 @@ class WindowSink:
 
     def send(self, shown: Shown) -> None:
         self.window.mirror, self.window.fit = shown.mirror, shown.fit
-        self.window.present(shown.picture, shown.hud)
+        self.window.present(shown.picture, shown.hud, shown.overlay)
         self.sent += 1
 
     def state(self) -> SinkState:

@@ -1,4 +1,5 @@
-"""The show window: a pygame display that presents RGB pictures, fitted, mirrored, with a HUD.
+"""The show window: a pygame display that presents RGB pictures, fitted, mirrored, with a HUD
+and, for setting up a camera, the visitors overlay.
 
 `open_window(cfg)` returns None when no display can be opened, so the caller can run
 headless instead. Under `SDL_VIDEODRIVER=dummy` (tests) it opens an off-screen window.
@@ -17,11 +18,14 @@ import pygame
 
 from installation.display.config import DisplayConfig
 from installation.display.hud import Hud
+from installation.display.overlay import Overlay, draw_overlay
 from installation.display.screen import FitMode, ScreenFitter
+from installation.logs import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
 CAPTION = "installation"
+OVERLAY_FAULT_EVERY_S = 60.0  # a visitors overlay that cannot be drawn says so this often, s
 
 
 class Window:
@@ -39,6 +43,7 @@ class Window:
         self.vsync: bool = cfg.vsync  # becomes False when the driver cannot give it
         self._fitter = ScreenFitter((cfg.width, cfg.height), cfg.fit, cfg.mirror)
         self._hud = Hud()
+        self._faults = RateLimitedLog(log, interval_s=OVERLAY_FAULT_EVERY_S)
         self._blit_src: tuple[np.ndarray, pygame.Surface] | None = None
         self._closed = False
         pygame.display.init()
@@ -105,13 +110,23 @@ class Window:
         """Pending events (keys, quit, resize); call once per loop iteration."""
         return pygame.event.get()
 
-    def present(self, rgb: np.ndarray, hud: Sequence[str] | None = None) -> None:
-        """Show `rgb` (HxWx3 uint8), fitted to the window, with optional HUD lines, and flip."""
+    def present(self, rgb: np.ndarray, hud: Sequence[str] | None = None,
+                overlay: Overlay | None = None) -> None:
+        """Show `rgb` (HxWx3 uint8), fitted to the window, with the visitors overlay and HUD
+        lines when given, and flip."""
         screen = pygame.display.get_surface() or self._surface
         self._fitter.size = screen.get_size()
         self._fitter.mode = self.fit
         self._fitter.mirror = self.mirror
         out = self._fitter.apply(rgb)
+        placement = self._fitter.placement
+        if overlay is not None and placement is not None:
+            try:
+                draw_overlay(out, overlay, (rgb.shape[1], rgb.shape[0]), placement,
+                             self.mirror)
+            except Exception as exc:  # a set-up aid never takes the window with it
+                self._faults.warning("overlay", "visitors overlay not drawn: "
+                                     f"{type(exc).__name__}: {exc}")
         screen.blit(self._wrap(out), (0, 0))
         if hud:
             self._hud.draw(screen, hud)

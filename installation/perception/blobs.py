@@ -1,11 +1,20 @@
 """From masks to blobs: the foreground and the person network fused, cleaned, and cut into
 connected regions, each a candidate visitor.
 
+    foreground ─► open (specks out), close (pinholes) ─┐
+    person network ─► its big regions ─────────────────┴─► or ─► connected regions
+    regions ─► fragments of one body joined (gaps relative to its height) ─► blobs
+
 Background subtraction finds people at any distance but also anything that moves; the
 person network finds people near the camera, even standing still from the first frame,
 but almost nothing at room distance (docs/perception.md). A pixel is a visitor's where
 either says so; a region only the network sees must be big (`person_min_share`), since
 that network is made for people near the camera and its small finds are mostly wrong.
+
+Where a visitor's clothes match the room (a dark coat against a dark wall, a belt) their
+silhouette breaks into pieces. A fixed closing would join the pieces of a near visitor or
+of a far one, not both, so pieces are joined by their boxes instead, with gaps measured
+in the height of the larger piece: the same body is one blob at any distance.
 """
 
 from __future__ import annotations
@@ -18,25 +27,33 @@ import numpy as np
 from installation.perception.config import PerceptionConfig
 
 OPEN = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))  # removes single-pixel noise
-CLOSE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))  # joins a body split by a belt
+CLOSE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))  # fills pinholes and cracks
 HEAD_SHARE = 0.2  # the top fifth of a silhouette holds the head
 PERSON_SHARE = 0.3  # this much of a region in the network's regions: a person is there
-SHAPE_GRID = (12, 24)  # (w, h) a silhouette is compared at: its shape, not its size
+# A piece is part of a body when it lies within these gaps of it, in the body's height:
+# above or below it (a belt, a dark band across the body) or beside it (an arm, a bag) if
+# it is small; two people side by side stay two.
+JOIN_ACROSS = 0.12  # sideways gap, heights
+JOIN_ALONG = 0.3  # gap above or below, heights
+BESIDE_MOST = 0.6  # a piece beside is at most this tall, heights (taller: someone else)
+JOIN_MOST = 48  # pieces considered for joining, the tallest first (the cost is quadratic)
+SHAPE_ROWS = 16  # a silhouette is compared on a canvas this many rows per body height
 
 
 @dataclass(frozen=True, eq=False)
 class Blob:
-    """One connected region: its box (x, y, w, h) in analysis px, its pixel centroid, its
-    head (x, y) px, its area in px and its silhouette shrunk to `SHAPE_GRID` (float32 0..1),
-    for comparing shapes from frame to frame whatever the size."""
+    """One region (its pieces joined): its box (x, y, w, h) in analysis px, its pixel
+    centroid, its head (x, y) px, its area in px and `inside`, its pixels within the box
+    (bool, h x w; a view of this frame's labels, valid until the next frame)."""
 
     box: tuple[int, int, int, int]
     centre: tuple[float, float]
     head: tuple[float, float]
     area: int
-    shape: np.ndarray
+    inside: np.ndarray
     label: int  # its number in the label picture `find_blobs` returns
     person: bool = False  # the person network sees a person in it
+    edge: bool = False  # it touches the picture's border: partly outside the frame
 
     @property
     def height(self) -> int:
@@ -63,28 +80,91 @@ def fuse(fg: np.ndarray, person: np.ndarray | None, cfg: PerceptionConfig
     return mask, people
 
 
+def _joined(stats: np.ndarray) -> np.ndarray:
+    """For each region (row of `stats`, OpenCV's x, y, w, h, area; row 0 the background),
+    the region it joins (itself when alone): pieces of one body, by their boxes. Pieces are
+    taken tallest first; each joins the first body (the pieces joined so far, their box
+    and height together) near it, or begins one, so a belt's two halves make one body
+    that an arm beside it then joins, and a speck between two people joins one of them,
+    not both."""
+    n = len(stats)
+    root = np.arange(n)
+    if n <= 2:
+        return root
+    order = np.argsort(-stats[1:, cv2.CC_STAT_HEIGHT], kind="stable")[:JOIN_MOST] + 1
+    boxes = np.zeros((len(order), 4))  # the bodies so far: left, top, right, bottom, px
+    roots = np.zeros(len(order), int)
+    count = 0
+    for i in order:
+        x, y, w, h = (float(v) for v in stats[i, :4])
+        if count:
+            left, top, right, bottom = boxes[:count].T
+            tall = bottom - top
+            gap_x = np.maximum(left, x) - np.minimum(right, x + w)  # negative: overlap
+            gap_y = np.maximum(top, y) - np.minimum(bottom, y + h)
+            near = ((gap_y < 0) & (gap_x <= JOIN_ACROSS * tall) & (h <= BESIDE_MOST * tall)
+                    ) | ((gap_x < 0) & (gap_y <= JOIN_ALONG * tall))
+            found = np.flatnonzero(near)
+            if found.size:
+                k = found[0]
+                root[i] = roots[k]
+                boxes[k] = (min(left[k], x), min(top[k], y), max(right[k], x + w),
+                            max(bottom[k], y + h))
+                continue
+        boxes[count], roots[count] = (x, y, x + w, y + h), i
+        count += 1
+    return root
+
+
 def find_blobs(mask: np.ndarray, people: np.ndarray | None, cfg: PerceptionConfig
                ) -> tuple[list[Blob], np.ndarray]:
-    """The regions of `mask` (0/1 uint8) at least `min_height` of the picture tall, and
-    the label picture (int32 HxW: each pixel its region's number, 0 none). A region is a
-    `person` where at least `PERSON_SHARE` of it is in `people` (the network's regions)."""
-    h = mask.shape[0]
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    least = max(2, round(cfg.min_height * h))
+    """The regions of `mask` (0/1 uint8), pieces of one body joined, at least `min_height`
+    of the picture tall, and the label picture (int32 HxW: each pixel its region's number,
+    0 none). A region is a `person` where at least `PERSON_SHARE` of it is in `people`
+    (the network's regions)."""
+    ph, pw = mask.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    root = _joined(stats)
+    if (root != np.arange(n)).any():
+        labels = root[labels].astype(np.int32)
+    least = max(2, round(cfg.min_height * ph))
     blobs: list[Blob] = []
-    for i in range(1, n):
-        x, y, w, bh, area = (int(v) for v in stats[i])
+    for i in np.unique(root[1:]) if n > 1 else ():
+        members = np.flatnonzero(root == i)
+        members = members[members > 0]
+        x0 = int(stats[members, cv2.CC_STAT_LEFT].min())
+        y0 = int(stats[members, cv2.CC_STAT_TOP].min())
+        x1 = int((stats[members, cv2.CC_STAT_LEFT] + stats[members, cv2.CC_STAT_WIDTH]).max())
+        y1 = int((stats[members, cv2.CC_STAT_TOP] + stats[members, cv2.CC_STAT_HEIGHT]).max())
+        w, bh = x1 - x0, y1 - y0
+        area = int(stats[members, cv2.CC_STAT_AREA].sum())
         if bh < least or area < 2:
             continue
-        inside = labels[y:y + bh, x:x + w] == i
+        inside = labels[y0:y1, x0:x1] == i
+        rows, cols = np.nonzero(inside)
+        centre = (x0 + float(cols.mean()) + 0.5, y0 + float(rows.mean()) + 0.5)
         top = inside[: max(1, round(bh * HEAD_SHARE))]
-        cols = np.flatnonzero(top.any(axis=0))
-        head_x = x + (float(cols.mean()) + 0.5 if cols.size else w / 2)
-        head_y = y + bh * HEAD_SHARE / 2
+        head_cols = np.flatnonzero(top.any(axis=0))
+        head_x = x0 + (float(head_cols.mean()) + 0.5 if head_cols.size else w / 2)
+        head_y = y0 + bh * HEAD_SHARE / 2
         person = people is not None and bool(
-            np.count_nonzero(people[y:y + bh, x:x + w][inside]) >= PERSON_SHARE * area)
-        shape = cv2.resize(inside.view(np.uint8).astype(np.float32), SHAPE_GRID,
-                           interpolation=cv2.INTER_AREA)
-        blobs.append(Blob((x, y, w, bh), (float(centroids[i][0]), float(centroids[i][1])),
-                          (head_x, head_y), area, shape, i, person))
+            np.count_nonzero(people[y0:y1, x0:x1][inside]) >= PERSON_SHARE * area)
+        edge = x0 <= 0 or y0 <= 0 or x1 >= pw or y1 >= ph
+        blobs.append(Blob((x0, y0, w, bh), centre, (head_x, head_y), area, inside, int(i),
+                          person, edge))
     return blobs, labels
+
+
+def silhouette(blob: Blob, height: float) -> np.ndarray:
+    """`blob`'s silhouette on a canvas of `SHAPE_ROWS` rows per `height` px (a visitor's
+    height), 2 x 2 such heights, its centroid at the centre to the sub-pixel: its shape
+    whatever its size and place, for seeing a silhouette change (float32 0..1)."""
+    x, y, w, bh = blob.box
+    s = SHAPE_ROWS / max(height, 1.0)
+    tw, th = max(1, round(w * s)), max(1, round(bh * s))
+    small = cv2.resize(blob.inside.view(np.uint8).astype(np.float32), (tw, th),
+                       interpolation=cv2.INTER_AREA)
+    cx, cy = (blob.centre[0] - x) * tw / w, (blob.centre[1] - y) * th / bh
+    move = np.array([[1.0, 0.0, SHAPE_ROWS - cx], [0.0, 1.0, SHAPE_ROWS - cy]], np.float32)
+    side = 2 * SHAPE_ROWS
+    return cv2.warpAffine(small, move, (side, side), flags=cv2.INTER_LINEAR)

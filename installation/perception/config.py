@@ -34,12 +34,13 @@ class PerceptionConfig(Section):
     shadows: bool = Field(True, description="shadows (darker, same colour) are not visitors")
     still_forget_s: float = Field(
         300.0, ge=10.0, le=86400.0,
-        description="a visitor who has not moved this long may be a thing left in the room: "
-        "the background learns it, s")
+        description="a visitor who has not moved this long may be a thing left in the room "
+        "(or a photo the person network takes for someone): the background learns it and "
+        "the network's find there is ignored, s")
     cut_share: float = Field(
         0.6, gt=0.0, le=1.0,
-        description="this share of the picture changing at once is a cut or the lights, "
-        "not visitors: the background starts again, 0..1")
+        description="this share of the picture changing at once, once a bumped camera and "
+        "the light are matched, is a cut, not visitors: the background starts again, 0..1")
 
     # -- the person network (near the camera) ----------------------------------------------
     segmentation: bool = Field(True, description="use the person network where pulled")
@@ -72,7 +73,12 @@ class PerceptionConfig(Section):
     shape_weight: float = Field(
         0.5, ge=0.0, le=10.0,
         description="how much a silhouette changing in place (waving, turning) counts, "
-        "body heights/s per share of the silhouette changed per s")
+        "body heights/s per share of the silhouette changed per s (a visitor's motion is "
+        "their travel or this, whichever is more)")
+    shape_noise_px: float = Field(
+        1.5, ge=0.0, le=20.0,
+        description="a silhouette's outline flickers by about this much whatever the "
+        "visitor's size: a change below this many pixels of their height is no motion, px")
 
     # -- signals ----------------------------------------------------------------------------
     noise_floor: float = Field(

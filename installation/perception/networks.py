@@ -9,12 +9,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from installation.models import ModelStore
-from installation.perception.analyzer import FaceBoxes, PersonNetwork
+from installation.perception.analyzer import PersonNetwork
 from installation.perception.config import PerceptionConfig
 from installation.perception.faces import FaceDetector, load_face_detector
+from installation.perception.heads import FaceBoxes
 from installation.perception.segmentation import load_segmenter
 
 THREADS = 1  # per network: perception shares two cores with the effect and the GAN
+# The confidence a face needs here: above MediaPipe's 0.5, since a face is what makes the
+# person network's find a person (a cat's face scores up to ~0.45-0.55 in head crops; the
+# astronaut's 0.94; the faces of scikit-image's LFW crops mostly above 0.8).
+FACE_SCORE = 0.75
 
 
 class _Boxes:
@@ -42,5 +47,7 @@ def load_networks(cfg: PerceptionConfig, store: ModelStore) -> Networks:
     faces = None
     if cfg.faces:
         detector, _ = load_face_detector(store, THREADS)
+        if detector is not None:
+            detector.min_score = FACE_SCORE
         faces = None if detector is None else _Boxes(detector)
     return Networks(segmenter, faces, "" if segmenter is not None else missing)

@@ -7,10 +7,19 @@ far visitor's small steps and a near one's big steps weigh the same. A blob that
 the predictions of two or more tracks is visitors crossing or standing together: they
 coast on their own velocities through it (no track takes the merged blob's centre), and
 when the blob splits again the predictions pick their own halves back. A track unseen for
-`lost_s` has left. A track is a visitor once seen for `confirm_s` and either moved in
-(`arrive_heights` from where it began) or seen by the person network: a visitor arrives
-by walking in, while a patch of light, a moved chair or a bumped camera appears in place
-and, never confirmed, is learned into the room.
+`lost_s` has left, and one whose prediction leaves the picture has left at once. A track
+is a visitor once seen for `confirm_s` and either moved in (`arrive_heights` from where it
+began) or seen by the person network: a visitor arrives by walking in, while a patch of
+light, a moved chair or a bumped camera appears in place and, never confirmed, is learned
+into the room.
+
+A visitor's `motion` is their travel or how fast their silhouette changes, whichever is
+more (someone turning or waving in place moves too; a track coasting unseen does not).
+The change is measured against the silhouette's recent average (time constant
+`velocity_tau_s`) on a canvas scaled to their height and centred on them to the
+sub-pixel, so it is a share of their body whatever their size and the frame rate; the
+outline's flicker (about `shape_noise_px` pixels whatever their size) is taken off first,
+so a small far visitor standing still does not seem to move.
 """
 
 from __future__ import annotations
@@ -21,11 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from installation.perception.blobs import Blob
+from installation.perception.blobs import Blob, silhouette
 from installation.perception.config import PerceptionConfig
 
 STILL_SPEED = 0.1  # below this a visitor is standing still, body heights/s
-GROUP_WIDTH = 1.3  # a blob this much wider than a track can hold two visitors
 GROUP_MARGIN = 0.1  # a prediction this share of the box outside it still falls in it
 SIZE_RATIO = 2.0  # a blob more than this much taller or shorter is someone else
 FAR = 1e9  # cost of a pair that may not match
@@ -46,7 +54,7 @@ class Track:
     w: float
     h: float
     head: tuple[float, float]  # offset of the head from (cx, cy), px
-    shape: np.ndarray
+    shape: np.ndarray  # their recent silhouette, `blobs.silhouette` (0..1)
     born: float
     seen: float
     id: int = 0  # 0 until confirmed
@@ -86,16 +94,21 @@ class Tracker:
         """The confirmed tracks (visitors), oldest first."""
         return [tr for tr in self.tracks if tr.id]
 
-    def update(self, blobs: list[Blob], t: float) -> list[Track]:
-        """Follow the tracks into this frame's `blobs` (capture time `t`, monotonic s);
-        returns the confirmed tracks. Each track's `blob` is its blob's index (or -1)."""
+    def update(self, blobs: list[Blob], t: float, size: tuple[int, int] | None = None,
+               coast: bool = False) -> list[Track]:
+        """Follow the tracks into this frame's `blobs` (capture time `t`, monotonic s; the
+        picture `size` (w, h) px, for tracks that leave it); returns the confirmed tracks.
+        Each track's `blob` is its blob's index (or -1). `coast`: the blobs are not to be
+        believed (the camera is moving): every track coasts, no new one begins."""
         dt = 0.0 if self._t is None else max(t - self._t, 0.0)
         self._t = t
         for tr in self.tracks:
             tr.blob, tr.grouped = -1, False
+        if coast:
+            blobs = []
         free = self._groups(blobs, dt, t)
         self._match(blobs, free, dt, t)
-        self._retire(t)
+        self._retire(t, size)
         for i in free:
             if not any(tr.blob == i for tr in self.tracks):
                 self._begin(blobs[i], i, t)
@@ -113,7 +126,7 @@ class Tracker:
             inside = [tr for tr in self.visitors
                       if x - mx <= tr.predicted(dt)[0] <= x + w + mx
                       and y - my <= tr.predicted(dt)[1] <= y + h + my]
-            if len(inside) >= 2 and w > GROUP_WIDTH * max(tr.w for tr in inside):
+            if len(inside) >= 2:
                 for tr in inside:
                     tr.cx, tr.cy = tr.predicted(dt)
                     tr.seen, tr.blob, tr.grouped = t, i, True
@@ -141,8 +154,9 @@ class Tracker:
                 if cost[r, c] < FAR:
                     self._follow(open_tracks[r], blobs[free[c]], free[c], dt, t)
         for tr in open_tracks:
-            if tr.blob < 0:  # unseen: coast on the last velocity
+            if tr.blob < 0:  # unseen: coast on the last velocity, no motion seen
                 tr.cx, tr.cy = tr.predicted(dt)
+                tr.motion -= smoothing(dt, self.cfg.velocity_tau_s) * tr.motion
 
     def _follow(self, tr: Track, b: Blob, index: int, dt: float, t: float) -> None:
         """Track `tr` seen as blob `b` (number `index`) this frame, `dt` s after the last."""
@@ -161,27 +175,44 @@ class Tracker:
         tr.h += a * (h - tr.h)
         hx, hy = b.head[0] - mx, b.head[1] - my
         tr.head = (tr.head[0] + a * (hx - tr.head[0]), tr.head[1] + a * (hy - tr.head[1]))
-        change = float(np.abs(b.shape - tr.shape).mean()) / dt if dt > 0 else 0.0
-        tr.shape = b.shape
-        target = tr.speed + cfg.shape_weight * change
+        # Travel or the silhouette's change, whichever is more: a walker's own silhouette
+        # changes too (and as they come out from behind something), counted once.
+        target = max(tr.speed, cfg.shape_weight * self._change(tr, b, dt))
         tr.motion += smoothing(dt, cfg.velocity_tau_s) * (target - tr.motion)
-        tr.still_s = tr.still_s + dt if tr.speed < STILL_SPEED else 0.0
+        tr.still_s = tr.still_s + dt if tr.motion < STILL_SPEED else 0.0
         tr.seen, tr.blob = t, index
         travel = math.hypot(tr.cx - tr.origin[0], tr.cy - tr.origin[1]) / max(tr.h, 1.0)
         tr.arrived = tr.arrived or b.person or travel >= cfg.arrive_heights
         if not tr.id and tr.arrived and t - tr.born >= cfg.confirm_s:
             tr.id, self._next_id = self._next_id, self._next_id + 1
 
-    def _retire(self, t: float) -> None:
-        """Drop tracks unseen for `lost_s` (and unconfirmed ones the moment they are lost)."""
+    def _change(self, tr: Track, b: Blob, dt: float) -> float:
+        """How fast `tr`'s silhouette changes, seen as `b`: shares of their body per s,
+        the outline's flicker taken off. Nothing for a blob cut by the picture's border
+        (walking in or out changes the visible part, not the visitor)."""
+        now = silhouette(b, tr.h)
+        if b.edge or dt <= 0 or now.shape != tr.shape.shape:
+            tr.shape = now
+            return 0.0
+        tau = self.cfg.velocity_tau_s
+        changed = float(np.abs(now - tr.shape).sum()) / max(float(tr.shape.sum()), 1.0)
+        tr.shape += smoothing(dt, tau) * (now - tr.shape)
+        return max(changed - self.cfg.shape_noise_px / max(tr.h, 1.0), 0.0) / tau
+
+    def _retire(self, t: float, size: tuple[int, int] | None) -> None:
+        """Drop tracks unseen for `lost_s` or whose prediction has left the picture (and
+        unconfirmed ones the moment they are lost)."""
+        w, h = size or (math.inf, math.inf)
         self.tracks = [tr for tr in self.tracks
-                       if tr.blob >= 0 or (tr.id and t - tr.seen <= self.cfg.lost_s)]
+                       if tr.blob >= 0 or (tr.id and t - tr.seen <= self.cfg.lost_s
+                                           and 0 <= tr.cx < w and 0 <= tr.cy < h)]
 
     def _begin(self, b: Blob, index: int, t: float) -> None:
         x, y, w, h = b.box
         mx, my = x + w / 2, y + h / 2
-        tr = Track(mx, my, float(w), float(h), (b.head[0] - mx, b.head[1] - my), b.shape,
-                   born=t, seen=t, blob=index, origin=(mx, my), arrived=b.person)
+        tr = Track(mx, my, float(w), float(h), (b.head[0] - mx, b.head[1] - my),
+                   silhouette(b, h), born=t, seen=t, blob=index, origin=(mx, my),
+                   arrived=b.person)
         if self.cfg.confirm_s <= 0 and tr.arrived:
             tr.id, self._next_id = self._next_id, self._next_id + 1
         self.tracks.append(tr)

@@ -47,7 +47,8 @@ class Dispatcher:
             Name.TEMPORAL: self._temporal, Name.HUD: self._hud,
             Name.BLACKOUT: self._blackout, Name.MIRROR: self._mirror,
             Name.PAUSE: self._pause, Name.FULLSCREEN: self._fullscreen,
-            Name.ATTRACT: self._attract, Name.RESEED: self._reseed,
+            Name.ATTRACT: self._attract, Name.OVERLAY: self._overlay,
+            Name.RESEED: self._reseed,
             Name.GENERATOR: self._generator, Name.SNAPSHOT: self._snapshot,
             Name.QUIT: lambda _: self.show.stop(), Name.WALK: self._walk,
             Name.DREAM: self._dream,
@@ -176,6 +177,13 @@ class Dispatcher:
 
     def _attract(self, on: bool | None) -> None:
         self._play().force_attract(on)
+
+    def _overlay(self, on: bool | None) -> None:
+        """The visitors overlay on, off or flipped (None): only where there are visitors."""
+        if self._play().perception is None:
+            raise ValueError("perception is off ([perception] enabled = false): no visitors "
+                             "to draw")
+        self.show.overlay_on = _switch(self.show.overlay_on, on)
 
     def _reseed(self, _: None) -> None:
         log.info("walk reseeded: seed %d", self._play().reseed())

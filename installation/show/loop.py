@@ -86,6 +86,7 @@ class Show:
         self.composition = Composition(self.scenes, time.monotonic())
         self.window: Window | None = None
         self.hud_on, self.mirror = cfg.display.hud, cfg.display.mirror
+        self.overlay_on = False  # the visitors overlay in the window (V key, OSC `overlay`)
         self.paused = self.blackout = False
         self.config_error: str | None = None  # the last edit refused, until a good one
         self.stalls: dict[str, int] = {}  # stage → watchdog restarts
@@ -181,8 +182,9 @@ class Show:
         if self.picture is not None:
             out = np.zeros_like(self.picture) if self.blackout else self.picture
             hud = self.reporter.state.hud_lines() if self.hud_on else None
+            overlay = self.reporter.overlay() if self.overlay_on else None
             self.on_screen = Shown(out, t_composed, self.mirror, self.cfg.display.fit, hud,
-                                   new=changed)
+                                   new=changed, overlay=overlay)
             for sink in self._sinks():
                 sink.offer(self.on_screen)
         # Frame state.

@@ -2,6 +2,7 @@
 
     show ──build()──► FrameState ──► HUD lines (next turn) · --stats line · /health · /metrics
                                  └─► ShowReport (what a run did: tests, bench, soak)
+    show ──overlay()──► Overlay (the visitors mapped into the scene) ──► the window only
 
 `Reporter.frame(...)` after a new frame is shown: the report's samples, one `--stats` line,
 the metrics and /health. `Reporter.refresh(...)` once a second when no frame is shown, so a
@@ -19,16 +20,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from installation.compositor import compose_errors
+from installation.compositor.masks import shown_part
 from installation.controls.status import StatusServer
+from installation.display.overlay import Mark, Overlay
 from installation.effects import stabiliser_of
+from installation.perception import Visitors
 from installation.slots import Frame
 from installation.state import (
     LIVE_SOURCE_STATES,
     FrameState,
     GanState,
     MotionState,
+    PerceptionState,
     SourceState,
     TemporalState,
+    VisitorState,
 )
 from installation.telemetry import FpsMeter, StatsWriter
 
@@ -239,6 +245,8 @@ class Reporter:
             motion=None if m is None else MotionState(
                 m.signals.energy, m.signals.presence, m.signals.centroid,
                 m.signals.direction, m.signals.ms),
+            perception=None if m is None or m.visitors is None
+            else perception_state(m.visitors),
             walk=None if m is None else GanState(
                 m.generator, m.attract,
                 None if m.walk is None else m.walk.speed,
@@ -250,6 +258,7 @@ class Reporter:
             recording=any(s.writes and s.failed is None for s in sinks),
             snapshots=show.cfg.snapshots.enabled,
             paused=show.paused, blackout=show.blackout, hud=show.hud_on,
+            overlay=show.overlay_on,
             config_error=show.config_error, bypassed=bypassed,
             failing=(() if show.play is None else tuple(show.play.failing()))
             + (() if loop_fault is None else (loop_fault,)),
@@ -257,6 +266,15 @@ class Reporter:
             picture=self._picture(t),
         )
         return self.state
+
+    def overlay(self) -> Overlay | None:
+        """What the visitors overlay draws over the composed picture now (None: no
+        visitors to draw: perception off, or nothing composed yet)."""
+        show = self.show
+        m, picture = show.moment, show.picture
+        if m is None or m.visitors is None or picture is None:
+            return None
+        return visitor_overlay(m.visitors, (picture.shape[1], picture.shape[0]))
 
     def _picture(self, now: float) -> str | None:
         """The shown picture's liveness (`PictureWatch`): None when alive, paused, blacked
@@ -269,6 +287,46 @@ class Reporter:
         version, frame = show.source.slot.peek()
         return self.alive.check(show.picture, (version, None if frame is None else frame.image),
                                 now, dead_s, camera_shown(show))
+
+
+def perception_state(v: Visitors) -> PerceptionState:
+    """The frame state's plain copy of what perception read in its newest frame."""
+    return PerceptionState(
+        visitors=tuple(VisitorState(p.id, p.x, p.y, p.width, p.height, p.motion, p.still_s,
+                                    p.face) for p in v.visitors),
+        energy_raw=v.energy_raw, energy=v.energy, gain=v.gain, presence=v.presence,
+        crowd=v.crowd, ms=v.ms, network=v.segmenter)
+
+
+def visitor_overlay(v: Visitors, size: tuple[int, int]) -> Overlay:
+    """The visitors overlay for a composed picture of `size` (W, H): the visitors and their
+    silhouettes, mapped from the camera frame into the part the scene shows (as the
+    compositor maps its `visitor` masks: `compositor.masks`)."""
+    mask = v.mask
+    mh, mw = mask.shape[:2]
+    whole = mask.size <= 1  # no analysed frame yet: nothing to cut
+    part = shown_part(size if whole else (mw, mh), size)
+    aspect = 1.0 if whole else mh / mw  # the camera frame's height / width
+
+    def x(u: float) -> float:
+        return (u - part.left) / part.width
+
+    def y(u: float) -> float:
+        return (u - part.top) / part.height
+
+    marks = tuple(
+        Mark(p.id, (x(p.x - p.width / 2), y(p.y - p.height / 2), x(p.x + p.width / 2),
+                    y(p.y + p.height / 2)),
+             (x(p.head[0]), y(p.head[1])),
+             # body heights/s → frame heights/s → fractions of the picture per s
+             (p.vx * p.height * aspect / part.width, p.vy * p.height / part.height),
+             p.motion, p.face)
+        for p in v.visitors)
+    if whole:
+        return Overlay(marks)
+    x0, y0 = round(part.left * mw), round(part.top * mh)
+    x1, y1 = x0 + max(1, round(part.width * mw)), y0 + max(1, round(part.height * mh))
+    return Overlay(marks, mask[y0:y1, x0:x1])
 
 
 def camera_shown(show: Show) -> bool:

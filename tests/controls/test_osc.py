@@ -42,6 +42,8 @@ LOOPBACK_ANY_PORT = OscConfig(enabled=True, host="127.0.0.1", port=0)
     ("/installation/scene/step", ("prev",), Command(Name.SCENE_STEP, -1)),
     ("/installation/mirror", (), Command(Name.MIRROR, None)),
     ("/installation/reseed", (), Command(Name.RESEED, None)),
+    ("/installation/overlay", (1,), Command(Name.OVERLAY, True)),
+    ("/installation/overlay", (), Command(Name.OVERLAY, None)),
 ])
 def test_messages_become_commands(address: str, args: tuple[object, ...],
                                   expected: Command) -> None:

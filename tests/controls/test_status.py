@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -18,11 +19,13 @@ import numpy as np
 import pytest
 
 from installation.capture import ReplaySource
+from installation.controls.status import StatusConfig, StatusServer
 from installation.models import ModelStore
 from installation.runtime import Device
 from installation.show.config import Config
 from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
+from installation.state import FrameState, PerceptionState, SourceState, VisitorState
 
 FPS = 30.0  # the replayed source's rate, frames/s: the show has headroom at 96x64
 
@@ -76,6 +79,7 @@ def test_health_and_metrics(tmp_path: Path, store: ModelStore, cpu: Device,
         assert health["last_error"].endswith("something broke once")
         assert health["writing"] == {"recording": False, "snapshots": False}
         assert health["temporal"]["on"] and health["temporal"]["unblended"] == 0
+        assert health["perception"] is None  # nothing interactive: no visitors read
         code, body = get(show, "/metrics")
         text = body.decode()
         assert code == 200
@@ -84,7 +88,9 @@ def test_health_and_metrics(tmp_path: Path, store: ModelStore, cpu: Device,
         assert shown > 0
         for name in ("installation_fps", "installation_latency_seconds_bucket",
                      "installation_camera_reconnects", "installation_uptime_seconds",
-                     "installation_temporal_kept", "installation_temporal_unblended"):
+                     "installation_temporal_kept", "installation_temporal_unblended",
+                     "installation_visitors", "installation_energy_raw",
+                     "installation_perception_ms"):
             assert name in text
         assert get(show, "/nothing")[0] == 404
 
@@ -146,3 +152,55 @@ def test_a_port_in_use_costs_the_endpoint_not_the_show(
                    for r in caplog.records)
     finally:
         first.status.stop()
+
+
+def fetch(server: StatusServer, path: str) -> tuple[int, bytes]:
+    host, port = server.address
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def gauge(text: str, name: str) -> float:
+    return next(float(ln.split()[1]) for ln in text.splitlines() if ln.startswith(name + " "))
+
+
+def test_the_visitors_in_health_and_metrics() -> None:
+    """A frame state with two visitors, published to a real server on loopback: /health
+    has them, positions and sizes included; a person network not in use is said, and the
+    show is still ok; /metrics has the gauges, back to 0 when perception is off."""
+    server = StatusServer(StatusConfig(enabled=True, host="127.0.0.1", port=0)).start()
+    try:
+        people = (VisitorState(7, 0.25, 0.5, 0.1, 0.4, 0.3, 0.0, True),
+                  VisitorState(9, 0.75, 0.6, 0.05, 0.2, 0.1, 4.0))
+        seen = PerceptionState(people, energy_raw=0.35, energy=0.6, gain=1.7, presence=1.0,
+                               crowd=0.5, ms=6.5, network="person network not pulled")
+        now = time.monotonic()
+        server.publish(FrameState(t=now, t_present=now, fresh=True, fps=30.0,
+                                  source=SourceState("demo", "playing"), perception=seen))
+        code, body = fetch(server, "/health")
+        health = json.loads(body)
+        assert code == 200 and health["status"] == "ok"
+        block = health["perception"]
+        assert block["count"] == 2 and block["network"] == "person network not pulled"
+        assert (block["energy_raw"], block["energy"], block["gain"]) == (0.35, 0.6, 1.7)
+        assert block["presence"] == 1.0 and block["ms"] == 6.5
+        assert [(v["id"], v["x"], v["y"], v["height"]) for v in block["visitors"]] == [
+            (7, 0.25, 0.5, 0.4), (9, 0.75, 0.6, 0.2)]
+        text = fetch(server, "/metrics")[1].decode()
+        assert gauge(text, "installation_visitors") == 2
+        assert gauge(text, "installation_energy") == 0.6
+        assert gauge(text, "installation_energy_raw") == 0.35
+        assert gauge(text, "installation_energy_gain") == 1.7
+        assert gauge(text, "installation_presence") == 1.0
+        assert gauge(text, "installation_perception_ms") == 6.5
+
+        server.publish(FrameState(t=now, t_present=now, source=SourceState("demo", "playing")))
+        assert json.loads(fetch(server, "/health")[1])["perception"] is None
+        text = fetch(server, "/metrics")[1].decode()
+        assert gauge(text, "installation_visitors") == 0
+        assert gauge(text, "installation_energy_gain") == 0
+    finally:
+        server.stop()

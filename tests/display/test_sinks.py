@@ -122,7 +122,7 @@ class BrokenWindow:
     fit = "fill"
     closed = False
 
-    def present(self, picture: np.ndarray, hud: object = None) -> None:
+    def present(self, picture: np.ndarray, hud: object = None, overlay: object = None) -> None:
         raise RuntimeError("video system not initialized")
 
     def close(self) -> None:

@@ -74,6 +74,7 @@ def test_switches_set_or_flip(show: Show) -> None:
     (parse("fullscreen", []), "no window"),
     (parse("reseed", []), "no generated imagery"),
     (parse("walk/idle_speed", [0.1]), "no generated imagery"),
+    (parse("overlay", []), "no generated imagery"),
     (parse("dream/steps", [2]), "has no live dream"),
 ])
 def test_what_the_show_cannot_take_is_one_log_line(
