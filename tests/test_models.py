@@ -203,7 +203,7 @@ def test_a_platform_wheel_is_asked_for_by_its_exact_tags(tmp_path: Path,
         return subprocess.CompletedProcess(cmd, 1, "", "offline")
 
     monkeypatch.setattr(subprocess, "run", run)
-    with pytest.raises(ModelError, match="cannot download mediapipe==0.10.21"):
+    with pytest.raises(ModelError, match=r"cannot download mediapipe==0\.10\.21"):
         store._wheel("mediapipe", lambda _: None)
     cmd = asked[0]
     for flag, value in (("--python-version", "311"), ("--implementation", "cp"),

@@ -54,9 +54,11 @@ class PersonNetwork(Protocol):
 
 
 def analysis_size(width: int, frame_w: int, frame_h: int) -> tuple[int, int]:
-    """(w, h) of the analysis picture: `width` wide, the camera's aspect, no side over
-    MOST_SIDE or under LEAST_SIDE, px."""
+    """(w, h) of the analysis picture: `width` wide (never wider than the camera: a small
+    picture is not enlarged), the camera's aspect, no side over MOST_SIDE or under
+    LEAST_SIDE, px."""
     frame_w, frame_h = max(1, frame_w), max(1, frame_h)
+    width = min(width, frame_w)
     w, h = width, round(width * frame_h / frame_w)
     if h > MOST_SIDE:
         w, h = round(MOST_SIDE * frame_w / frame_h), MOST_SIDE
@@ -97,7 +99,9 @@ class Perceiver:
     def reset(self) -> None:
         """Forget everything seen: the next frame starts a new room."""
         self.foreground = Foreground(self.cfg)
-        self.tracker = Tracker(self.cfg)
+        # A new room, but never an id that already named someone (HUD, /health).
+        old: Tracker | None = getattr(self, "tracker", None)
+        self.tracker = Tracker(self.cfg, 1 if old is None else old.next_id)
         self.gain = AutoGain(self.cfg)
         self._shape: tuple[int, ...] = ()
         self._size = (0, 0)
@@ -105,6 +109,7 @@ class Perceiver:
         self._t_seen = -math.inf  # when a visitor was last there, s
         self._hold: np.ndarray | None = None
         self._ignored: np.ndarray | None = None  # where the network's finds are things
+        self._ignored_at = -math.inf  # when the last thing was added there, s
         self._restarts = 0  # the background's restarts seen (a cut: a new room)
         self._mask = np.zeros((1, 1), np.float32)
         self._frames = 0  # analysed since the start or the last reset
@@ -135,6 +140,8 @@ class Perceiver:
         fg = self.foreground.update(small, self._hold, dt)
         if self.foreground.restarts != self._restarts:  # a cut: nothing is known there
             self._restarts, self._ignored = self.foreground.restarts, None
+        if t - self._ignored_at > self.cfg.still_forget_s:  # looked at afresh: a seat
+            self._ignored = None  # where someone sat still is not blind for ever
         person = self._person(small)
         if person is not None and self._ignored is not None:
             person = np.where(self._ignored != 0, np.float32(0.0), person)
@@ -216,6 +223,7 @@ class Perceiver:
             thing = cv2.dilate(np.isin(labels, things).view(np.uint8), HOLD)
             self._ignored = thing if self._ignored is None else cv2.bitwise_or(
                 self._ignored, thing)
+            self._ignored_at = self._t if self._t is not None else 0.0
 
     def _boxes(self, tracks: list[Track]) -> np.ndarray | None:
         """The tracks' boxes grown by `BOX_MARGIN` each way, 0/1 uint8 at the analysis size

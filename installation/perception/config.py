@@ -7,7 +7,7 @@ camera counts as much as one near it; times in seconds.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from installation.section import Section
 
@@ -95,6 +95,16 @@ class PerceptionConfig(Section):
     gain_range: tuple[float, float] = Field(
         (0.25, 4.0), description="the automatic gain stays within this many times the "
         "starting gain (low, high)")
+
+    @field_validator("gain_range")
+    @classmethod
+    def _gain_range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        low, high = v
+        if not 0.01 <= low <= 1.0 <= high <= 100.0:
+            raise ValueError("must be [low, high] with 0.01 <= low <= 1 <= high <= 100 "
+                             "(times the starting gain)")
+        return v
+
     typical_energy: float = Field(
         0.6, gt=0.0, le=1.0, description="energy the room's usual motion reads as, 0..1")
     presence_tau_s: float = Field(0.5, gt=0.0, le=60.0, description="presence smoothing, s")

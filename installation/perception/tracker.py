@@ -79,11 +79,16 @@ class Track:
 class Tracker:
     """Matches each frame's blobs to tracks. Not thread-safe: one caller."""
 
-    def __init__(self, cfg: PerceptionConfig) -> None:
+    def __init__(self, cfg: PerceptionConfig, first_id: int = 1) -> None:
         self.cfg = cfg
         self.tracks: list[Track] = []
-        self._next_id = 1
+        self._next_id = first_id  # ids are never reused, across resets too (`next_id`)
         self._t: float | None = None
+
+    @property
+    def next_id(self) -> int:
+        """The id the next visitor will get."""
+        return self._next_id
 
     def reset(self) -> None:
         self.tracks = []
@@ -127,8 +132,20 @@ class Tracker:
                       if x - mx <= tr.predicted(dt)[0] <= x + w + mx
                       and y - my <= tr.predicted(dt)[1] <= y + h + my]
             if len(inside) >= 2:
+                # Together in one blob: each coasts on its own velocity (crossing), but
+                # not out of it: one that would leave it has stopped there (people who walk
+                # up and stop side by side stay two, and come to rest).
+                slow = 1.0 - smoothing(dt, self.cfg.velocity_tau_s)
                 for tr in inside:
-                    tr.cx, tr.cy = tr.predicted(dt)
+                    px, py = tr.predicted(dt)
+                    tr.cx, tr.cy = min(max(px, x), x + w), min(max(py, y), y + h)
+                    if tr.cx != px:
+                        tr.vx *= slow
+                    if tr.cy != py:
+                        tr.vy *= slow
+                    if (tr.cx, tr.cy) != (px, py):
+                        tr.motion *= slow
+                        tr.still_s = tr.still_s + dt if tr.motion < STILL_SPEED else 0.0
                     tr.seen, tr.blob, tr.grouped = t, i, True
             else:
                 free.append(i)

@@ -22,9 +22,10 @@ class Visitor:
     `x`, `y`: the centre of their silhouette's box; `head`: where their head is (the top of
     the silhouette, or a face found there); `height`, `width`: their box, fractions of the
     frame's height and width. `vx`, `vy`: smoothed velocity, body heights/s; `motion`:
-    how much they move, body heights/s (travel plus the change of their silhouette, so
-    someone waving in place moves too). `age_s`: how long they have been tracked; `still_s`:
-    how long they have hardly moved. `face`: a face was found on them this frame.
+    how much they move, body heights/s (travel or the change of their silhouette,
+    whichever is more, so someone waving or turning in place moves too). `age_s`: how long
+    they have been tracked; `still_s`: how long they have hardly moved. `face`: their head
+    is on a face the face network found (within the last 0.6 s).
     """
 
     id: int

@@ -44,6 +44,7 @@ class PerceptionWorker(StageThread[Frame, Visitors]):
         if self.networks.missing:
             log.warning("perception: %s; background subtraction alone", self.networks.missing)
         self.perceiver = self._perceiver(self.networks)
+        self._fresh = False  # a restart: the new thread loads fresh networks first
         self._thread_state = threading.local()  # `last`: the analyser's last answer
 
     @property
@@ -58,6 +59,10 @@ class PerceptionWorker(StageThread[Frame, Visitors]):
         return self.slot.peek()[1] or Visitors(segmenter=self.networks.missing)
 
     def _work(self, frame: Frame) -> Visitors | None:
+        if self._fresh:  # in the new thread, not the loop's: loading takes a moment
+            self._fresh = False
+            self.networks = load_networks(self.cfg, self.store)
+            self.perceiver = self._perceiver(self.networks)
         visitors = self.perceiver.update(frame.image, frame.t_capture)
         if visitors is getattr(self._thread_state, "last", None):
             return None  # skipped: too soon after the last analysed frame
@@ -68,6 +73,7 @@ class PerceptionWorker(StageThread[Frame, Visitors]):
         self.perceiver.reset()  # its state may be half-updated: start again
 
     def _restarted(self) -> None:
-        # The hung call may still be inside the old networks: fresh ones (quiet: said once).
-        self.networks = load_networks(self.cfg, self.store)
-        self.perceiver = self._perceiver(self.networks)
+        # The hung call may still be inside the old networks: fresh ones, loaded by the
+        # new thread before its first frame (on the loop's thread, loading them would
+        # hitch the picture).
+        self._fresh = True

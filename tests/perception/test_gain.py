@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from pydantic import ValidationError
 
 from installation.perception import PerceptionConfig
 from installation.perception.gain import RISE, AutoGain, above_floor
@@ -89,3 +90,10 @@ def test_the_usual_motion_reads_the_typical_energy() -> None:
     gain = AutoGain(cfg)
     energy = feed(gain, 0.8, 3 * cfg.gain_learn_s)[-1]
     assert energy == pytest.approx(cfg.typical_energy, rel=0.02)
+
+
+@pytest.mark.parametrize("bad", [(0.0, 4.0), (0.25, 0.0), (-1.0, 4.0), (4.0, 0.25), (2.0, 4.0)])
+def test_a_gain_range_that_would_break_the_stage_is_refused(bad: tuple[float, float]) -> None:
+    # Reviewed: (0, 4) divided by zero on the first motion, (4, 0.25) pinned the gain.
+    with pytest.raises(ValidationError, match="low <= 1 <= high"):
+        PerceptionConfig(gain_range=bad)

@@ -152,3 +152,23 @@ def test_a_visitor_who_leaves_the_picture_is_gone_at_once() -> None:
         if not blobs:
             break
     assert count[-1] == 0 and count[-2] == 1
+
+
+def test_two_visitors_who_walk_up_and_stop_side_by_side_stay_two() -> None:
+    """Reviewed: their merged blob once let one track take it and the other coast away."""
+    tracker = Tracker(PerceptionConfig())
+    ids: set[int] = set()
+    tracks: list = []
+    for i in range(round(20 * FPS)):
+        t = i / FPS
+        # Two 40 px tall figures (20 wide) walk towards each other at 30 px/s and stop
+        # with their centres 20 px apart: touching, one blob.
+        left, right = min(40 + 30 * t, 100), max(200 - 30 * t, 120)
+        if right - left > 20:
+            blobs = [blob(left, 100, 40, 20), blob(right, 100, 40, 20)]
+        else:
+            blobs = [blob((left + right) / 2, 100, 40, round(right - left) + 20)]
+        tracks = tracker.update(blobs, t, (256, 144))
+        ids |= {tr.id for tr in tracks}
+    assert len(tracks) == 2 and len(ids) == 2
+    assert all(tr.speed < 0.2 for tr in tracks)  # standing: their velocity settled too

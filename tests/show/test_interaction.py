@@ -286,7 +286,8 @@ def test_stalled_motion_perception_and_gan_threads_are_restarted(
         assert play.restart_stalled(later, 5.0, most=1) == ["motion", "perception", "gan"]
         # Restarted in place, by generation: the same stages, fresh threads.
         assert play.motion is motion and play.renderer is renderer
-        assert play.perception is perception and perception.perceiver is not perceiver
+        assert play.perception is perception
+        assert until(lambda: perception.perceiver is not perceiver)  # fresh, in its thread
         assert play.renderer.slot.peek()[1] is not None  # the last picture stays
         assert until(lambda: play.motion.slot.peek()[0] > analysed)  # analysing again
         seq = play.renderer.renders
