@@ -29,6 +29,7 @@ from installation.perception.config import PerceptionConfig
 OPEN = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))  # removes single-pixel noise
 CLOSE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))  # fills pinholes and cracks
 HEAD_SHARE = 0.2  # the top fifth of a silhouette holds the head
+MOST_BLOBS = 32  # candidates handed to the tracker at most, the tallest first
 PERSON_SHARE = 0.3  # this much of a region in the network's regions: a person is there
 # A piece is part of a body when it lies within these gaps of it, in the body's height:
 # above or below it (a belt, a dark band across the body) or beside it (an arm, a bag) if
@@ -128,7 +129,7 @@ def find_blobs(mask: np.ndarray, people: np.ndarray | None, cfg: PerceptionConfi
     if (root != np.arange(n)).any():
         labels = root[labels].astype(np.int32)
     least = max(2, round(cfg.min_height * ph))
-    blobs: list[Blob] = []
+    found: list[tuple[int, int, int, int, int, int]] = []  # (label, x0, y0, x1, y1, area)
     for i in np.unique(root[1:]) if n > 1 else ():
         members = np.flatnonzero(root == i)
         members = members[members > 0]
@@ -136,10 +137,15 @@ def find_blobs(mask: np.ndarray, people: np.ndarray | None, cfg: PerceptionConfi
         y0 = int(stats[members, cv2.CC_STAT_TOP].min())
         x1 = int((stats[members, cv2.CC_STAT_LEFT] + stats[members, cv2.CC_STAT_WIDTH]).max())
         y1 = int((stats[members, cv2.CC_STAT_TOP] + stats[members, cv2.CC_STAT_HEIGHT]).max())
-        w, bh = x1 - x0, y1 - y0
         area = int(stats[members, cv2.CC_STAT_AREA].sum())
-        if bh < least or area < 2:
-            continue
+        if y1 - y0 >= least and area >= 2:
+            found.append((int(i), x0, y0, x1, y1, area))
+    # The tallest MOST_BLOBS only: a frame of noise (a flicker, a shaking mount) must not
+    # cost the tracker hundreds of candidates.
+    found.sort(key=lambda f: f[2] - f[4])
+    blobs: list[Blob] = []
+    for i, x0, y0, x1, y1, area in found[:MOST_BLOBS]:
+        w, bh = x1 - x0, y1 - y0
         inside = labels[y0:y1, x0:x1] == i
         rows, cols = np.nonzero(inside)
         centre = (x0 + float(cols.mean()) + 0.5, y0 + float(rows.mean()) + 0.5)
@@ -150,7 +156,7 @@ def find_blobs(mask: np.ndarray, people: np.ndarray | None, cfg: PerceptionConfi
         person = people is not None and bool(
             np.count_nonzero(people[y0:y1, x0:x1][inside]) >= PERSON_SHARE * area)
         edge = x0 <= 0 or y0 <= 0 or x1 >= pw or y1 >= ph
-        blobs.append(Blob((x0, y0, w, bh), centre, (head_x, head_y), area, inside, int(i),
+        blobs.append(Blob((x0, y0, w, bh), centre, (head_x, head_y), area, inside, i,
                           person, edge))
     return blobs, labels
 

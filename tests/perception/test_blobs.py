@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from installation.perception import PerceptionConfig
-from installation.perception.blobs import find_blobs, fuse, silhouette
+from installation.perception.blobs import MOST_BLOBS, find_blobs, fuse, silhouette
 from installation.tools import people_scenes as ps
 
 SIZE = (256, 144)  # the analysis picture, (w, h) px
@@ -125,3 +125,18 @@ def test_silhouettes_compare_whatever_the_size() -> None:
     turned = cv2.resize(figure(112), None, fx=0.5, fy=1.0, interpolation=cv2.INTER_AREA)
     (blob,) = blobs_of(picture((turned, 40, 18)))
     assert np.abs(silhouette(blob, 112) - big).sum() / big.sum() > 0.4  # seen side on
+
+
+def test_a_frame_of_noise_hands_the_tracker_the_tallest_candidates_only() -> None:
+    """Hundreds of specks (a flicker, a shaking mount) cost the tracker a bounded list."""
+    mask = np.zeros((144, 256), np.uint8)
+    rng = np.random.default_rng(3)
+    for _ in range(400):  # separate 1-px-wide strokes, 8 to 20 px tall
+        x, y, h = int(rng.integers(0, 254)), int(rng.integers(0, 120)), int(rng.integers(8, 21))
+        mask[y:y + h, x] = 1
+    mask[20:120, 100:104] = 1  # and one person-sized region, 100 px tall
+    blobs, _ = find_blobs(mask, None, PerceptionConfig())
+    assert len(blobs) == MOST_BLOBS
+    assert max(b.height for b in blobs) >= 100  # the tallest is among them
+    heights = [b.height for b in blobs]
+    assert heights == sorted(heights, reverse=True)
