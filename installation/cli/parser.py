@@ -25,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
+from installation.tools.ranges import FrameRange, frame_range
+
 
 class Refused(Exception):
     """The command line itself is wrong (an unknown flag, a bad number): one line, exit 2."""
@@ -74,19 +76,14 @@ def _count(low: int, high: int) -> Callable[[str], Any]:
     return _number(int, low, high)
 
 
-def _frame_range(text: str) -> tuple[int, int | None]:
+def _frame_range(text: str) -> FrameRange:
     """An argparse `type`: "START:STOP" frame numbers (either may be left out), STOP not
     included, 0 <= START < STOP."""
-    head, colon, tail = text.partition(":")
-    try:
-        start = int(head) if head.strip() else 0
-        stop = int(tail) if tail.strip() else None
-    except ValueError:
-        start, stop = -1, None
-    if not colon or start < 0 or (stop is not None and stop <= start):
+    found = frame_range(text)
+    if found is None:
         raise argparse.ArgumentTypeError(f"{text!r} is no frame range: give START:STOP, "
                                          "0 <= START < STOP, e.g. 187:242 (STOP not included)")
-    return start, stop
+    return found
 
 
 def _scales(text: str) -> list[float]:

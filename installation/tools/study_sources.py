@@ -30,10 +30,10 @@ from installation.errors import UserError
 from installation.models import ModelStore
 from installation.show.config import Config
 from installation.tools.people_scenes import Box, Clip, Figure, crossing, walkers
+from installation.tools.ranges import FrameRange, frame_range
 
 MOST_WIDTH = 640  # frames wider than this are shrunk to it, px (a camera's picture)
 SYNTHETIC_S = 10.0  # one pass of a synthetic scene, s (then it plays backwards)
-FrameRange = tuple[int, int | None]  # first frame, end (exclusive; None: the clip's end)
 RANGE = re.compile(r"\s*-?\d*\s*:\s*-?\d*\s*")  # what follows @ in a source with a range
 
 
@@ -84,16 +84,11 @@ class StudyClip:
 def parse_range(text: str, flag: str = "--frames") -> FrameRange:
     """"START:STOP" (either may be left out) as (start, stop), stop exclusive; UserError
     (one line naming `flag`) unless both are whole numbers ≥ 0 and start < stop."""
-    head, colon, tail = text.partition(":")
-    try:
-        start = int(head) if head.strip() else 0
-        stop = int(tail) if tail.strip() else None
-    except ValueError:
-        start, stop = -1, None
-    if not colon or start < 0 or (stop is not None and stop <= start):
+    found = frame_range(text)
+    if found is None:
         raise UserError(f"{flag} {text!r}: give START:STOP frame numbers, START below STOP, "
                         "e.g. 187:242 (STOP not included)")
-    return start, stop
+    return found
 
 
 def split_source(spec: str) -> tuple[str, FrameRange | None]:

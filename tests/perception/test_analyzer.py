@@ -1,18 +1,16 @@
 """The perception stage end to end (installation/perception/analyzer.py) on fixed-camera
 scenes where the right answer is known (`installation/tools/people_scenes.py`: the
 astronaut photo cut out, walking or standing in front of a real still, with sensor noise):
-presence, distance, fallback and cost. Simulated clock: frame i at i / fps."""
+presence, distance and fallback. Simulated clock: frame i at i / fps."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import statistics
 
 import numpy as np
 import pytest
 
-from installation.models import ModelStore
 from installation.perception import Perceiver, PerceptionConfig, Visitors
 from installation.perception.analyzer import PersonNetwork, analysis_size
 from installation.tools import people_scenes as ps
@@ -29,15 +27,6 @@ def perceive(clip: Clip, cfg: PerceptionConfig | None = None,
 
 def at(out: list[Visitors], clip: Clip, t: float) -> Visitors:
     return out[round(t * clip.fps)]
-
-
-@pytest.fixture(scope="module")
-def segmenter() -> PersonNetwork:
-    segmentation = pytest.importorskip("installation.perception.segmentation")
-    seg, why = segmentation.load_segmenter(ModelStore(), threads=2)
-    if seg is None:
-        pytest.skip(why)
-    return seg
 
 
 # -- presence -----------------------------------------------------------------------------------
@@ -206,22 +195,3 @@ def test_the_analysis_size_follows_the_camera() -> None:
     perceiver.update(ps.room((480, 480)), 1.0)  # another camera: a new room
     assert perceiver.size == (256, 256)
     assert analysis_size(256, 100, 4000) == (16, 640)
-
-
-# -- cost ------------------------------------------------------------------------------------
-
-def test_cost_at_the_default_size(request: pytest.FixtureRequest) -> None:
-    """Printed, not asserted (`bench` measures the stage): the median `Visitors.ms`."""
-    clip = ps.crossing(fps=FPS, seconds=8.0)
-    frames = list(clip)
-    lines = []
-    networks: list[tuple[str, PersonNetwork | None]] = [("subtraction alone", None)]
-    with contextlib.suppress(pytest.skip.Exception):  # no network: subtraction alone
-        networks.append(("with the person network", request.getfixturevalue("segmenter")))
-    for name, seg in networks:
-        perceiver = Perceiver(PerceptionConfig(), segmenter=seg)
-        ms = [perceiver.update(f, i / FPS).ms for i, f in enumerate(frames)]
-        lines.append(f"{name}: median {statistics.median(ms):.2f} ms, p90 "
-                     f"{np.percentile(ms, 90):.2f} ms")
-    print(f"\n{clip.size[0]}x{clip.size[1]} camera, analysed at {perceiver.size}: "
-          + "; ".join(lines))

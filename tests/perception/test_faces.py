@@ -25,14 +25,6 @@ from installation.perception.faces import (
 HEAD = (0.29, 0.03, 0.60, 0.37)
 
 
-@pytest.fixture(scope="module")
-def detector(store: ModelStore) -> FaceDetector:
-    det, why = load_face_detector(store, threads=2)
-    assert det is not None, why
-    assert why == ""
-    return det
-
-
 def _rgb(grey: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.dstack([grey] * 3))
 

@@ -19,14 +19,6 @@ from installation.perception.segmentation import (
 )
 
 
-@pytest.fixture(scope="module")
-def segmenter(store: ModelStore) -> Segmenter:
-    seg, why = load_segmenter(store, threads=2)
-    assert seg is not None, why
-    assert why == ""
-    return seg
-
-
 def test_marks_the_astronaut(segmenter: Segmenter, photo: np.ndarray) -> None:
     p = segmenter.probability(photo)
     assert p.shape == photo.shape[:2] and p.dtype == np.float32
