@@ -138,6 +138,7 @@ class ModelStore:
         self.manifest = Manifest.load(root / "manifest.toml")
         self.lock_path = root / "lock.json"
         self.wheel_cache = root / ".wheels"
+        self.engine_cache = root / ".engine-cache"  # engine verdicts, compiled networks
 
     # -- queries ---------------------------------------------------------------------------
 

@@ -35,7 +35,9 @@ def store() -> ModelStore:
 
 @pytest.fixture(scope="session")
 def cpu() -> Device:
-    return choose_device("cpu")
+    """The CPU with the reference engine (ONNX Runtime fp32): what the tests compare by
+    hand. The engine choice has its own tests (tests/runtime/)."""
+    return choose_device("cpu", engine="onnxruntime")
 
 
 @pytest.fixture(scope="session")

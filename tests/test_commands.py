@@ -19,7 +19,7 @@ from installation.commands import (
 from installation.dream.config import DreamConfig
 from installation.latent.config import WalkConfig
 from installation.models import ModelStore
-from installation.runtime import Device, create_session
+from installation.runtime import Device, OrtNetwork
 
 
 @pytest.mark.parametrize(("name", "args", "expected"), [
@@ -74,6 +74,6 @@ def test_live_settings_are_settings_of_their_sections() -> None:
 
 
 def test_the_style_count_is_the_networks(store: ModelStore, cpu: Device) -> None:
-    session = create_session(store.require("multistyle26"), cpu)
-    weights = [i.shape for i in session.get_inputs() if i.name == "style_weights"]
-    assert weights == [[NUM_STYLES]]
+    network = OrtNetwork(store.require("multistyle26"), cpu)
+    weights = [i.shape for i in network.inputs if i.name == "style_weights"]
+    assert weights == [(NUM_STYLES,)]

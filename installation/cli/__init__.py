@@ -69,7 +69,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     from installation.runtime import choose_device
 
-    device = choose_device(cfg.runtime.device, cfg.runtime.tensorrt, cfg.runtime.threads)
+    device = choose_device(cfg.runtime.device, cfg.runtime.tensorrt, cfg.runtime.threads,
+                           engine=cfg.runtime.engine, precision=cfg.runtime.precision)
     if args.command == "stylize":
         from installation.tools.stylize import stylize_file
 

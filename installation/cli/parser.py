@@ -182,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "size (default: off)")
     b.add_argument("--source-fps", type=_positive(10_000.0), default=240.0,
                    help="rate the replayed frames arrive at, frames/s (default: 240)")
+    b.add_argument("--engine", metavar="ENGINE[:PRECISION],...",
+                   help="engines measured side by side, each exactly as named: auto, "
+                   "onnxruntime, openvino, torch, e.g. onnxruntime,openvino:fp32,openvino:bf16 "
+                   "(default: [runtime] engine)")
+    b.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"],
+                   help="precision for engines named without one (default: auto)")
 
     g = sub.add_parser("gan-response", parents=common,
                        help="how much faster the walk and the GAN layer go with people "

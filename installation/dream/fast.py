@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
 from installation.dream.config import NETWORK_NAME
 from installation.errors import ModelError, UserError
 from installation.models import ModelStore
 from installation.pictures import resize_to
+from installation.runtime import Network
 from installation.stage import require_finite
 
 MULTIPLE = 4  # H and W the networks take: multiples of this (two stride-2 steps)
@@ -48,10 +48,10 @@ def network_path(store: ModelStore, name: str) -> Path:
 class DreamRunner:
     """The network alone: RGB uint8 H×W×3 in, dreamt RGB uint8 out at the same size."""
 
-    def __init__(self, session: ort.InferenceSession, name: str = "") -> None:
-        self.session = session
-        self.input = session.get_inputs()[0].name
-        meta = session.get_modelmeta().custom_metadata_map
+    def __init__(self, network: Network, name: str = "") -> None:
+        self.network = network
+        self.input = network.inputs[0].name
+        meta = network.metadata
         if meta.get("kind") != KIND:
             raise ModelError(f"fast dream network {name or '?'}: the file is not one made by "
                              "`python main.py train-dream`; retrain it or restore it")
@@ -68,7 +68,7 @@ class DreamRunner:
 
     def run(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
-        out = self.session.run(None, {self.input: self.preprocess(image)})[0]
+        out = self.network.run({self.input: self.preprocess(image)})[0]
         # floor(x + 0.5): the graph already clamps to 0..255, but a clamp keeps a NaN,
         # which the cast would turn black: ValueError, and the frame passes through.
         picture = require_finite(out[0, :, :h, :w], "fast dream output")
@@ -78,9 +78,9 @@ class DreamRunner:
 class FastDreamEffect:
     """An `Effect`: the camera picture at the scene's size, dreamt by a trained network."""
 
-    def __init__(self, session: ort.InferenceSession, name: str,
+    def __init__(self, network: Network, name: str,
                  size: tuple[int, int]) -> None:
-        self.net = DreamRunner(session, name)
+        self.net = DreamRunner(network, name)
         self.name = f"fast-dream:{name}"
         self.size = size  # (W, H) px
 

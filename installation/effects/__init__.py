@@ -19,15 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 
 from installation.effects.arbitrary import ArbitraryStyleEffect, find_paintings
 from installation.effects.base import Attractable, Effect
 from installation.effects.config import EffectSettings, StyleConfig
-from installation.effects.style import MultiStyleEffect, StyleMixer
+from installation.effects.style import MultiStyleEffect, StyleMixer, padded_shape
 from installation.models import ModelStore
 from installation.pictures import resize_to
-from installation.runtime import Device, create_session, torch_device
+from installation.runtime import Device, Network, open_network, torch_device
 from installation.temporal import Stabiliser
 
 __all__ = [
@@ -123,7 +122,7 @@ def stabiliser_of(effect: Effect) -> Stabiliser | None:
     return effect.temporal if isinstance(effect, Chain) else None
 
 
-Loaded = dict[str, Any]  # model name → its ONNX Runtime session or torch network
+Loaded = dict[str, Any]  # model name → its network (any engine) or torch module
 
 
 def build_effect(
@@ -152,12 +151,20 @@ def build_effect(
     return effects[0] if len(effects) == 1 else Chain(effects)
 
 
+def _padded(size: tuple[int, int]) -> tuple[int, int]:
+    """(W, H) px rounded up as the picture networks take it (multiples of 4)."""
+    h, w = padded_shape(size[1], size[0])
+    return w, h
+
+
 def _one(step: str, scene: EffectSettings, style_cfg: StyleConfig, device: Device,
          store: ModelStore, shared: Loaded) -> Effect:
-    def session(name: str, path_of: Callable[[], Path] | None = None) -> ort.InferenceSession:
+    def network(name: str, path_of: Callable[[], Path] | None = None,
+                picture_scale: float = 1.0) -> Network:
         if name not in shared:
             path = path_of() if path_of is not None else store.require(name)
-            shared[name] = create_session(path, device)
+            shared[name] = open_network(name, path, device, store.engine_cache,
+                                        picture_scale, _padded(scene.size))
         return shared[name]
 
     if step == "none":
@@ -174,20 +181,20 @@ def _one(step: str, scene: EffectSettings, style_cfg: StyleConfig, device: Devic
         from installation.dream.fast import FastDreamEffect, network_path
 
         name = step.partition(":")[2]
-        fast = FastDreamEffect(session(step, lambda: network_path(store, name)), name,
+        fast = FastDreamEffect(network(step, lambda: network_path(store, name), 255.0), name,
                                scene.size)
         fast.warm_up()
         return fast
     if step == "style":
-        style = MultiStyleEffect(session("multistyle26"), scene, style_cfg.crossfade_s)
+        style = MultiStyleEffect(network("multistyle26"), scene, style_cfg.crossfade_s)
         style.warm_up()
         return style
     # Relative painting folders (and the style-vector cache) live in the project folder,
     # the parent of models/, whatever the current folder is.
     paintings = find_paintings(style_cfg.paintings_dirs, scene.paintings, root=store.root.parent)
     arbitrary = ArbitraryStyleEffect(
-        session("arbitrary-predict"),
-        session("arbitrary-transform"),
+        network("arbitrary-predict"),
+        network("arbitrary-transform"),
         scene,
         paintings,
         style_cfg.crossfade_s,

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
 from installation.effects.config import EffectSettings
 from installation.effects.style import Crossfade, keep_colour, to_uint8
 from installation.errors import UserError
 from installation.pictures import fit_longer_side, read_picture, resize_to, square_crop
+from installation.runtime import Network
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +65,9 @@ def find_paintings(dirs: list[str], names: list[str], root: Path | None = None) 
 class StylePredictor:
     """Painting → style vector [1, 1, 1, 100], cached in memory and optionally on disk."""
 
-    def __init__(self, session: ort.InferenceSession, cache_dir: Path | None = None) -> None:
-        self.session = session
-        self.input = session.get_inputs()[0].name
-        self.output = session.get_outputs()[0].name
+    def __init__(self, network: Network, cache_dir: Path | None = None) -> None:
+        self.network = network
+        self.input = network.inputs[0].name
         self.cache_dir = cache_dir
         self._memory: dict[tuple[str, int, int], np.ndarray] = {}
 
@@ -76,8 +75,7 @@ class StylePredictor:
         """The style vector of an HxWx3 uint8 RGB picture (centre crop, 256x256, [0, 1])."""
         square = resize_to(square_crop(image), (STYLE_SIDE, STYLE_SIDE))
         x = (square.astype(np.float32) / np.float32(255.0))[None]
-        out: np.ndarray = self.session.run([self.output], {self.input: x})[0]
-        return out.astype(np.float32)
+        return np.array(self.network.run({self.input: x})[0], np.float32)
 
     def of_file(self, path: Path) -> np.ndarray:
         stat = path.stat()
@@ -122,13 +120,11 @@ class StylePredictor:
 class StyleTransform:
     """The fixed-size transform network: content picture + style vector → repainted picture."""
 
-    def __init__(self, session: ort.InferenceSession) -> None:
-        self.session = session
-        inputs = session.get_inputs()
-        content = next(i for i in inputs if i.shape[-1] == 3)
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        content = next(i for i in network.inputs if i.shape[-1] == 3)
         self.content_input = content.name
-        self.vector_input = next(i.name for i in inputs if i.name != content.name)
-        self.output = session.get_outputs()[0].name
+        self.vector_input = next(i.name for i in network.inputs if i.name != content.name)
         side = content.shape[1]
         self.side = side if isinstance(side, int) else 384  # px
         self._buf = np.empty((1, self.side, self.side, 3), np.float32)
@@ -149,7 +145,7 @@ class StyleTransform:
         )
         np.divide(padded, np.float32(255.0), out=self._buf[0])
         feeds = {self.content_input: self._buf, self.vector_input: vector.astype(np.float32)}
-        out: np.ndarray = self.session.run([self.output], feeds)[0]
+        out = self.network.run(feeds)[0]
         return out[0, top : top + h, left : left + w]
 
 
@@ -160,8 +156,8 @@ class ArbitraryStyleEffect:
 
     def __init__(
         self,
-        predict_session: ort.InferenceSession,
-        transform_session: ort.InferenceSession,
+        predict_network: Network,
+        transform_network: Network,
         scene: EffectSettings,
         paintings: list[Path],
         crossfade_s: float,
@@ -169,8 +165,8 @@ class ArbitraryStyleEffect:
     ) -> None:
         if not paintings:
             raise UserError(f"scene {scene.name!r}: no paintings to use")
-        self.predictor = StylePredictor(predict_session, cache_dir)
-        self.transform = StyleTransform(transform_session)
+        self.predictor = StylePredictor(predict_network, cache_dir)
+        self.transform = StyleTransform(transform_network)
         self.size = scene.size  # (W, H), px
         self.strength = scene.strength
         self.preserve_color = scene.preserve_color

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
 from installation.effects.config import NUM_STYLES, EffectSettings, StyleEntry, style_weights
 from installation.pictures import resize_to
+from installation.runtime import Network
 from installation.stage import require_finite
 
 # -- time-eased vectors -------------------------------------------------------------------
@@ -179,25 +179,22 @@ def finish(
 
 
 class MultiStyleNet:
-    """The 26-style session with its input names read from the model."""
+    """The 26-style network with its input names read from the model."""
 
-    def __init__(self, session: ort.InferenceSession) -> None:
-        self.session = session
-        inputs = session.get_inputs()
-        self.image_input = next(i.name for i in inputs if len(i.shape) == 4)
-        self.weights_input = next(i.name for i in inputs if len(i.shape) == 1)
-        self.output = session.get_outputs()[0].name
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        self.image_input = next(i.name for i in network.inputs if len(i.shape) == 4)
+        self.weights_input = next(i.name for i in network.inputs if len(i.shape) == 1)
 
     def run(self, tensor: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """[1, 3, Hp, Wp] float32 and 26 weights → the stylised [1, 3, Hp, Wp] in ~[0, 1]."""
         feeds = {self.image_input: tensor, self.weights_input: weights.astype(np.float32)}
-        out: np.ndarray = self.session.run([self.output], feeds)[0]
-        return out
+        return self.network.run(feeds)[0]
 
     def stylise(self, image: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """HxWx3 uint8 → HxWx3 float32 (unclipped), for stills of any size."""
         h, w = image.shape[:2]
-        return self.run(preprocess(image), weights)[0, :, :h, :w].transpose(1, 2, 0)
+        return np.array(self.run(preprocess(image), weights)[0, :, :h, :w].transpose(1, 2, 0))
 
 
 # -- the live effect ----------------------------------------------------------------------
@@ -210,9 +207,9 @@ class MultiStyleEffect:
     scalable = True
 
     def __init__(
-        self, session: ort.InferenceSession, scene: EffectSettings, crossfade_s: float
+        self, network: Network, scene: EffectSettings, crossfade_s: float
     ) -> None:
-        self.net = MultiStyleNet(session)
+        self.net = MultiStyleNet(network)
         self.size = scene.size  # (W, H), px
         self.strength = scene.strength
         self.preserve_color = scene.preserve_color

@@ -17,11 +17,11 @@ from typing import Literal, Protocol
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
 from installation.gan.labels import EYE_CLASSES, LATENT_DIM
 from installation.models import ModelStore
-from installation.runtime import Device, create_session
+from installation.runtime import Device, Network, open_network
+from installation.runtime.network import known
 from installation.slots import LatestSlot
 from installation.stage import StageThread, require_finite
 
@@ -36,17 +36,17 @@ INTERPOLATIONS = {"cubic": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4}
 
 
 class Generator:
-    """One GAN generator behind an ONNX Runtime session.
+    """One GAN generator behind a network (any engine: runtime/choice.py picks).
 
     The latent input is the session input with `LATENT_DIM` numbers, the label input (if
     any) the other one; the output size is read from the model, nothing is hard-coded.
     """
 
-    def __init__(self, session: ort.InferenceSession, name: str,
+    def __init__(self, network: Network, name: str,
                  classes: tuple[str, ...] = ()) -> None:
-        self.session = session
+        self.network = network
         self.name = name
-        inputs = session.get_inputs()
+        inputs = network.inputs
         latent = [i for i in inputs if i.shape[-1] == LATENT_DIM]
         if len(latent) != 1 or len(inputs) > 2:
             shapes = ", ".join(f"{i.name}{i.shape}" for i in inputs)
@@ -54,14 +54,13 @@ class Generator:
         self.z_input = latent[0].name
         others = [i for i in inputs if i.name != self.z_input]
         self.label_input = others[0].name if others else None
-        self.n_labels = int(others[0].shape[-1]) if others else 0
+        self.n_labels = known(others[0].shape[-1]) if others else 0
         if classes and len(classes) != self.n_labels:
             raise ValueError(f"generator {name}: {len(classes)} class names for "
                              f"{self.n_labels} labels")
         self.classes = classes
-        output = session.get_outputs()[0]
-        self.output = output.name
-        self.size = (int(output.shape[3]), int(output.shape[2]))  # (width, height), px
+        output = network.outputs[0]
+        self.size = (known(output.shape[3]), known(output.shape[2]))  # (width, height), px
 
     def render(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         """The image for latent `z` (100 numbers) and, for a conditional generator, a label
@@ -72,7 +71,7 @@ class Generator:
             if labels is None:
                 raise ValueError(f"generator {self.name} needs labels ({self.n_labels} numbers)")
             feeds[self.label_input] = np.asarray(labels, np.float32).reshape(1, self.n_labels)
-        out = self.session.run([self.output], feeds)[0][0]  # [3,H,W] in [−1,1]
+        out = self.network.run(feeds)[0][0]  # [3,H,W] in [−1,1]
         # A NaN would be cast to black: ValueError instead, and the last picture stays.
         require_finite(out, f"generator {self.name} output")
         # [−1,1] → [0,255], rounded; HWC for OpenCV and pygame.
@@ -94,7 +93,8 @@ def load_generator(name: GeneratorName, device: Device, store: ModelStore) -> Ge
     if name not in MODELS:
         raise ValueError(f"unknown generator {name!r}; known: {', '.join(MODELS)}")
     model, classes = MODELS[name]
-    gen = Generator(create_session(store.require(model), device), name, classes)
+    gen = Generator(open_network(model, store.require(model), device,
+                                 store.engine_cache), name, classes)
     gen.warm_up()
     return gen
 

@@ -35,43 +35,20 @@ from installation.capture import ReplaySource, clip_file, decode_frames
 from installation.display.screen import ScreenFitter
 from installation.display.window import open_window
 from installation.effects import build_effect
-from installation.effects.config import style_weights
-from installation.effects.style import preprocess
 from installation.errors import UserError
 from installation.models import ModelStore
 from installation.perception import Perceiver, PerceptionConfig
 from installation.perception.networks import load_networks
-from installation.runtime import Device, create_session
+from installation.runtime import Device
 from installation.show.config import Config, SceneConfig
 from installation.show.loop import RunOptions, Show
 from installation.state import SinkState
 from installation.tools.common import measured_scene, parse_size, quiet
-
-WARMUP = 10  # frames run before timing starts
+from installation.tools.engines import WARMUP, EngineSpec, bench_bare, parse_engines
 
 
 def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else 0.0
-
-
-def bench_bare(frames: list[np.ndarray], scene: SceneConfig, device: Device,
-               store: ModelStore) -> dict[str, float]:
-    """The multi-style network alone on prepared inputs: the pipeline's ceiling."""
-    sess = create_session(store.require("multistyle26"), device)
-    weights = np.asarray(style_weights(scene.styles[0]), np.float32)
-    names = [i.name for i in sess.get_inputs()]
-    inputs = [preprocess(f) for f in frames]  # the effect's own documented preprocessing
-    for x in inputs[:WARMUP]:
-        sess.run(None, {names[0]: x, names[1]: weights})
-    times = []
-    t0 = time.perf_counter()
-    for x in inputs:
-        t = time.perf_counter()
-        sess.run(None, {names[0]: x, names[1]: weights})
-        times.append((time.perf_counter() - t) * 1000.0)
-    elapsed = time.perf_counter() - t0
-    return {"fps": len(inputs) / elapsed, "frame_ms_p50": _pct(times, 50),
-            "frame_ms_p95": _pct(times, 95)}
 
 
 def bench_perception(frames: list[np.ndarray], cfg: PerceptionConfig, store: ModelStore,
@@ -201,10 +178,12 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
     cfg = _bench_config(cfg, scene)
     frames = decode_frames(clip_file(args.source, cfg.source.demo_clip, store), args.frames,
                            size)
-    bare = bench_bare(frames, scene, device, store)
     record = args.record == "on"  # `--record on|off`
-    pipe = bench_pipeline(frames, cfg, device, store, args.source_fps, record)
-    naive = bench_naive(frames, cfg, scene, device, store)
+    specs = parse_engines(args.engine, args.precision, device)
+    engines = [_engine_run(spec, frames, cfg, scene, device, store, args.source_fps, record)
+               for spec in specs]
+    first = engines[0]
+    naive = bench_naive(frames, cfg, scene, specs[0].on(device), store)
     camera = decode_frames(clip_file(args.source, cfg.source.demo_clip, store), args.frames,
                            None)
     perception = {"networks": bench_perception(camera, cfg.perception, store, True),
@@ -219,13 +198,15 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
         "style": scene.styles[0],
         "temporal": scene.temporal.enabled,
         "source_fps": args.source_fps,
-        "bare": bare,
-        "pipeline": pipe,
+        "engine": first["engine"],
+        "bare": first["bare"],
+        "pipeline": first["pipeline"],
+        "engines": engines,
         "naive": naive,
         "perception": perception,
-        "pipeline_vs_bare_throughput": pipe["fps"] / bare["fps"],
-        "pipeline_latency_vs_bare_time": pipe["latency_ms_p50"] / bare["frame_ms_p50"],
-        "pipeline_vs_naive_throughput": pipe["fps"] / naive["fps"],
+        "pipeline_vs_bare_throughput": first["pipeline_vs_bare_throughput"],
+        "pipeline_latency_vs_bare_time": first["pipeline_latency_vs_bare_time"],
+        "pipeline_vs_naive_throughput": first["pipeline"]["fps"] / naive["fps"],
     }
     if args.json:
         print(json.dumps(result))
@@ -234,8 +215,38 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
     steady = ", stabilised" if scene.temporal.enabled else ""
     print(f"{result['size']}, scene {scene.name} ({result['layers']}), style {scene.styles[0]}"
           f"{steady}, {args.frames} frames, source at {args.source_fps:g} fps")
+    for run in engines:
+        _print_engine(run, engines[0])
+    print(f"  naive loop    {naive['fps']:7.1f} fps   "
+          f"latency p50 {naive['latency_ms_p50']:6.1f} ms")
+    for p in perception.values():
+        nets = ("person + face networks" if p["network"] and p["faces"] else
+                "person network" if p["network"] else "background subtraction alone")
+        print(f"  perception    {p['size']} ({nets}): p50 {p['ms_p50']:5.2f} ms   "
+              f"mean {p['ms_mean']:5.2f} ms   p95 {p['ms_p95']:5.2f} ms per analysed frame")
+    print(f"  pipeline / naive ({first['engine']}): "
+          f"{result['pipeline_vs_naive_throughput']:.2f}")
+    return 0
+
+
+def _engine_run(spec: EngineSpec, frames: list[np.ndarray], cfg: Config, scene: SceneConfig,
+                device: Device, store: ModelStore, source_fps: float,
+                record: bool = False) -> dict[str, Any]:
+    """Bare and pipeline on one engine, with their ratios."""
+    bare = bench_bare(frames, scene, spec, device, store)
+    pipe = bench_pipeline(frames, cfg, spec.on(device), store, source_fps, record)
+    return {"engine": spec.label, "bare": bare, "pipeline": pipe,
+            "pipeline_vs_bare_throughput": pipe["fps"] / bare["fps"],
+            "pipeline_latency_vs_bare_time": pipe["latency_ms_p50"] / bare["frame_ms_p50"]}
+
+
+def _print_engine(run: dict[str, Any], base: dict[str, Any]) -> None:
+    bare, pipe = run["bare"], run["pipeline"]
+    diff = bare["vs_onnxruntime_fp32"]
+    print(f"  engine {run['engine']}: {bare['engine']}")
     print(f"  bare network  {bare['fps']:7.1f} fps   p50 {bare['frame_ms_p50']:6.1f} ms   "
-          f"p95 {bare['frame_ms_p95']:6.1f} ms")
+          f"p95 {bare['frame_ms_p95']:6.1f} ms   picture vs onnxruntime fp32: mean "
+          f"{diff['mean']:.2f}, max {diff['max']:.0f} grey levels")
     print(f"  pipeline      {pipe['fps']:7.1f} fps   p50 {pipe['frame_ms_p50']:6.1f} ms   "
           f"p95 {pipe['frame_ms_p95']:6.1f} ms   latency p50 {pipe['latency_ms_p50']:6.1f} ms"
           f"   p95 {pipe['latency_ms_p95']:6.1f} ms")
@@ -247,34 +258,28 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
     gpu = "" if pipe["gpu_mem_mb"] is None else f"   GPU memory {pipe['gpu_mem_mb']:.0f} MiB"
     print(f"                CPU {pipe['cpu_cores']:.2f} cores   peak RAM "
           f"{pipe['peak_rss_mb']:.0f} MiB{gpu}")
-    print(f"  naive loop    {naive['fps']:7.1f} fps   "
-          f"latency p50 {naive['latency_ms_p50']:6.1f} ms")
-    for p in perception.values():
-        nets = ("person + face networks" if p["network"] and p["faces"] else
-                "person network" if p["network"] else "background subtraction alone")
-        print(f"  perception    {p['size']} ({nets}): p50 {p['ms_p50']:5.2f} ms   "
-              f"mean {p['ms_mean']:5.2f} ms   p95 {p['ms_p95']:5.2f} ms per analysed frame")
-    print(f"  pipeline / bare throughput: {result['pipeline_vs_bare_throughput']:.2f}   "
-          f"pipeline latency / bare time: {result['pipeline_latency_vs_bare_time']:.2f}   "
-          f"pipeline / naive: {result['pipeline_vs_naive_throughput']:.2f}")
-    return 0
+    ratio = pipe["fps"] / base["pipeline"]["fps"]
+    print(f"  pipeline / bare throughput: {run['pipeline_vs_bare_throughput']:.2f}   "
+          f"pipeline latency / bare time: {run['pipeline_latency_vs_bare_time']:.2f}   "
+          f"pipeline / {base['engine']} pipeline: {ratio:.2f}")
 
 
 def _sweep(cfg: Config, store: ModelStore, device: Device, args: argparse.Namespace,
            sizes: list[tuple[int, int]]) -> int:
     """Bare and pipeline at each size; the cost per megapixel shows how cost grows."""
     path = clip_file(args.source, cfg.source.demo_clip, store)
+    specs = parse_engines(args.engine, args.precision, device)
     rows: list[dict[str, Any]] = []
     for size in sizes:
         scene = measured_scene(cfg, args.scene, size, args.temporal)
         frames = decode_frames(path, args.frames, size)
-        bare = bench_bare(frames, scene, device, store)
-        pipe = bench_pipeline(frames, _bench_config(cfg, scene), device, store,
-                              args.source_fps)
         mpx = size[0] * size[1] / 1e6
-        rows.append({"size": f"{size[0]}x{size[1]}", "megapixels": mpx, "bare": bare,
-                     "pipeline": pipe, "bare_ms_per_mpx": bare["frame_ms_p50"] / mpx})
-    per_px = [r["bare_ms_per_mpx"] for r in rows]
+        for spec in specs:
+            run = _engine_run(spec, frames, _bench_config(cfg, scene), scene, device, store,
+                              args.source_fps)
+            rows.append({"size": f"{size[0]}x{size[1]}", "megapixels": mpx, **run,
+                         "bare_ms_per_mpx": run["bare"]["frame_ms_p50"] / mpx})
+    per_px = [r["bare_ms_per_mpx"] for r in rows if r["engine"] == specs[0].label]
     result: dict[str, Any] = {
         "device": device.describe(), "cpu_count": os.cpu_count(), "frames": args.frames,
         "scene": measured_scene(cfg, args.scene, sizes[0]).name, "sizes": rows,
@@ -289,11 +294,14 @@ def _sweep(cfg: Config, store: ModelStore, device: Device, args: argparse.Namesp
     steady = ", stabilised" if result["temporal"] else ""
     print(f"scene {result['scene']} ({result['layers']}{steady}), {args.frames} frames per "
           "size")
-    print("  size        Mpx   bare fps  bare ms  ms/Mpx   pipeline fps  latency p50  CPU")
+    print("  size       engine              Mpx   bare fps  bare ms  ms/Mpx   pipeline fps  "
+          "latency p50  CPU   picture diff mean/max")
     for r in rows:
-        b, p = r["bare"], r["pipeline"]
-        print(f"  {r['size']:10} {r['megapixels']:5.2f}  {b['fps']:8.1f} {b['frame_ms_p50']:8.1f}"
-              f" {r['bare_ms_per_mpx']:7.1f}  {p['fps']:12.1f} {p['latency_ms_p50']:10.1f} ms"
-              f" {p['cpu_cores']:4.2f}")
-    print(f"  cost per pixel: largest / smallest − 1 = {100 * result['per_pixel_spread']:.0f}%")
+        b, p, d = r["bare"], r["pipeline"], r["bare"]["vs_onnxruntime_fp32"]
+        print(f"  {r['size']:10} {r['engine']:18} {r['megapixels']:5.2f}  {b['fps']:8.1f} "
+              f"{b['frame_ms_p50']:8.1f} {r['bare_ms_per_mpx']:7.1f}  {p['fps']:12.1f} "
+              f"{p['latency_ms_p50']:10.1f} ms {p['cpu_cores']:4.2f}   "
+              f"{d['mean']:.2f}/{d['max']:.0f}")
+    print(f"  cost per pixel ({specs[0].label}): largest / smallest − 1 = "
+          f"{100 * result['per_pixel_spread']:.0f}%")
     return 0

@@ -229,7 +229,8 @@ def check_scenes(cfg: Config, store: ModelStore) -> list[Check]:
     from installation.show.scenes import SceneSet
 
     try:
-        device = choose_device(cfg.runtime.device, cfg.runtime.tensorrt, cfg.runtime.threads)
+        device = choose_device(cfg.runtime.device, cfg.runtime.tensorrt, cfg.runtime.threads,
+                           engine=cfg.runtime.engine, precision=cfg.runtime.precision)
     except UserError:  # the gpu line says what to fix; the scenes are tried on the CPU
         device = choose_device("cpu", threads=cfg.runtime.threads)
     try:

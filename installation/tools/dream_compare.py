@@ -34,7 +34,7 @@ from installation.dream.live import DreamEffect
 from installation.errors import UserError
 from installation.models import ModelStore
 from installation.pictures import caption, write_picture
-from installation.runtime import Device, create_session, torch_device
+from installation.runtime import Device, open_network, torch_device
 from installation.show.config import Config
 from installation.tools.common import parse_size
 
@@ -74,7 +74,9 @@ def compare(frames: list[np.ndarray], names: list[str], live_cfg: DreamConfig,
     net = load_backbone(store, where)
     results, rows = [], []
     for name in names:
-        fast = FastDreamEffect(create_session(network_path(store, name), device), name, size)
+        network = open_network(f"fast-dream:{name}", network_path(store, name), device,
+                               store.engine_cache, 255.0, size)
+        fast = FastDreamEffect(network, name, size)
         layers_text = fast.net.layers
         layers = {int(k): w for k, w in parse_layers(layers_text).items()}
         live = DreamEffect(net, live_cfg.model_copy(update={"layers": parse_layers(layers_text)}),

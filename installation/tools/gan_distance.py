@@ -103,12 +103,13 @@ def run_distance(cfg: Config, store: ModelStore, device: Device,
     check_seconds(args.seconds)
     specs = source_list(args.source)
     scene = study_scene(cfg, args.scene)
+    # The clips first: a bad source or range is one line before any network loads.
+    clips = [load_clip(spec, cfg, store, args.frames) for spec in specs]
     generator = study_generator(args, scene, cfg, device, store)
     networks = study_networks(cfg, store, args.perception)
     rows: list[dict[str, Any]] = []
     failed = 0
-    for spec in specs:
-        clip = load_clip(spec, cfg, store, args.frames)
+    for spec, clip in zip(specs, clips, strict=True):
         count = round(args.seconds * clip.fps)
         original = clip_response(clip, args.seconds, args.noise, cfg, scene, generator,
                                  networks)

@@ -247,11 +247,12 @@ def run_response(cfg: Config, store: ModelStore, device: Device, args: argparse.
     if args.shots:
         return _print_shots(specs, cfg, store, args)
     scene = study_scene(cfg, args.scene)
+    # The clips first: a bad source or range is one line before any network loads.
+    clips = [load_clip(spec, cfg, store, args.frames) for spec in specs]
     generator = study_generator(args, scene, cfg, device, store)
     networks = study_networks(cfg, store, args.perception)
     rows = []
-    for spec in specs:
-        clip = load_clip(spec, cfg, store, args.frames)
+    for spec, clip in zip(specs, clips, strict=True):
         response = clip_response(clip, args.seconds, args.noise, cfg, scene, generator,
                                  networks)
         rows.append({"source": spec, "fps": round(clip.fps, 3),
@@ -306,13 +307,13 @@ def run_contact_sheet(cfg: Config, store: ModelStore, device: Device,
                       args: argparse.Namespace) -> int:
     """`contact-sheet`: `cols` x `rows` pictures taken evenly along a walk, labelled."""
     scene = study_scene(cfg, args.scene)
+    clip = load_clip(args.source, cfg, store) if args.source != "none" else None
     generator = study_generator(args, scene, cfg, device, store)
     fps = 30.0
     count = round(args.seconds * fps)
     frames: Sequence[np.ndarray] | None = None
     perceiver = None
-    if args.source != "none":
-        clip = load_clip(args.source, cfg, store)
+    if clip is not None:
         fps, count = clip.fps, round(args.seconds * clip.fps)
         frames = looped(clip, count)
         perceiver = perceiver_for(cfg, study_networks(cfg, store, None))

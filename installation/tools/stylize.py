@@ -16,11 +16,11 @@ import numpy as np
 
 from installation.effects.arbitrary import PICTURE_EXTENSIONS, StylePredictor, StyleTransform
 from installation.effects.config import NUM_STYLES, style_weights
-from installation.effects.style import MultiStyleNet, finish
+from installation.effects.style import MultiStyleNet, finish, padded_shape
 from installation.errors import UserError
 from installation.models import ModelStore
 from installation.pictures import fit_longer_side, read_picture, resize_to, write_picture
-from installation.runtime import Device, create_session
+from installation.runtime import Device, open_network
 
 STILL_DREAM = {"steps": 10, "octaves": 3}  # a still gets a whole dream, not one frame's
 
@@ -103,10 +103,18 @@ def _repaint(image: np.ndarray, effect: str, style: int, strength: float,
         return finish(_fast_dream(image, effect.partition(":")[2], device, store), image,
                       strength, preserve_color)
     if style_image is None:
-        net = MultiStyleNet(create_session(store.require("multistyle26"), device))
+        net = MultiStyleNet(open_network("multistyle26", store.require("multistyle26"),
+                                         device, store.engine_cache,
+                                         size=_padded(image)))
         weights = np.asarray(style_weights(style), np.float32)
         return finish(net.stylise(image, weights), image, strength, preserve_color)
     return _paint_like(image, style_image, strength, preserve_color, device, store)
+
+
+def _padded(image: np.ndarray) -> tuple[int, int]:
+    """(W, H) of `image` rounded up as the picture networks take it (multiples of 4)."""
+    h, w = padded_shape(*image.shape[:2])
+    return w, h
 
 
 def _dream(image: np.ndarray, layers: str | None, device: Device,
@@ -135,7 +143,8 @@ def _fast_dream(image: np.ndarray, name: str, device: Device, store: ModelStore)
     """A trained dream network's answer, float32 0..1."""
     from installation.dream.fast import DreamRunner, network_path
 
-    runner = DreamRunner(create_session(network_path(store, name), device), name)
+    runner = DreamRunner(open_network(f"fast-dream:{name}", network_path(store, name), device,
+                                      store.engine_cache, 255.0, _padded(image)), name)
     return runner.run(image).astype(np.float32) / np.float32(255.0)
 
 
@@ -148,8 +157,10 @@ def _paint_like(
     store: ModelStore,
 ) -> np.ndarray:
     """`image` in the style of `painting`; strength mixes style vectors, as in the live view."""
-    predictor = StylePredictor(create_session(store.require("arbitrary-predict"), device))
-    transform = StyleTransform(create_session(store.require("arbitrary-transform"), device))
+    predictor = StylePredictor(open_network("arbitrary-predict", store.require(
+        "arbitrary-predict"), device, store.engine_cache))
+    transform = StyleTransform(open_network("arbitrary-transform", store.require(
+        "arbitrary-transform"), device, store.engine_cache))
     fitted = transform.fit(image)
     vector = predictor.of_image(read_picture(painting))
     if strength < 1.0:

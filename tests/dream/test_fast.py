@@ -21,7 +21,7 @@ from installation.effects.config import StyleConfig
 from installation.effects.style import MultiStyleEffect, resize_to
 from installation.errors import ModelError, UserError
 from installation.models import ModelStore
-from installation.runtime import Device, create_session
+from installation.runtime import Device, OrtNetwork
 from installation.show.config import SceneConfig
 from installation.tools.dream_compare import compare
 
@@ -45,7 +45,7 @@ def test_fast_dream_changes_the_picture_at_the_scene_size(store: ModelStore, cpu
 
 def test_runner_pads_to_a_multiple_of_four_and_crops_back(store: ModelStore,
                                                           cpu: Device) -> None:
-    runner = DreamRunner(create_session(network_path(store, "deep"), cpu))
+    runner = DreamRunner(OrtNetwork(network_path(store, "deep"), cpu))
     picture = np.random.default_rng(0).integers(0, 256, (37, 51, 3), dtype=np.uint8)
     assert runner.preprocess(picture).shape == (1, 3, 40, 52)
     assert runner.run(picture).shape == (37, 51, 3)
@@ -132,21 +132,21 @@ def test_compare_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "'nope'" in err and "\n" not in err
 
 
-class NanSession:
-    """A dream network session whose output is NaN in one pixel (a clamp keeps a NaN)."""
+class NanNetwork:
+    """A dream network whose output is NaN in one pixel (a clamp keeps a NaN)."""
 
-    def __init__(self, inner: object) -> None:
+    def __init__(self, inner: OrtNetwork) -> None:
         self.inner = inner
 
-    def run(self, names: object, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        out = self.inner.run(names, feeds)[0].copy()  # type: ignore[attr-defined]
+    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        out = self.inner.run(feeds)[0].copy()
         out[0, 1, 2, 3] = np.nan
         return [out]
 
 
 def test_a_dream_output_that_is_not_finite_is_refused(store: ModelStore, cpu: Device) -> None:
-    runner = DreamRunner(create_session(network_path(store, "deep"), cpu))
-    runner.session = NanSession(runner.session)  # type: ignore[assignment]
+    runner = DreamRunner(OrtNetwork(network_path(store, "deep"), cpu))
+    runner.network = NanNetwork(runner.network)  # type: ignore[arg-type,assignment]
     picture = np.full((20, 24, 3), 100, np.uint8)
     with pytest.raises(ValueError, match="fast dream output is not finite"):
         runner.run(picture)

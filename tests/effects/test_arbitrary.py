@@ -8,7 +8,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 import pytest
 from skimage import data
 
@@ -17,32 +16,27 @@ from installation.effects.arbitrary import ArbitraryStyleEffect, StylePredictor,
 from installation.effects.config import StyleConfig
 from installation.errors import UserError
 from installation.models import ModelStore, sha256_file
-from installation.runtime import Device, create_session
+from installation.runtime import Device, Network, OrtNetwork
 from installation.show.config import SceneConfig
 
 
-class CountingSession:
-    """A thin wrapper around a real session that counts `run` calls."""
+class CountingNetwork:
+    """A thin wrapper around a real network that counts `run` calls."""
 
-    def __init__(self, session: ort.InferenceSession) -> None:
-        self.session = session
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        self.inputs = network.inputs
         self.calls = 0
 
-    def get_inputs(self) -> Any:
-        return self.session.get_inputs()
-
-    def get_outputs(self) -> Any:
-        return self.session.get_outputs()
-
-    def run(self, *args: Any, **kw: Any) -> Any:
+    def run(self, feeds: Any) -> list[np.ndarray]:
         self.calls += 1
-        return self.session.run(*args, **kw)
+        return self.network.run(feeds)
 
 
 @pytest.fixture(scope="module")
-def sessions(store: ModelStore, cpu: Device) -> tuple[ort.InferenceSession, ort.InferenceSession]:
-    return (create_session(store.require("arbitrary-predict"), cpu),
-            create_session(store.require("arbitrary-transform"), cpu))
+def sessions(store: ModelStore, cpu: Device) -> tuple[Network, Network]:
+    return (OrtNetwork(store.require("arbitrary-predict"), cpu),
+            OrtNetwork(store.require("arbitrary-transform"), cpu))
 
 
 @pytest.fixture
@@ -65,8 +59,8 @@ def scene(**kw: object) -> SceneConfig:
 
 
 def make(sessions: tuple[Any, Any], paintings: list[Path], cache_dir: Path | None = None,
-         **kw: object) -> tuple[ArbitraryStyleEffect, CountingSession]:
-    predict = CountingSession(sessions[0])
+         **kw: object) -> tuple[ArbitraryStyleEffect, CountingNetwork]:
+    predict = CountingNetwork(sessions[0])
     effect = ArbitraryStyleEffect(predict, sessions[1], scene(**kw), paintings, 1.0,
                                   cache_dir=cache_dir)
     return effect, predict
@@ -191,5 +185,5 @@ def test_build_effect_finds_paintings(tmp_path: Path, store: ModelStore, cpu: De
             cached.parent.rmdir()
     assert effect.name == "arbitrary" and effect.describe() == "coffee"
     assert effect(photo, 0.0).shape == (90, 160, 3)
-    predictor = StylePredictor(create_session(store.require("arbitrary-predict"), cpu))
+    predictor = StylePredictor(OrtNetwork(store.require("arbitrary-predict"), cpu))
     assert predictor.of_file(paintings[1]).shape == (1, 1, 1, 100)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 import pytest
 
 from installation.effects import PassThrough, build_effect
@@ -17,7 +16,7 @@ from installation.effects.style import (
 )
 from installation.models import ModelStore
 from installation.pictures import resize_to
-from installation.runtime import Device, create_session
+from installation.runtime import Device, OrtNetwork
 from installation.show.config import SceneConfig
 
 
@@ -27,20 +26,20 @@ def one_hot(i: int) -> np.ndarray:
     return w
 
 
-def direct(session: ort.InferenceSession, rgb: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def direct(session: OrtNetwork, rgb: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The network called by hand with the documented pre-processing (shared/MODELS.md)."""
     h, w = rgb.shape[:2]
     x = rgb.astype(np.float32) / 255.0
     x = np.pad(x, ((0, (-h) % 4), (0, (-w) % 4), (0, 0)), mode="reflect")
-    out = session.run(None, {"image": x.transpose(2, 0, 1)[None].copy(),
-                             "style_weights": weights.astype(np.float32)})[0]
+    out = session.run({"image": x.transpose(2, 0, 1)[None].copy(),
+                       "style_weights": weights.astype(np.float32)})[0]
     y = np.clip(out[0, :, :h, :w].transpose(1, 2, 0), 0, 1)
     return np.floor(y * 255 + 0.5).astype(np.uint8)
 
 
 @pytest.fixture(scope="module")
-def session(store: ModelStore, cpu: Device) -> ort.InferenceSession:
-    return create_session(store.require("multistyle26"), cpu)
+def session(store: ModelStore, cpu: Device) -> OrtNetwork:
+    return OrtNetwork(store.require("multistyle26"), cpu)
 
 
 def scene(**kw: object) -> SceneConfig:
@@ -112,14 +111,14 @@ def test_preprocess_is_reflect_padded_nchw(hw: tuple[int, int]) -> None:
 
 
 @pytest.mark.parametrize("shape", [(512, 512, 3), (40, 50, 3), (58, 98, 3)])
-def test_output_is_scene_sized_uint8(session: ort.InferenceSession, shape: tuple[int, ...],
+def test_output_is_scene_sized_uint8(session: OrtNetwork, shape: tuple[int, ...],
                                      photo: np.ndarray) -> None:
     effect = MultiStyleEffect(session, scene(), crossfade_s=1.0)
     out = effect(resize_to(photo, (shape[1], shape[0])), 0.0)
     assert out.shape == (58, 98, 3) and out.dtype == np.uint8 and out.flags.c_contiguous
 
 
-def test_single_style_and_blend_equal_the_network(session: ort.InferenceSession,
+def test_single_style_and_blend_equal_the_network(session: OrtNetwork,
                                                   photo: np.ndarray) -> None:
     camera = resize_to(photo, (98, 58))  # aspect crop tested above
     blend = {"3": 0.5, "12": 0.5}
@@ -130,7 +129,7 @@ def test_single_style_and_blend_equal_the_network(session: ort.InferenceSession,
     np.testing.assert_array_equal(effect(photo, 1.0), direct(session, camera, w))
 
 
-def test_mid_fade_frame_is_the_blended_vector(session: ort.InferenceSession,
+def test_mid_fade_frame_is_the_blended_vector(session: OrtNetwork,
                                               photo: np.ndarray) -> None:
     camera = resize_to(photo, (98, 58))  # aspect crop tested above
     effect = MultiStyleEffect(session, scene(styles=[7, 12]), crossfade_s=2.0)
@@ -139,7 +138,7 @@ def test_mid_fade_frame_is_the_blended_vector(session: ort.InferenceSession,
     np.testing.assert_array_equal(effect(photo, 1.0), direct(session, camera, half))
 
 
-def test_describe_shows_target_and_fade(session: ort.InferenceSession, photo: np.ndarray) -> None:
+def test_describe_shows_target_and_fade(session: OrtNetwork, photo: np.ndarray) -> None:
     effect = MultiStyleEffect(session, scene(styles=[7, 12, {"3": 1, "12": 1}]), crossfade_s=1.0)
     assert effect.describe() == "7"
     effect.step_style(+1, 10.0)
@@ -156,21 +155,21 @@ def test_describe_shows_target_and_fade(session: ort.InferenceSession, photo: np
     assert effect.describe() == "25"
 
 
-def test_strength_zero_gives_the_camera_picture(session: ort.InferenceSession,
+def test_strength_zero_gives_the_camera_picture(session: OrtNetwork,
                                                 photo: np.ndarray) -> None:
     effect = MultiStyleEffect(session, scene(strength=0.0), crossfade_s=1.0)
     camera = resize_to(photo, (98, 58))  # aspect crop tested above
     np.testing.assert_array_equal(effect(photo, 0.0), camera)
 
 
-def test_half_strength_is_between(session: ort.InferenceSession, photo: np.ndarray) -> None:
+def test_half_strength_is_between(session: OrtNetwork, photo: np.ndarray) -> None:
     camera = resize_to(photo, (98, 58))  # aspect crop tested above.astype(np.float32)
     full = MultiStyleEffect(session, scene(), crossfade_s=1.0)(photo, 0.0).astype(np.float32)
     half = MultiStyleEffect(session, scene(strength=0.5), crossfade_s=1.0)(photo, 0.0)
     np.testing.assert_allclose(half, (full + camera) / 2, atol=1.0)
 
 
-def test_preserve_colour_keeps_the_camera_chroma(session: ort.InferenceSession,
+def test_preserve_colour_keeps_the_camera_chroma(session: OrtNetwork,
                                                  photo: np.ndarray) -> None:
     camera = resize_to(photo, (98, 58))  # aspect crop tested above
     plain = MultiStyleEffect(session, scene(styles=[5]), 1.0)(photo, 0.0)

@@ -19,7 +19,7 @@ from installation.gan import (
     one_hot,
 )
 from installation.models import ModelStore
-from installation.runtime import Device
+from installation.runtime import Device, Network
 
 DEADLINE_S = 15.0  # a hang guard for waits, never a speed requirement
 
@@ -203,21 +203,21 @@ def test_a_hung_render_is_restarted_in_place(faces: Generator) -> None:
     assert renderer.restarts == 1 and renderer.errors == 0
 
 
-class NanSession:
-    """A generator session whose output is all NaN (a broken export, an overflow)."""
+class NanNetwork:
+    """A generator network whose output is all NaN (a broken export, an overflow)."""
 
-    def __init__(self, inner: object) -> None:
+    def __init__(self, inner: Network) -> None:
         self.inner = inner
 
-    def run(self, names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        out = self.inner.run(names, feeds)  # type: ignore[attr-defined]
+    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        out = self.inner.run(feeds)
         return [np.full_like(out[0], np.nan)]
 
 
 def test_a_generator_whose_output_is_not_finite_keeps_the_last_picture(
         faces: Generator, until: Callable[..., bool]) -> None:
-    broken = Generator(faces.session, "faces")
-    broken.session = NanSession(faces.session)  # type: ignore[assignment]
+    broken = Generator(faces.network, "faces")
+    broken.network = NanNetwork(faces.network)  # type: ignore[assignment]
     with pytest.raises(ValueError, match="generator faces output is not finite"):
         broken.render(latent(1))
     renderer = GanRenderer(faces).start()

@@ -1,4 +1,4 @@
-"""The one place that picks the device and creates ONNX Runtime sessions.
+"""The one place that picks the device: CPU, or a CUDA GPU through ONNX Runtime or torch.
 
 onnxruntime-gpu lists the CUDA and TensorRT providers even where the CUDA libraries are
 missing, then prints loud errors when a session asks for them. We probe once, with the
@@ -18,7 +18,7 @@ from typing import Any, Literal
 import onnxruntime as ort
 from pydantic import Field
 
-from installation.errors import ModelError, UserError
+from installation.errors import UserError
 from installation.section import Section
 
 log = logging.getLogger(__name__)
@@ -31,28 +31,40 @@ TENSORRT = "TensorrtExecutionProvider"
 ort.set_default_logger_severity(3)
 
 
+EngineChoice = Literal["auto", "onnxruntime", "openvino", "torch"]
+PrecisionChoice = Literal["auto", "fp32", "bf16", "fp16"]
+
+
 class RuntimeConfig(Section):
     """`[runtime]`: where and how the networks run."""
 
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    engine: EngineChoice = "auto"
+    precision: PrecisionChoice = "auto"
     tensorrt: bool = False
-    threads: int = Field(0, ge=0, le=256, description="ONNX Runtime threads, 0 = all cores")
+    threads: int = Field(0, ge=0, le=256, description="inference threads, 0 = all cores")
 
 
 @dataclass(frozen=True)
 class Device:
-    """What networks run on: `kind` and the ONNX Runtime providers, in order of preference."""
+    """What networks run on: `kind`, the ONNX Runtime providers in order of preference,
+    where torch runs, and the engine and precision asked for (runtime/choice.py decides
+    per network)."""
 
     kind: Literal["cpu", "cuda"]
     providers: list[Any]
     reason: str
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    engine: EngineChoice = "auto"
+    precision: PrecisionChoice = "auto"
+    torch: Literal["cpu", "cuda"] = "cpu"
 
     def describe(self) -> str:
         names = [p[0] if isinstance(p, tuple) else p for p in self.providers]
         short = {CPU: "CPU", CUDA: "CUDA", TENSORRT: "TensorRT"}
         chain = " > ".join(short.get(n, n) for n in names)
-        return f"device: {self.kind} ({chain}; {self.threads} CPU threads) - {self.reason}"
+        return (f"device: {self.kind} (onnxruntime {chain}; torch {self.torch}; "
+                f"{self.threads} CPU threads) - {self.reason}")
 
 
 @contextlib.contextmanager
@@ -101,13 +113,18 @@ def _usable(provider: str) -> tuple[bool, str]:
 
 
 def torch_device(device: Device) -> str:
-    """Where torch work (the live dream) runs: 'cuda' when the device is CUDA and torch can
-    use it, else 'cpu'."""
-    if device.kind != "cuda":
-        return "cpu"
-    import torch
+    """Where torch work (the live dream, the torch engine) runs: 'cuda' or 'cpu'."""
+    return device.torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+
+def _torch_cuda() -> tuple[bool, str]:
+    try:
+        import torch
+    except ImportError:
+        return False, "torch is not installed"
+    if not torch.cuda.is_available():
+        return False, "torch sees no CUDA GPU"
+    return True, torch.cuda.get_device_name(0)
 
 
 def choose_device(
@@ -115,19 +132,32 @@ def choose_device(
     tensorrt: bool = False,
     threads: int = 0,
     trt_cache: Path = Path("models/trt-cache"),
+    engine: EngineChoice = "auto",
+    precision: PrecisionChoice = "auto",
 ) -> Device:
-    """CUDA (TensorRT first when enabled) when usable, else CPU. `threads` 0 = all cores."""
+    """CUDA when ONNX Runtime or torch can use it (TensorRT first when enabled and
+    usable), else CPU. `threads` 0 = all cores. Said in one line: `Device.describe`."""
     n = threads or os.cpu_count() or 1
+
+    def made(kind: Literal["cpu", "cuda"], providers: list[Any], reason: str,
+             where: Literal["cpu", "cuda"] = "cpu") -> Device:
+        return Device(kind, providers, reason, n, engine, precision, where)
+
     if requested == "cpu":
-        return Device("cpu", [CPU], "chosen in config (runtime.device = 'cpu')", n)
+        return made("cpu", [CPU], "chosen in config (runtime.device = 'cpu')")
     ok, why = _usable(CUDA)
-    if not ok:
+    torch_ok, torch_why = _torch_cuda()
+    where: Literal["cpu", "cuda"] = "cuda" if torch_ok else "cpu"
+    if not ok and not torch_ok:
         if requested == "cuda":
             raise UserError(
-                f"runtime.device = 'cuda' but CUDA is not usable ({why}); "
+                f"runtime.device = 'cuda' but CUDA is not usable ({why}; {torch_why}); "
                 "set runtime.device = 'auto' or 'cpu'"
             )
-        return Device("cpu", [CPU], f"no usable GPU ({why})", n)
+        return made("cpu", [CPU], f"no usable GPU ({why})")
+    if not ok:
+        return made("cuda", [CPU], f"CUDA GPU through torch ({torch_why}); onnxruntime "
+                    f"stays on the CPU ({why})", where)
     providers: list[Any] = [CUDA, CPU]
     reason = "CUDA GPU found"
     if tensorrt:
@@ -143,28 +173,4 @@ def choose_device(
             reason += ", TensorRT enabled (fp16, engine cache)"
         else:
             reason += f", TensorRT not usable ({trt_why})"
-    return Device("cuda", providers, reason, n)
-
-
-def create_session(path: Path, device: Device, spinning: bool = False) -> ort.InferenceSession:
-    """An inference session for the model file at `path` on `device`.
-
-    `spinning` lets ONNX Runtime's worker threads busy-wait between runs: faster for a bare
-    benchmark loop, but on a small CPU it steals cores from capture and display.
-    """
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    opts.intra_op_num_threads = device.threads
-    opts.inter_op_num_threads = 1
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
-    try:
-        with muted_stderr():
-            return ort.InferenceSession(str(path), opts, providers=device.providers)
-    except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ModelError(
-            f"model {path} cannot be loaded ({first[:160]}); "
-            "run `python main.py models pull` to restore it"
-        ) from None
-
+    return made("cuda", providers, reason, where)

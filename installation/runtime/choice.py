@@ -1,0 +1,271 @@
+"""The one place that opens a network: which engine and precision run it, and why, in one
+line.
+
+    candidates(device) ──► each built, run on a probe, held to the reference (parity)
+           │                      │ failed: one line, the next candidate
+           ▼                      ▼
+    ONNX Runtime fp32 (the reference) ◄── `auto`: the fastest that passed, by ≥ 10 %
+
+`runtime.engine` names one engine (it still has to pass its parity check, or the
+reference runs instead, said in one line); `auto` measures. On CPUs: OpenVINO, in bf16
+only where the CPU has native bf16 (avx512_bf16 or AMX), else fp32. On CUDA: torch (fp16
+unless told). Verdicts (parity, speed) are kept in `<models>/.engine-cache/choices.json`
+per model file, engine, precision, shape, CPU and library versions, so a restart does not
+measure again; `bench --engine` measures afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from installation.errors import UserError
+from installation.runtime.device import Device
+from installation.runtime.network import EngineName, Network, Precision
+from installation.runtime.onnxrt import OrtNetwork
+from installation.runtime.probes import (
+    PROBE_SIZE,
+    Parity,
+    copy_outputs,
+    parity,
+    probe_feeds,
+    quantized,
+)
+
+log = logging.getLogger(__name__)
+
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # native bf16 arithmetic on x86 CPUs
+GAIN = 0.9  # another engine is chosen over the reference only at ≤ 0.9x its time
+TIMED_RUNS = 5  # per candidate, after one warm-up run; the median counts
+
+
+@dataclass(frozen=True)
+class Candidate:
+    engine: EngineName
+    precision: Precision
+    why: str  # why this candidate is tried, for the line said
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (Linux /proc/cpuinfo; empty elsewhere: no bf16 assumed)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.partition(":")[2].split())
+    return frozenset()
+
+
+def native_bf16(flags: frozenset[str]) -> bool:
+    return any(f in flags for f in BF16_FLAGS)
+
+
+def _openvino_installed() -> bool:
+    from installation.runtime.openvino import available
+
+    return available()[0]
+
+
+def candidates(device: Device, flags: frozenset[str],
+               openvino: bool | None = None) -> list[Candidate]:
+    """The engines to try besides the reference, best guess first (UserError when the
+    config names an engine this machine cannot run)."""
+    engine, precision = device.engine, device.precision
+    have_ov = _openvino_installed() if openvino is None else openvino
+    if engine == "onnxruntime":
+        return []
+    if engine == "torch" or (engine == "auto" and device.torch == "cuda"):
+        p: Precision = "fp16" if precision == "auto" and device.torch == "cuda" else (
+            "fp32" if precision == "auto" else precision)
+        return [Candidate("torch", p, f"torch on {device.torch}")]
+    if not have_ov:
+        if engine == "openvino":
+            raise UserError("runtime.engine = 'openvino' but openvino is not installed; "
+                            "run `make run` to install the requirements, or set "
+                            "runtime.engine = 'auto'")
+        return []
+    if precision != "auto":
+        return [Candidate("openvino", precision, f"runtime.precision = '{precision}'")]
+    if native_bf16(flags):
+        found = ", ".join(f for f in BF16_FLAGS if f in flags)
+        return [Candidate("openvino", "bf16", f"the CPU has native bf16 ({found})"),
+                Candidate("openvino", "fp32", "fp32 where bf16 fails its check")]
+    return [Candidate("openvino", "fp32", "the CPU has no native bf16")]
+
+
+def build(candidate: Candidate, name: str, path: Path, device: Device,
+          cache_dir: Path | None) -> Network:
+    """The network `candidate` names, loaded (not yet run)."""
+    if candidate.engine == "openvino":
+        from installation.runtime.openvino import OpenVinoNetwork
+
+        ov_cache = cache_dir / "openvino" if cache_dir is not None else None
+        return OpenVinoNetwork(path, candidate.precision, device.threads, name,
+                               cache_dir=ov_cache)
+    if candidate.engine == "torch":
+        from installation.runtime.torchnet import TorchNetwork
+
+        return TorchNetwork(path, candidate.precision, device.torch, name,
+                            threads=device.threads if device.torch == "cpu" else 0,
+                            fast=device.torch == "cuda")
+    return OrtNetwork(path, device, name)
+
+
+def time_ms(net: Network, feeds: Mapping[str, np.ndarray], runs: int = TIMED_RUNS) -> float:
+    """The median time of one run, ms (after one warm-up run)."""
+    net.run(feeds)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        net.run(feeds)
+        times.append((time.perf_counter() - t0) * 1000.0)
+    return float(np.median(times))
+
+
+# -- the verdicts kept between starts -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    mean: float  # grey levels
+    max: float
+    ok: bool
+    ms: float  # the candidate's median time, ms (0 when it failed)
+    reference_ms: float
+
+
+def _versions() -> str:
+    import onnxruntime
+
+    parts = [f"ort{onnxruntime.__version__}"]
+    try:
+        import openvino
+
+        parts.append(f"ov{openvino.__version__.split('-')[0]}")
+    except ImportError:
+        pass
+    return "+".join(parts)
+
+
+def verdict_key(path: Path, candidate: Candidate, shapes: str, device: Device) -> str:
+    stat = path.stat()
+    cpu = platform.processor() or platform.machine()
+    return "|".join([path.name, str(stat.st_size), str(stat.st_mtime_ns), candidate.engine,
+                     candidate.precision, shapes, device.kind, device.torch, cpu,
+                     str(device.threads), str(os.cpu_count()), _versions()])
+
+
+class Verdicts:
+    """choices.json: verdict key → Verdict. A file that cannot be read or written only
+    costs a measurement at the next start."""
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        self.path = cache_dir / "choices.json" if cache_dir is not None else None
+        self._data: dict[str, dict[str, float | bool]] = {}
+        if self.path is not None and self.path.is_file():
+            try:
+                loaded = json.loads(self.path.read_text())
+                self._data = loaded if isinstance(loaded, dict) else {}
+            except (OSError, ValueError):
+                self._data = {}
+
+    def get(self, key: str) -> Verdict | None:
+        entry = self._data.get(key)
+        try:
+            return Verdict(**entry) if isinstance(entry, dict) else None  # type: ignore[arg-type]
+        except TypeError:
+            return None
+
+    def put(self, key: str, verdict: Verdict) -> None:
+        self._data[key] = asdict(verdict)
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_suffix(".partial")
+            partial.write_text(json.dumps(self._data, indent=1, sort_keys=True))
+            partial.replace(self.path)
+        except OSError as exc:
+            log.warning("engine choices not kept in %s: %s", self.path, exc)
+
+
+# -- opening a network ----------------------------------------------------------------------
+
+
+def open_network(name: str, path: Path, device: Device, cache_dir: Path | None = None,
+                 picture_scale: float = 1.0,
+                 size: tuple[int, int] = PROBE_SIZE,
+                 flags: frozenset[str] | None = None) -> Network:
+    """The network in the model file at `path`, on the engine chosen for it; the choice
+    said in one line (log). `picture_scale` is the range of its picture inputs (1 or 255),
+    `size` (W, H) px the picture size it will mostly see (free dimensions only); `flags`
+    the CPU's features (None: read from the machine)."""
+    reference = OrtNetwork(path, device, name)
+    plan = candidates(device, cpu_flags() if flags is None else flags)
+    if not plan:
+        log.info("%s: %s (runtime.engine = '%s')", name, reference.describe(), device.engine)
+        return reference
+    feeds = probe_feeds(reference.inputs, picture_scale, size)
+    shapes = ";".join("x".join(map(str, a.shape)) for a in feeds.values())
+    verdicts = Verdicts(cache_dir)
+    int8 = quantized(path)
+    expected: list[np.ndarray] | None = None
+    reference_ms: float | None = None
+    passed: list[tuple[float, Network, Verdict]] = []
+    failed: list[str] = []
+    for candidate in plan:
+        key = verdict_key(path, candidate, shapes, device)
+        verdict = verdicts.get(key)
+        try:
+            net = build(candidate, name, path, device, cache_dir)
+            if verdict is None:
+                if expected is None:
+                    expected = copy_outputs(reference.run(feeds))
+                    reference_ms = time_ms(reference, feeds)
+                check = parity(expected, copy_outputs(net.run(feeds)), candidate.precision, int8)
+                ms = time_ms(net, feeds) if check.ok else 0.0
+                verdict = Verdict(check.mean, check.max, check.ok, ms, reference_ms or 0.0)
+                verdicts.put(key, verdict)
+        except UserError:
+            raise
+        except Exception as exc:  # an engine that cannot build or run this network
+            first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+            failed.append(f"{candidate.engine} {candidate.precision} cannot run it "
+                          f"({type(exc).__name__}{': ' + first if first else ''})")
+            continue
+        if not verdict.ok:
+            failed.append(f"{candidate.engine} {candidate.precision} failed its parity check "
+                          f"({Parity(verdict.mean, verdict.max, False, '').line()[:-3]})")
+            continue
+        passed.append((verdict.ms, net, verdict))
+        if device.engine != "auto":
+            break  # the engine asked for, at its first precision that passes
+    return _pick(name, reference, passed, failed, device)
+
+
+def _pick(name: str, reference: OrtNetwork, passed: list[tuple[float, Network, Verdict]],
+          failed: list[str], device: Device) -> Network:
+    """The chosen network, said in one line."""
+    why_not = f"; {'; '.join(failed)}" if failed else ""
+    if not passed:
+        log.info("%s: %s%s - the reference instead", name, reference.describe(), why_not)
+        return reference
+    ms, net, verdict = min(passed, key=lambda p: p[0])
+    figures = (f"parity mean {verdict.mean:.2f}, max {verdict.max:.1f} grey levels; "
+               f"{ms:.1f} ms vs onnxruntime {verdict.reference_ms:.1f} ms")
+    if device.engine == "auto" and ms > GAIN * verdict.reference_ms:
+        log.info("%s: %s (%s: not %d %% faster)%s", name, reference.describe(), figures,
+                 round((1 - GAIN) * 100), why_not)
+        return reference
+    log.info("%s: %s (%s)%s", name, net.describe(), figures, why_not)
+    return net

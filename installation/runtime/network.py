@@ -1,0 +1,55 @@
+"""What every engine's loaded network offers the stages: ports read from the model, `run`.
+
+A stage never sees which engine runs its network: it reads the input names and shapes
+from `inputs` (never hard-coded), feeds numpy arrays and gets numpy arrays back. The
+arrays returned are valid until the next `run` of the same network (an engine may hand
+out its own output buffers instead of copying them): a stage that keeps a result across
+runs copies it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+EngineName = Literal["onnxruntime", "openvino", "torch"]
+Precision = Literal["fp32", "bf16", "fp16"]
+Dim = int | str | None  # a fixed size, or the name of a free one (None: unnamed and free)
+
+
+@dataclass(frozen=True)
+class Port:
+    """One input or output of a network: its name and shape as the model declares it."""
+
+    name: str
+    shape: tuple[Dim, ...]
+
+    def fixed(self) -> bool:
+        return all(isinstance(d, int) for d in self.shape)
+
+
+class Network(Protocol):
+    """A network loaded by one engine, on one device, at one precision."""
+
+    name: str  # the model's name in the manifest, or its file name
+    engine: EngineName
+    precision: Precision
+    inputs: list[Port]
+    outputs: list[Port]
+    metadata: dict[str, str]  # the model file's own key/value metadata
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        """Every output, in the model's order, for `feeds` (input name → array)."""
+        ...
+
+    def describe(self) -> str:
+        """One line: which engine, device and precision run it."""
+        ...
+
+
+def known(d: Dim) -> int:
+    """A dimension's size, 0 where the model leaves it free."""
+    return d if isinstance(d, int) else 0

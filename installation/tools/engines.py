@@ -1,0 +1,124 @@
+"""The engines `bench` measures side by side: `--engine onnxruntime,openvino:bf16,auto`.
+
+Each entry is an engine (auto, onnxruntime, openvino, torch) with an optional `:precision`
+(else `--precision`). `bench_bare` times the style network alone on that engine, exactly
+as asked (no parity fallback: a bench measures what it is told), and measures its picture
+against the fp32 ONNX Runtime output on the same frames.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import get_args
+
+import numpy as np
+
+from installation.effects.config import style_weights
+from installation.effects.style import preprocess
+from installation.errors import UserError
+from installation.models import ModelStore
+from installation.runtime import Device, Network, OrtNetwork, open_network
+from installation.runtime.choice import Candidate, build, candidates, cpu_flags
+from installation.runtime.device import EngineChoice, PrecisionChoice
+from installation.show.config import SceneConfig
+
+WARMUP = 10  # frames run before timing starts
+DIFF_EVERY = 10  # every 10th frame is compared with the reference picture
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    engine: EngineChoice
+    precision: PrecisionChoice
+
+    @property
+    def label(self) -> str:
+        return self.engine if self.precision == "auto" else f"{self.engine}:{self.precision}"
+
+    def on(self, device: Device) -> Device:
+        """`device` with this engine and precision asked for."""
+        return dataclasses.replace(device, engine=self.engine, precision=self.precision)
+
+
+def parse_engines(text: str | None, precision: str, device: Device) -> list[EngineSpec]:
+    """--engine's comma-separated list (None: the config's engine) → specs."""
+    engines = get_args(EngineChoice)
+    precisions = get_args(PrecisionChoice)
+    if precision not in precisions:
+        raise UserError(f"--precision {precision}: use one of {', '.join(precisions)}")
+    if not text:
+        return [EngineSpec(device.engine, device.precision if precision == "auto"
+                           else precision)]  # type: ignore[arg-type]
+    specs = []
+    for item in text.split(","):
+        name, _, p = item.strip().partition(":")
+        p = p or precision
+        if name not in engines or p not in precisions:
+            raise UserError(f"--engine {item!r}: use ENGINE[:PRECISION] with ENGINE one of "
+                            f"{', '.join(engines)} and PRECISION one of {', '.join(precisions)}")
+        specs.append(EngineSpec(name, p))  # type: ignore[arg-type]
+    return specs
+
+
+def style_network(spec: EngineSpec, device: Device, store: ModelStore,
+                  size: tuple[int, int]) -> Network:
+    """The 26-style network on `spec`'s engine: exactly that engine when one is named,
+    the runtime's choice for `auto`."""
+    path = store.require("multistyle26")
+    on = spec.on(device)
+    if spec.engine == "auto":
+        return open_network("multistyle26", path, on, store.engine_cache, 1.0, size)
+    if spec.engine == "onnxruntime":
+        return OrtNetwork(path, on, "multistyle26")
+    first = candidates(on, cpu_flags())[0]
+    return build(Candidate(first.engine, first.precision, "asked"), "multistyle26", path, on,
+                 store.engine_cache)
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else 0.0
+
+
+def bench_bare(frames: list[np.ndarray], scene: SceneConfig, spec: EngineSpec,
+               device: Device, store: ModelStore) -> dict[str, object]:
+    """The multi-style network alone on prepared inputs (the pipeline's ceiling on that
+    engine), and its picture against fp32 ONNX Runtime's, grey levels."""
+    h, w = frames[0].shape[:2]
+    net = style_network(spec, device, store, (w, h))
+    names = [next(i.name for i in net.inputs if len(i.shape) == 4),
+             next(i.name for i in net.inputs if len(i.shape) == 1)]
+    weights = np.asarray(style_weights(scene.styles[0]), np.float32)
+    inputs = [preprocess(f) for f in frames]  # the effect's own documented preprocessing
+    for x in inputs[:WARMUP]:
+        net.run({names[0]: x, names[1]: weights})
+    times = []
+    t0 = time.perf_counter()
+    for x in inputs:
+        t = time.perf_counter()
+        net.run({names[0]: x, names[1]: weights})
+        times.append((time.perf_counter() - t) * 1000.0)
+    elapsed = time.perf_counter() - t0
+    diff = picture_difference(net, inputs[::DIFF_EVERY], names, weights, device, store)
+    return {"fps": len(inputs) / elapsed, "frame_ms_p50": _pct(times, 50),
+            "frame_ms_p95": _pct(times, 95), "engine": net.describe(),
+            "vs_onnxruntime_fp32": diff}
+
+
+def picture_difference(net: Network, inputs: list[np.ndarray], names: list[str],
+                       weights: np.ndarray, device: Device,
+                       store: ModelStore) -> dict[str, float]:
+    """Mean and max |net − fp32 ONNX Runtime| over `inputs`, grey levels (0..255)."""
+    reference = OrtNetwork(store.require("multistyle26"), dataclasses.replace(
+        device, providers=["CPUExecutionProvider"]), "multistyle26")
+    means, maxes = [], []
+    for x in inputs:
+        feeds = {names[0]: x, names[1]: weights}
+        ref = np.clip(reference.run(feeds)[0], 0.0, 1.0) * 255.0
+        got = np.clip(net.run(feeds)[0], 0.0, 1.0) * 255.0
+        d = np.abs(got.astype(np.float64) - ref)
+        means.append(float(d.mean()))
+        maxes.append(float(d.max()))
+    return {"mean": float(np.mean(means)) if means else 0.0,
+            "max": max(maxes) if maxes else 0.0, "frames": len(inputs)}
