@@ -188,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: [runtime] engine)")
     b.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"],
                    help="precision for engines named without one (default: auto)")
+    b.add_argument("--networks", action="store_true",
+                   help="instead: every network alone on each --engine at --size, with "
+                   "its parity against fp32 onnxruntime")
 
     g = sub.add_parser("gan-response", parents=common,
                        help="how much faster the walk and the GAN layer go with people "

@@ -7,7 +7,7 @@ clipped to [0, 1] and quantised as floor(x * 255 + 0.5).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -16,6 +16,7 @@ import numpy as np
 from installation.effects.config import NUM_STYLES, EffectSettings, StyleEntry, style_weights
 from installation.pictures import resize_to
 from installation.runtime import Network
+from installation.runtime.network import TensorNetwork
 from installation.stage import require_finite
 
 # -- time-eased vectors -------------------------------------------------------------------
@@ -200,6 +201,16 @@ class MultiStyleNet:
 # -- the live effect ----------------------------------------------------------------------
 
 
+def on_device(network: Network, net: MultiStyleNet) -> Callable[..., np.ndarray] | None:
+    """The on-device path (effects/on_device.py) for a network that runs on torch tensors,
+    else None (numpy in, numpy out)."""
+    if not isinstance(network, TensorNetwork):
+        return None
+    from installation.effects.on_device import DeviceStyle
+
+    return DeviceStyle(network, net.image_input, net.weights_input)
+
+
 class MultiStyleEffect:
     """Camera frames repainted in one of the scene's styles, crossfading between them."""
 
@@ -219,6 +230,7 @@ class MultiStyleEffect:
         self.mixer = StyleMixer(self._styles[0])
         self._labels = ("", weights_label(self.mixer.target))  # (from, to) for describe()
         self._now = 0.0  # the latest show time seen, s; lets describe() know about fades
+        self._device_path = on_device(network, self.net)
         self.resize(self.size)
 
     def resize(self, size: tuple[int, int]) -> None:
@@ -231,6 +243,9 @@ class MultiStyleEffect:
         self._now = max(self._now, t)
         w, h = self.size
         camera = resize_to(image, self.size)
+        if self._device_path is not None:  # the torch engine: on its device, one download
+            return self._device_path(camera, self.mixer.weights(t), self.strength,
+                                     self.preserve_color, self._buf.shape[2:])
         preprocess_into(camera, self._buf)
         out = self.net.run(self._buf, self.mixer.weights(t))
         stylised = out[0, :, :h, :w].transpose(1, 2, 0)

@@ -29,7 +29,7 @@ import numpy as np
 
 from installation.errors import UserError
 from installation.runtime.device import Device
-from installation.runtime.network import EngineName, Network, Precision
+from installation.runtime.network import EngineName, Network, Precision, reason
 from installation.runtime.onnxrt import OrtNetwork
 from installation.runtime.probes import (
     PROBE_SIZE,
@@ -239,9 +239,8 @@ def open_network(name: str, path: Path, device: Device, cache_dir: Path | None =
         except UserError:
             raise
         except Exception as exc:  # an engine that cannot build or run this network
-            first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
             failed.append(f"{candidate.engine} {candidate.precision} cannot run it "
-                          f"({type(exc).__name__}{': ' + first if first else ''})")
+                          f"({reason(exc)})")
             continue
         if not verdict.ok:
             failed.append(f"{candidate.engine} {candidate.precision} failed its parity check "

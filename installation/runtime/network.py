@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 EngineName = Literal["onnxruntime", "openvino", "torch"]
 Precision = Literal["fp32", "bf16", "fp16"]
@@ -48,6 +51,27 @@ class Network(Protocol):
     def describe(self) -> str:
         """One line: which engine, device and precision run it."""
         ...
+
+
+@runtime_checkable
+class TensorNetwork(Network, Protocol):
+    """A network that also takes and gives torch tensors on its own device (the torch
+    engine): a stage can keep a frame there from upload to one download."""
+
+    torch_device: str  # "cpu", "cuda"
+
+    def run_tensors(self, feeds: Mapping[str, torch.Tensor]) -> list[torch.Tensor]:
+        """Every output, in the model's order, as tensors on `torch_device`."""
+        ...
+
+
+def reason(exc: BaseException, limit: int = 120) -> str:
+    """An engine's error in one line: its type and the line that says what went wrong
+    (OpenVINO's messages start with lines of source locations: those are skipped)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    said = [ln for ln in lines if not ln.startswith(("Exception from ", "Check '"))]
+    text = (said or lines or [""])[-1 if said else 0][:limit]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def known(d: Dim) -> int:

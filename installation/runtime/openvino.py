@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from installation.errors import ModelError
-from installation.runtime.network import EngineName, Port, Precision
+from installation.runtime.network import EngineName, Port, Precision, reason
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,7 @@ class OpenVinoNetwork:
         try:
             self._model = self._core.read_model(str(path))
         except Exception as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ModelError(f"model {path} cannot be read by OpenVINO ({first[:160]}); "
+            raise ModelError(f"model {path} cannot be read by OpenVINO ({reason(exc, 160)}); "
                              "run `python main.py models pull` to restore it") from None
         self.inputs = [Port(i.get_any_name(), _dims(i.get_partial_shape()))
                        for i in self._model.inputs]

@@ -44,7 +44,14 @@ from installation.show.config import Config, SceneConfig
 from installation.show.loop import RunOptions, Show
 from installation.state import SinkState
 from installation.tools.common import measured_scene, parse_size, quiet
-from installation.tools.engines import WARMUP, EngineSpec, bench_bare, parse_engines
+from installation.tools.engines import (
+    WARMUP,
+    EngineSpec,
+    bench_bare,
+    bench_networks,
+    parse_engines,
+    print_networks,
+)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -174,6 +181,16 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
         sizes = [parse_size(t, "--sizes") for t in args.sizes.split(",")]
         return _sweep(cfg, store, device, args, sizes)
     size = parse_size(args.size)
+    if args.networks:
+        rows = bench_networks(parse_engines(args.engine, args.precision, device), device,
+                              store, size)
+        if args.json:
+            print(json.dumps({"device": device.describe(), "size": f"{size[0]}x{size[1]}",
+                              "networks": rows}))
+        else:
+            print(device.describe())
+            print_networks(rows, size)
+        return 0
     scene = measured_scene(cfg, args.scene, size, args.temporal)
     cfg = _bench_config(cfg, scene)
     frames = decode_frames(clip_file(args.source, cfg.source.demo_clip, store), args.frames,

@@ -10,21 +10,26 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import get_args
+from pathlib import Path
+from typing import Any, get_args
 
 import numpy as np
 
 from installation.effects.config import style_weights
 from installation.effects.style import preprocess
-from installation.errors import UserError
+from installation.errors import ModelError, UserError
 from installation.models import ModelStore
-from installation.runtime import Device, Network, OrtNetwork, open_network
-from installation.runtime.choice import Candidate, build, candidates, cpu_flags
+from installation.runtime import CPU, Device, Network, OrtNetwork, open_network
+from installation.runtime.choice import Candidate, build, candidates, cpu_flags, time_ms
 from installation.runtime.device import EngineChoice, PrecisionChoice
+from installation.runtime.network import reason
+from installation.runtime.probes import copy_outputs, parity, probe_feeds, quantized
 from installation.show.config import SceneConfig
 
 WARMUP = 10  # frames run before timing starts
+NETWORK_RUNS = 20  # timed calls per network and engine in `bench --networks`
 DIFF_EVERY = 10  # every 10th frame is compared with the reference picture
 
 
@@ -62,19 +67,88 @@ def parse_engines(text: str | None, precision: str, device: Device) -> list[Engi
     return specs
 
 
-def style_network(spec: EngineSpec, device: Device, store: ModelStore,
-                  size: tuple[int, int]) -> Network:
-    """The 26-style network on `spec`'s engine: exactly that engine when one is named,
+def network_on(spec: EngineSpec, name: str, path: Path, device: Device, store: ModelStore,
+               size: tuple[int, int], picture_scale: float = 1.0) -> Network:
+    """The network in `path` on `spec`'s engine: exactly that engine when one is named,
     the runtime's choice for `auto`."""
-    path = store.require("multistyle26")
     on = spec.on(device)
     if spec.engine == "auto":
-        return open_network("multistyle26", path, on, store.engine_cache, 1.0, size)
+        return open_network(name, path, on, store.engine_cache, picture_scale, size)
     if spec.engine == "onnxruntime":
-        return OrtNetwork(path, on, "multistyle26")
+        return OrtNetwork(path, on, name)
     first = candidates(on, cpu_flags())[0]
-    return build(Candidate(first.engine, first.precision, "asked"), "multistyle26", path, on,
+    return build(Candidate(first.engine, first.precision, "asked"), name, path, on,
                  store.engine_cache)
+
+
+def style_network(spec: EngineSpec, device: Device, store: ModelStore,
+                  size: tuple[int, int]) -> Network:
+    """The 26-style network on `spec`'s engine (see `network_on`)."""
+    return network_on(spec, "multistyle26", store.require("multistyle26"), device, store, size)
+
+
+def networks(store: ModelStore) -> dict[str, tuple[Callable[[], Path], float]]:
+    """Every network the shipped scenes run: name → (its file, found on demand; the range of
+    its picture inputs)."""
+    from installation.dream.fast import network_path
+
+    def pulled(name: str) -> Callable[[], Path]:
+        return lambda: store.require(name)
+
+    def dream(name: str) -> Callable[[], Path]:
+        return lambda: network_path(store, name)
+
+    return {"multistyle26": (pulled("multistyle26"), 1.0),
+            "arbitrary-predict": (pulled("arbitrary-predict"), 1.0),
+            "arbitrary-transform": (pulled("arbitrary-transform"), 1.0),
+            "fast-dream:deep": (dream("deep"), 255.0),
+            "fast-dream:ripples": (dream("ripples"), 255.0),
+            "gan-eyes": (pulled("gan-eyes"), 1.0), "gan-faces": (pulled("gan-faces"), 1.0)}
+
+
+def bench_networks(specs: list[EngineSpec], device: Device, store: ModelStore,
+                   size: tuple[int, int], runs: int = NETWORK_RUNS) -> list[dict[str, Any]]:
+    """Each network alone on each engine at `size` (free dimensions only): the median time
+    of `runs` calls on the probe feeds and the parity with fp32 ONNX Runtime, as the
+    runtime's choice measures them (runtime/probes.py)."""
+    rows: list[dict[str, Any]] = []
+    for name, (path_of, scale) in networks(store).items():
+        try:
+            path = path_of()
+        except (ModelError, UserError) as exc:
+            rows.append({"network": name, "error": str(exc)})
+            continue
+        reference = OrtNetwork(path, dataclasses.replace(device, providers=[CPU]), name)
+        feeds = probe_feeds(reference.inputs, scale, size)
+        expected = copy_outputs(reference.run(feeds))
+        reference_ms = time_ms(reference, feeds, runs)
+        for spec in specs:
+            row: dict[str, Any] = {"network": name, "engine": spec.label,
+                                   "reference_ms": reference_ms}
+            try:
+                net = network_on(spec, name, path, device, store, size, scale)
+                check = parity(expected, copy_outputs(net.run(feeds)), net.precision,
+                               quantized(path))
+                row.update(runs_on=net.describe().partition(": ")[2], ms=time_ms(net, feeds,
+                           runs), mean=check.mean, max=check.max, parity=check.ok)
+            except (ModelError, UserError, RuntimeError, ValueError) as exc:
+                row["error"] = reason(exc)
+            rows.append(row)
+    return rows
+
+
+def print_networks(rows: list[dict[str, Any]], size: tuple[int, int]) -> None:
+    print(f"each network alone at {size[0]}x{size[1]} (free dimensions), median of "
+          f"{NETWORK_RUNS} calls; parity with fp32 onnxruntime in grey levels")
+    for r in rows:
+        head = f"  {r['network']:<20} {r.get('engine', ''):<14}"
+        if "error" in r:
+            print(f"{head} {r['error']}")
+            continue
+        verdict = "ok" if r["parity"] else "FAILS parity"
+        print(f"{head} {r['ms']:7.2f} ms  (onnxruntime {r['reference_ms']:6.2f} ms, "
+              f"x{r['reference_ms'] / r['ms']:4.2f})  mean {r['mean']:5.2f} max "
+              f"{r['max']:6.1f} {verdict}   [{r['runs_on']}]")
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -50,8 +50,27 @@ def test_provider_errors_are_not_shown() -> None:
 @pytest.mark.gpu
 @pytest.mark.skipif(not CUDA_USABLE, reason="needs a usable CUDA GPU")
 def test_cuda_chosen_when_usable() -> None:
+    """onnxruntime-gpu gives the CUDA provider; an image with only torch's CUDA (the H200
+    we are lent) keeps onnxruntime on the CPU and runs the networks through torch."""
     d = choose_device("auto")
-    assert d.kind == "cuda" and CUDA in d.providers
+    assert d.kind == "cuda" and (CUDA in d.providers or d.torch == "cuda")
+
+
+def test_a_gpu_only_torch_sees_makes_a_torch_cuda_device(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The GPU stands in through the two probes (this machine has none)."""
+    from installation.runtime import device as device_module
+    from installation.runtime.choice import candidates
+
+    monkeypatch.setattr(device_module, "_usable",
+                        lambda provider: (False, f"this onnxruntime build has no {provider}"))
+    monkeypatch.setattr(device_module, "_torch_cuda", lambda: (True, "NVIDIA H200"))
+    d = choose_device("auto")
+    assert d.kind == "cuda" and d.providers == [CPU] and d.torch == "cuda"
+    assert torch_device(d) == "cuda"
+    assert "NVIDIA H200" in d.describe() and "onnxruntime stays on the CPU" in d.describe()
+    plan = candidates(d, frozenset(), openvino=True)
+    assert [(c.engine, c.precision) for c in plan] == [("torch", "fp16")]
 
 
 def test_torch_work_stays_on_the_cpu_for_a_cpu_device() -> None:

@@ -77,3 +77,35 @@ def test_the_pipeline_recording_reports_what_it_kept(tmp_path: Path, store: Mode
     assert r["pictures"] + r["dropped"] <= 20 + 10  # every picture shown, taken or dropped
     assert on["cpu_cores"] > 0
     assert bench_pipeline(frames, cfg, cpu, store, 240.0)["recording"] is None
+
+
+def test_engines_side_by_side_with_their_picture_difference(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    r = bench(capsys, "--size", "64x36", "--temporal", "off",
+              "--engine", "onnxruntime,openvino:fp32")
+    runs = r["engines"]
+    assert isinstance(runs, list) and [e["engine"] for e in runs] == [
+        "onnxruntime", "openvino:fp32"]
+    ort, ov = (e["bare"] for e in runs)
+    assert ort["vs_onnxruntime_fp32"]["max"] == 0.0  # the reference against itself
+    assert "openvino CPU fp32" in ov["engine"] and ov["vs_onnxruntime_fp32"]["max"] < 1.0
+    assert all(e["pipeline"]["fps"] > 0 for e in runs)
+
+
+def test_every_network_on_each_engine(capsys: pytest.CaptureFixture[str]) -> None:
+    r = bench(capsys, "--networks", "--size", "64x36", "--engine", "onnxruntime,openvino:fp32")
+    rows = {(row["network"], row["engine"]): row for row in r["networks"]}
+    assert {n for n, _ in rows} == {"multistyle26", "arbitrary-predict", "arbitrary-transform",
+                                    "fast-dream:deep", "fast-dream:ripples", "gan-eyes",
+                                    "gan-faces"}
+    assert all(rows[n, "onnxruntime"]["parity"] and rows[n, "onnxruntime"]["max"] == 0
+               for n, _ in rows)
+    style = rows["multistyle26", "openvino:fp32"]
+    assert style["parity"] and style["ms"] > 0 and style["max"] < 0.255
+    assert not rows["arbitrary-transform", "openvino:fp32"]["parity"]  # its int8 rounds off
+
+
+def test_an_unknown_engine_gets_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--engine", "tensorflow"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--engine 'tensorflow'" in err and "\n" not in err

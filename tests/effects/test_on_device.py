@@ -1,0 +1,49 @@
+"""The style scene's torch path against its numpy twin (effects/style.py), on CPU torch:
+the same picture, so a GPU run changes only the device."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from installation.effects.on_device import keep_colour, pad_to, quantise, upload
+from installation.effects.style import keep_colour as keep_colour_np
+from installation.effects.style import padded_shape, preprocess, to_uint8
+
+
+def pictures() -> list[np.ndarray]:
+    rng = np.random.default_rng(7)
+    sizes = [(180, 320), (37, 53), (5, 9), (4, 6), (2, 3)]  # odd, tiny and 1-row pads
+    return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in sizes]
+
+
+@pytest.mark.parametrize("image", pictures(), ids=lambda a: f"{a.shape[1]}x{a.shape[0]}")
+def test_upload_and_pad_equal_preprocess(image: np.ndarray) -> None:
+    h, w = image.shape[:2]
+    hp, wp = padded_shape(h, w)
+    got = pad_to(upload(image, "cpu"), hp, wp).numpy()
+    assert got.shape == (1, 3, hp, wp)
+    np.testing.assert_allclose(got, preprocess(image), atol=1e-7)
+
+
+def test_keep_colour_matches_opencv() -> None:
+    rng = np.random.default_rng(1)
+    stylised = rng.random((48, 64, 3), dtype=np.float32)
+    original = rng.random((48, 64, 3), dtype=np.float32)
+    expected = keep_colour_np(stylised.copy(), original)
+    as_t = [torch.from_numpy(a.transpose(2, 0, 1)[None].copy()) for a in (stylised, original)]
+    got = keep_colour(*as_t)[0].numpy().transpose(1, 2, 0)
+    assert np.abs(got - expected).max() < 2e-3  # OpenCV rounds its constants alike
+
+
+def test_quantise_equals_to_uint8_and_refuses_nan() -> None:
+    rng = np.random.default_rng(2)
+    x = (rng.random((1, 3, 20, 30), dtype=np.float32) * 1.4 - 0.2)
+    x[0, 0, 0, :4] = [0.5 / 255, 1.5 / 255, 254.5 / 255, 1.0]  # the rounding edges
+    expected = to_uint8(x[0].transpose(1, 2, 0).copy())
+    got = quantise(torch.from_numpy(x)).numpy()
+    assert got.dtype == np.uint8 and np.array_equal(got, expected)
+    x[0, 1, 5, 5] = np.nan
+    with pytest.raises(ValueError, match="not finite"):
+        quantise(torch.from_numpy(x))
