@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # native bf16 arithmetic on x86 CPUs
 GAIN = 0.9  # another engine is chosen over the reference only at ≤ 0.9x its time
-TIMED_RUNS = 5  # per candidate, after one warm-up run; the median counts
+TIMED_RUNS = 9  # per candidate and the reference in turns, after a warm-up run; medians
 
 
 @dataclass(frozen=True)
@@ -123,13 +123,22 @@ def build(candidate: Candidate, name: str, path: Path, device: Device,
 
 def time_ms(net: Network, feeds: Mapping[str, np.ndarray], runs: int = TIMED_RUNS) -> float:
     """The median time of one run, ms (after one warm-up run)."""
-    net.run(feeds)
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
+    return paired_ms([net], feeds, runs)[0]
+
+
+def paired_ms(nets: list[Network], feeds: Mapping[str, np.ndarray],
+              runs: int = TIMED_RUNS) -> list[float]:
+    """Each network's median time of one run, ms, the networks taking turns call by call
+    (after one warm-up run each): a busy moment on a shared machine falls on all alike."""
+    times: list[list[float]] = [[] for _ in nets]
+    for net in nets:
         net.run(feeds)
-        times.append((time.perf_counter() - t0) * 1000.0)
-    return float(np.median(times))
+    for _ in range(runs):
+        for net, kept in zip(nets, times, strict=True):
+            t0 = time.perf_counter()
+            net.run(feeds)
+            kept.append((time.perf_counter() - t0) * 1000.0)
+    return [float(np.median(kept)) for kept in times]
 
 
 # -- the verdicts kept between starts -------------------------------------------------------
@@ -220,7 +229,6 @@ def open_network(name: str, path: Path, device: Device, cache_dir: Path | None =
     verdicts = Verdicts(cache_dir)
     int8 = quantized(path)
     expected: list[np.ndarray] | None = None
-    reference_ms: float | None = None
     passed: list[tuple[float, Network, Verdict]] = []
     failed: list[str] = []
     for candidate in plan:
@@ -231,10 +239,9 @@ def open_network(name: str, path: Path, device: Device, cache_dir: Path | None =
             if verdict is None:
                 if expected is None:
                     expected = copy_outputs(reference.run(feeds))
-                    reference_ms = time_ms(reference, feeds)
                 check = parity(expected, copy_outputs(net.run(feeds)), candidate.precision, int8)
-                ms = time_ms(net, feeds) if check.ok else 0.0
-                verdict = Verdict(check.mean, check.max, check.ok, ms, reference_ms or 0.0)
+                ms, reference_ms = paired_ms([net, reference], feeds) if check.ok else (0, 0)
+                verdict = Verdict(check.mean, check.max, check.ok, ms, reference_ms)
                 verdicts.put(key, verdict)
         except UserError:
             raise

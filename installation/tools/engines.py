@@ -22,14 +22,14 @@ from installation.effects.style import preprocess
 from installation.errors import ModelError, UserError
 from installation.models import ModelStore
 from installation.runtime import CPU, Device, Network, OrtNetwork, open_network
-from installation.runtime.choice import Candidate, build, candidates, cpu_flags, time_ms
+from installation.runtime.choice import Candidate, build, candidates, cpu_flags, paired_ms
 from installation.runtime.device import EngineChoice, PrecisionChoice
 from installation.runtime.network import reason
 from installation.runtime.probes import copy_outputs, parity, probe_feeds, quantized
 from installation.show.config import SceneConfig
 
 WARMUP = 10  # frames run before timing starts
-NETWORK_RUNS = 20  # timed calls per network and engine in `bench --networks`
+NETWORK_RUNS = 20  # timed calls per network and engine in `bench --networks`, in turns
 DIFF_EVERY = 10  # every 10th frame is compared with the reference picture
 
 
@@ -109,8 +109,9 @@ def networks(store: ModelStore) -> dict[str, tuple[Callable[[], Path], float]]:
 def bench_networks(specs: list[EngineSpec], device: Device, store: ModelStore,
                    size: tuple[int, int], runs: int = NETWORK_RUNS) -> list[dict[str, Any]]:
     """Each network alone on each engine at `size` (free dimensions only): the median time
-    of `runs` calls on the probe feeds and the parity with fp32 ONNX Runtime, as the
-    runtime's choice measures them (runtime/probes.py)."""
+    of `runs` calls on the probe feeds, the engines taking turns call by call (a busy
+    moment on a shared machine falls on all of them), and the parity with fp32 ONNX
+    Runtime, as the runtime's choice measures both (runtime/choice.py, probes.py)."""
     rows: list[dict[str, Any]] = []
     for name, (path_of, scale) in networks(store).items():
         try:
@@ -121,19 +122,29 @@ def bench_networks(specs: list[EngineSpec], device: Device, store: ModelStore,
         reference = OrtNetwork(path, dataclasses.replace(device, providers=[CPU]), name)
         feeds = probe_feeds(reference.inputs, scale, size)
         expected = copy_outputs(reference.run(feeds))
-        reference_ms = time_ms(reference, feeds, runs)
+        timed: dict[int, Network] = {-1: reference}  # row index (-1: the reference) → net
+        named: list[dict[str, Any]] = []
         for spec in specs:
-            row: dict[str, Any] = {"network": name, "engine": spec.label,
-                                   "reference_ms": reference_ms}
+            row: dict[str, Any] = {"network": name, "engine": spec.label}
             try:
                 net = network_on(spec, name, path, device, store, size, scale)
                 check = parity(expected, copy_outputs(net.run(feeds)), net.precision,
                                quantized(path))
-                row.update(runs_on=net.describe().partition(": ")[2], ms=time_ms(net, feeds,
-                           runs), mean=check.mean, max=check.max, parity=check.ok)
+                row.update(runs_on=net.describe().partition(": ")[2], mean=check.mean,
+                           max=check.max, parity=check.ok)
+                timed[len(named)] = net
             except (ModelError, UserError, RuntimeError, ValueError) as exc:
                 row["error"] = reason(exc)
-            rows.append(row)
+            named.append(row)
+        order = list(timed)
+        medians = dict(zip(order, paired_ms([timed[i] for i in order], feeds, runs),
+                           strict=True))
+        reference_ms = medians[-1]
+        for i, row in enumerate(named):
+            row["reference_ms"] = reference_ms
+            if i in timed:
+                row["ms"] = medians[i]
+        rows.extend(named)
     return rows
 
 
