@@ -252,7 +252,13 @@ class MultiStyleEffect:
         return finish(stylised, camera, self.strength, self.preserve_color)
 
     def warm_up(self) -> None:
-        """One inference on a black frame, so the first live frame is not the slow one."""
+        """One inference on a black frame, so the first live frame is not the slow one
+        (through the on-device path where there is one: it is the one compiled)."""
+        if self._device_path is not None:
+            w, h = self.size
+            self._device_path(np.zeros((h, w, 3), np.uint8), self.mixer.target,
+                              self.strength, self.preserve_color, self._buf.shape[2:])
+            return
         self._buf.fill(0.0)
         self.net.run(self._buf, self.mixer.target)
 
