@@ -86,3 +86,16 @@ def test_the_torch_path_paints_the_reference_picture(
         assert got.shape == want.shape == (58, 98, 3) and got.dtype == np.uint8
         diff = np.abs(got.astype(int) - want.astype(int))
         assert diff.max() <= 2 and (diff > 1).mean() < 0.001
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a usable CUDA GPU")
+def test_on_cuda_in_fp16_the_picture_is_within_a_grey_level(
+        store: ModelStore, cpu: Device, photo: np.ndarray) -> None:
+    """The same frame path on the GPU: only the device and the precision change."""
+    net = TorchNetwork(store.require("multistyle26"), "fp16", "cuda", fast=False)
+    sc = scene(styles=[4], strength=0.8)
+    got = MultiStyleEffect(net, sc, 0.0)(photo, 0.0)
+    want = MultiStyleEffect(OrtNetwork(store.require("multistyle26"), cpu), sc, 0.0)(photo, 0.0)
+    diff = np.abs(got.astype(int) - want.astype(int))
+    assert diff.mean() < 1.0 and diff.max() <= 64
