@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.errors import UserError
+from installation.errors import ModelError, UserError
 from installation.runtime.device import Device
 from installation.runtime.network import EngineName, Network, Precision, reason
 from installation.runtime.onnxrt import OrtNetwork
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # native bf16 arithmetic on x86 CPUs
 GAIN = 0.9  # another engine is chosen over the reference only at ≤ 0.9x its time
+WARMUP_RUNS = 3  # untimed runs first (torch on the CPU needs ~3 to reach its pace)
 TIMED_RUNS = 9  # per candidate and the reference in turns, after a warm-up run; medians
 
 
@@ -122,17 +123,18 @@ def build(candidate: Candidate, name: str, path: Path, device: Device,
 
 
 def time_ms(net: Network, feeds: Mapping[str, np.ndarray], runs: int = TIMED_RUNS) -> float:
-    """The median time of one run, ms (after one warm-up run)."""
+    """The median time of one run, ms (after WARMUP_RUNS untimed)."""
     return paired_ms([net], feeds, runs)[0]
 
 
 def paired_ms(nets: list[Network], feeds: Mapping[str, np.ndarray],
               runs: int = TIMED_RUNS) -> list[float]:
     """Each network's median time of one run, ms, the networks taking turns call by call
-    (after one warm-up run each): a busy moment on a shared machine falls on all alike."""
+    (after WARMUP_RUNS each): a busy moment on a shared machine falls on all alike."""
     times: list[list[float]] = [[] for _ in nets]
-    for net in nets:
-        net.run(feeds)
+    for _ in range(WARMUP_RUNS):
+        for net in nets:
+            net.run(feeds)
     for _ in range(runs):
         for net, kept in zip(nets, times, strict=True):
             t0 = time.perf_counter()
@@ -163,6 +165,9 @@ def _versions() -> str:
         parts.append(f"ov{openvino.__version__.split('-')[0]}")
     except ImportError:
         pass
+    import torch
+
+    parts.append(f"torch{torch.__version__}")
     return "+".join(parts)
 
 
@@ -243,6 +248,9 @@ def open_network(name: str, path: Path, device: Device, cache_dir: Path | None =
                 ms, reference_ms = paired_ms([net, reference], feeds) if check.ok else (0, 0)
                 verdict = Verdict(check.mean, check.max, check.ok, ms, reference_ms)
                 verdicts.put(key, verdict)
+        except ModelError as exc:  # an engine that refuses this network: the next one
+            failed.append(f"{candidate.engine} {candidate.precision} cannot run it ({exc})")
+            continue
         except UserError:
             raise
         except Exception as exc:  # an engine that cannot build or run this network

@@ -83,6 +83,19 @@ def test_a_failed_parity_check_falls_back_with_one_line(
     assert "onnxruntime" in lines[0] and "the reference instead" in lines[0]
 
 
+def test_an_engine_that_refuses_the_network_falls_back_with_one_line(
+        store: ModelStore, cpu: Device, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """torch refuses fp16 on a CPU (a ModelError from the engine, not a broken model): the
+    show goes on with the reference, said once."""
+    caplog.set_level(logging.INFO, "installation.runtime.choice")
+    net = open_network("gan-faces", store.require("gan-faces"), on(cpu, "torch", "fp16"),
+                       tmp_path)
+    assert isinstance(net, OrtNetwork)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and "\n" not in lines[0]
+    assert "torch fp16 cannot run it" in lines[0] and "the reference instead" in lines[0]
+
+
 def test_the_engine_asked_for_runs_when_it_passes(
         store: ModelStore, cpu: Device, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, "installation.runtime.choice")
