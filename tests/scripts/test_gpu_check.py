@@ -64,7 +64,7 @@ def test_the_cpu_half_writes_real_figures(tmp_path: Path) -> None:
         rows = steps[name]["result"]["sizes"]
         assert rows and all(r["bare"]["fps"] > 0 and r["pipeline"]["fps"] > 0 for r in rows)
         assert steps[name]["result"]["device"].startswith("device: cpu")
-    assert [r["size"] for r in steps["style"]["result"]["sizes"]] == ["64x36", "128x72"]
+    assert [r["size"] for r in steps["style"]["result"]["sizes"]] == ["64x36"]
     assert steps["interactive"]["result"]["scene"] == "eyes"
     assert steps["dream"]["result"]["scene"] == "dream"
     assert [t["status"] for t in report["targets"]] == ["not measured"] * 4
@@ -74,6 +74,7 @@ def test_the_cpu_half_writes_real_figures(tmp_path: Path) -> None:
     md = (tmp_path / "gpu-check.md").read_text()
     assert md.count("not measured (no CUDA)") == 4
     assert "| 64x36 | onnxruntime |" in md and "## Not measured, and why" in md
+    assert "| 64x36 | torch:fp32 |" in md  # the GPU's path, on the CPU
     assert (tmp_path / "logs" / "interactive.log").is_file()
 
 

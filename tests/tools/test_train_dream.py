@@ -4,18 +4,18 @@ exactly where it stopped; a checkpoint made with other settings is refused."""
 from __future__ import annotations
 
 import dataclasses
-import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 from installation.cli import main
-from installation.dream.backbone import load_backbone
 from installation.dream.fastnet import read_meta
-from installation.models import ModelStore
-from installation.tools.train_dream import Trainer, TrainSettings, training_images
+from installation.tools.train_dream import TrainSettings
 
+ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--layers", "3:1", "--batch", "1", "--crop", "32", "--frames-per-clip", "1",
         "--checkpoint-every", "2"]
 
@@ -80,29 +80,47 @@ def test_a_folder_as_out_is_refused_before_training(tmp_path: Path,
     assert "--out" in capsys.readouterr().err
 
 
-def test_ctrl_c_stops_between_steps_and_resume_is_exact(tmp_path: Path,
-                                                        store: ModelStore) -> None:
+CTRL_C = """
+import signal, sys
+from pathlib import Path
+import pytest, torch
+from installation.dream.backbone import load_backbone
+from installation.models import ModelStore
+from installation.tools.train_dream import Trainer, TrainSettings, training_images
+
+store, folder = ModelStore(), Path(sys.argv[1])
+backbone, images = load_backbone(store), training_images(store, 1)
+settings = TrainSettings(layers=((3, 1.0),), steps=4, batch=1, crop=32)
+
+def interrupt_at_2(step, parts):
+    if step == 2:
+        signal.raise_signal(signal.SIGINT)
+
+stopped = Trainer(settings, backbone, images, folder / "a.ckpt", resume=False)
+with pytest.raises(KeyboardInterrupt):
+    stopped.run(every=100, progress=interrupt_at_2)
+assert stopped.saved_step == 2, stopped.saved_step
+resumed = Trainer(settings, backbone, images, folder / "a.ckpt", resume=True)
+assert resumed.step == 2, resumed.step
+resumed.run(every=100)
+straight = Trainer(settings, backbone, images, folder / "b.ckpt", resume=False)
+straight.run(every=100)
+for a, b in zip(resumed.net.state_dict().values(), straight.net.state_dict().values(),
+                strict=True):
+    torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
+print("resumed exactly")
+"""
+
+
+def test_ctrl_c_stops_between_steps_and_resume_is_exact(tmp_path: Path) -> None:
     """SIGINT during step 2 lets that step finish, saves at 2, and the resumed run ends
-    with the weights of a run never stopped."""
-    backbone, images = load_backbone(store), training_images(store, 1)
-    settings = TrainSettings(layers=((3, 1.0),), steps=4, batch=1, crop=32)
-
-    def interrupt_at_2(step: int, parts: dict[str, float]) -> None:
-        if step == 2:
-            signal.raise_signal(signal.SIGINT)
-
-    stopped = Trainer(settings, backbone, images, tmp_path / "a.ckpt", resume=False)
-    with pytest.raises(KeyboardInterrupt):
-        stopped.run(every=100, progress=interrupt_at_2)
-    assert stopped.saved_step == 2
-    resumed = Trainer(settings, backbone, images, tmp_path / "a.ckpt", resume=True)
-    assert resumed.step == 2
-    resumed.run(every=100)
-    straight = Trainer(settings, backbone, images, tmp_path / "b.ckpt", resume=False)
-    straight.run(every=100)
-    for a, b in zip(resumed.net.state_dict().values(), straight.net.state_dict().values(),
-                    strict=True):
-        torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
+    with the weights of a run never stopped. In a fresh process, as a Ctrl-C meets one:
+    in the suite's long-lived process, a signal after many other tests' native thread
+    pools once ended it with SIGSEGV (not reproduced alone; see the issue notes)."""
+    done = subprocess.run([sys.executable, "-c", CTRL_C, str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("resumed exactly")
 
 
 @pytest.mark.parametrize(("args", "says"), [
