@@ -93,13 +93,12 @@ def test_engines_side_by_side_with_their_picture_difference(
 
 
 def test_every_network_on_each_engine(capsys: pytest.CaptureFixture[str]) -> None:
-    r = bench(capsys, "--networks", "--size", "64x36", "--engine", "onnxruntime,openvino:fp32")
+    r = bench(capsys, "--networks", "--size", "64x36", "--engine", "openvino:fp32")
     rows = {(row["network"], row["engine"]): row for row in r["networks"]}
     assert {n for n, _ in rows} == {"multistyle26", "arbitrary-predict", "arbitrary-transform",
                                     "fast-dream:deep", "fast-dream:ripples", "gan-eyes",
                                     "gan-faces"}
-    assert all(rows[n, "onnxruntime"]["parity"] and rows[n, "onnxruntime"]["max"] == 0
-               for n, _ in rows)
+    assert all(row["reference_ms"] > 0 for row in rows.values())  # timed in turns with it
     style = rows["multistyle26", "openvino:fp32"]
     assert style["parity"] and style["ms"] > 0 and style["max"] < 0.255
     assert not rows["arbitrary-transform", "openvino:fp32"]["parity"]  # its int8 rounds off
