@@ -122,11 +122,6 @@ def build(candidate: Candidate, name: str, path: Path, device: Device,
     return OrtNetwork(path, device, name)
 
 
-def time_ms(net: Network, feeds: Mapping[str, np.ndarray], runs: int = TIMED_RUNS) -> float:
-    """The median time of one run, ms (after WARMUP_RUNS untimed)."""
-    return paired_ms([net], feeds, runs)[0]
-
-
 def paired_ms(nets: list[Network], feeds: Mapping[str, np.ndarray],
               runs: int = TIMED_RUNS) -> list[float]:
     """Each network's median time of one run, ms, the networks taking turns call by call
