@@ -31,6 +31,7 @@ __all__ = [
     "StillSource",
     "VideoDevice",
     "VideoFileSource",
+    "check_uri",
     "clip_file",
     "cv2_opener",
     "decode_frames",
@@ -60,6 +61,22 @@ def open_source(cfg: SourceConfig, store: ModelStore, opener: Opener | None = No
     `opener` replaces the real camera (tests pass a fake one). A camera is opened here, so
     a missing one is known at start-up: see `source.on_missing`.
     """
+    uri = check_uri(cfg)
+    if uri == "demo" or uri.startswith("demo:"):
+        return demo_source(uri.partition(":")[2] or cfg.demo_clip, store, cfg)
+    if uri.startswith("webcam:") or uri.startswith("/dev/"):
+        return _camera(cfg, store, opener)
+    path = Path(uri).expanduser()
+    if path.suffix.lower() in VIDEO_EXTS:
+        return VideoFileSource(path, reconnect_min_s=cfg.reconnect_min_s,
+                               reconnect_max_s=cfg.reconnect_max_s)
+    return StillSource(path, fps=cfg.fps, max_size=(cfg.width, cfg.height))
+
+
+def check_uri(cfg: SourceConfig) -> str:
+    """`cfg.uri` (stripped) when it names a source this program knows and, for a file, one
+    that exists; SourceError when not. Opens nothing: cheap enough to run before anything
+    heavy starts."""
     uri = cfg.uri.strip()
     if uri == "demo" or uri.startswith("demo:"):
         clip = uri.partition(":")[2] or cfg.demo_clip
@@ -67,22 +84,17 @@ def open_source(cfg: SourceConfig, store: ModelStore, opener: Opener | None = No
             raise SourceError(
                 f"source.uri = {uri!r}: no demo clip {clip!r}; clips: {', '.join(DEMO_CLIPS)}"
             )
-        return demo_source(clip, store, cfg)
+        return uri
     if uri.startswith("webcam:") or uri.startswith("/dev/"):
         if uri.startswith("webcam:") and not uri.removeprefix("webcam:").isdigit():
             raise SourceError(f"source.uri = {uri!r} is not a camera; use {FORMS}")
-        return _camera(cfg, store, opener)
-
+        return uri
     path = Path(uri).expanduser()
-    ext = path.suffix.lower()
-    if ext not in VIDEO_EXTS | IMAGE_EXTS:
+    if path.suffix.lower() not in VIDEO_EXTS | IMAGE_EXTS:
         raise SourceError(f"source.uri = {uri!r} is not a source this program knows; use {FORMS}")
     if not path.is_file():
         raise SourceError(f"source.uri = {uri!r}: file {path} not found; use {FORMS}")
-    if ext in VIDEO_EXTS:
-        return VideoFileSource(path, reconnect_min_s=cfg.reconnect_min_s,
-                               reconnect_max_s=cfg.reconnect_max_s)
-    return StillSource(path, fps=cfg.fps, max_size=(cfg.width, cfg.height))
+    return uri
 
 
 def clip_file(uri: str, demo_clip: str, store: ModelStore) -> Path:

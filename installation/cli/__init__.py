@@ -66,6 +66,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     cfg = load_config(args.config or _default_config(), overrides)
     setup_logging(cfg.logging)
     store = ModelStore()
+    if args.command is None:  # the show: what it names is checked before anything starts
+        from installation.capture import check_uri
+
+        check_uri(cfg.source)
+        _check_writable(cfg, args)
 
     from installation.runtime import choose_device
 
@@ -151,7 +156,6 @@ def _models(action: str, store: Any) -> int:
 def _run(cfg: Any, store: Any, device: Any, args: argparse.Namespace) -> int:
     from installation.show.loop import RunOptions, Show
 
-    _check_writable(cfg, args)  # before anything starts: one line, exit 2
     opts = RunOptions(headless=args.headless, duration_s=args.duration, record=args.record,
                       stats=args.stats, config_path=args.config or _default_config(),
                       config_overrides=_overrides(args))

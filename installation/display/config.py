@@ -24,7 +24,8 @@ class DisplayConfig(Section):
 
 
 class RecordingConfig(Section):
-    fps: float = Field(30.0, ge=1.0, le=120, description="frame rate of the written file")
+    fps: float = Field(30.0, ge=1.0, le=120,
+                       description="the written file's clock: its highest frame rate")
     crf: int = Field(23, ge=0, le=51, description="H.264 quality, lower is better")
     width: int = Field(1280, ge=16, le=7680)
     height: int = Field(720, ge=16, le=4320)

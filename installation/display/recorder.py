@@ -1,17 +1,20 @@
-"""Write the show to an H.264 MP4 at a constant frame rate that keeps real time.
+"""Write the show to an H.264 MP4 that keeps real time.
 
-Frame k of the file is shown at k / fps seconds after the first picture. Each `write(rgb, t)`
-fills the frames due by show time `t`: the gap before it repeats the previous picture, and
-a picture that arrives before its frame is due only replaces the one held for the gap.
-So a 10 s show is a 10 s file whatever the loop's rate was.
+The file's clock ticks at `fps`: slot k is shown at k / fps seconds after the first picture.
+Each `write(rgb, t)` puts its picture in the slot due at show time `t`, and a picture stays
+on screen until the next one's slot (a variable frame rate: a still show or a gap costs no
+encoding, and the recorder never owes the encoder a backlog of repeats it could fall behind
+on — on 2 busy cores the repeats of a constant-rate file made it lag seconds behind the
+show). A picture that arrives before its slot is free only replaces the one held for it.
+So a 10 s show is a 10 s file whatever the loop's rate was; `recorded` reads one back.
 
 The file survives any end, clean or not (kill -9, an out-of-memory kill, a full disk): it is
 a fragmented MP4 (an empty `moov` up front, then self-contained `moof`+`mdat` fragments),
 each fragment written through to the file as soon as the muxer cuts it (`flush_packets`).
 Fragments are cut at every keyframe (one a second) and at most `FRAGMENT_S` apart, and the
-encoder holds at most `LOOKAHEAD_S` of pictures, so an unclean end loses only the last
-fraction of a second; a clean end adds the fragment index, and ordinary players play it
-either way.
+encoder holds a few pictures (lookahead and B-frames: 4 at 30 frames/s), so an unclean end
+loses only the last fraction of a second (0.7 s of a show at 7 pictures/s); a clean end adds
+the fragment index, and ordinary players play it either way.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import contextlib
 import logging
 import math
 import os
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -38,10 +42,39 @@ TIME_SLACK_S = 1e-6
 
 KEYINT_S = 1.0  # a keyframe each second (x264 `g`): a new fragment starts at each
 FRAGMENT_S = 0.1  # longest fragment, s: at most this much is written but not yet in the file
-LOOKAHEAD_S = 0.1  # x264 rate-control lookahead, s: pictures the encoder holds back
+LOOKAHEAD_S = 0.1  # x264 rate-control lookahead, s at `fps`: pictures the encoder holds
 # Fragmented MP4: a file playable at every fragment boundary; each fragment reaches the
 # file as it is cut (FFmpeg otherwise holds up to 32 KB in its own buffer).
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a recording holds, read back from the file: `pictures` decoded, the `slots` of
+    1/fps s they span (the last one included), and the error that ended decoding early
+    (None: it decoded to its end)."""
+
+    pictures: int
+    slots: int
+    error: str | None = None
+
+
+def recorded(path: Path, fps: float) -> Recorded:
+    """Decode `path` (one of ours: any end, clean or not) to its end or its first error."""
+    pictures, error = 0, None
+    first: int | None = None  # the first picture's slot (B-frames delay every time stamp)
+    last = -1
+    try:
+        with av.open(str(path)) as container:
+            for frame in container.decode(video=0):
+                pictures += 1
+                if frame.pts is not None and frame.time_base is not None:
+                    slot = round(float(frame.pts * frame.time_base) * fps)
+                    first = slot if first is None else min(first, slot)
+                    last = max(last, slot)
+    except (OSError, av.FFmpegError) as exc:
+        error = str(exc)
+    return Recorded(pictures, 0 if first is None else last - first + 1, error)
 
 
 class Recorder:
@@ -69,11 +102,12 @@ class Recorder:
         self.fps = float(fps)
         w, h = (max(2, int(size[0]) // 2 * 2), max(2, int(size[1]) // 2 * 2))
         self.size = (w, h)
-        self.frames_written = 0
+        self.frames_written = 0  # slots of 1/fps the file spans so far (its length)
+        self.pictures_written = 0  # pictures encoded (a picture may span several slots)
         self.max_gap_s = max_gap_s
         self._fitter = ScreenFitter(self.size, "fit")
         self._t0: float | None = None  # show time of frame 0, s
-        self._held: av.VideoFrame | None = None  # the newest picture, as encoder input
+        self._held: av.VideoFrame | None = None  # arrived before a slot was free: next
         self._closed = False
         self._whole_bytes = 0  # the file's size after the last write that went through
         self.broken = False  # a write failed (a full disk): the file ends at _whole_bytes
@@ -109,27 +143,30 @@ class Recorder:
         log.info("recording %s: %dx%d at %g frames/s, crf %d", self.path, w, h, self.fps, crf)
 
     def write(self, rgb: np.ndarray, t: float) -> int:
-        """Take the picture shown at show time `t` (monotonic s); returns frames encoded now."""
+        """Take the picture shown at show time `t` (monotonic s); returns the slots the file
+        grew by."""
         if self._closed:
             raise RuntimeError(f"recorder for {self.path} is closed")
         if self._t0 is None:
             self._t0 = t
-        # Index of the frame due at t: frames 0..due are owed by now.
+        # The slot due at t; slots before frames_written are taken.
         due = math.floor((t - self._t0) * self.fps + TIME_SLACK_S)
-        if self._held is not None and due - self.frames_written > self.max_gap_s * self.fps:
+        if self.frames_written and due - self.frames_written > self.max_gap_s * self.fps:
             skipped = due - self.frames_written - round(self.max_gap_s * self.fps)
             self._t0 += skipped / self.fps
             due -= skipped
             log.warning("recording: %.1f s without pictures; the file keeps only %.1f s of it",
                         (skipped / self.fps) + self.max_gap_s, self.max_gap_s)
         before = self.frames_written
-        # The gap up to frame due-1 shows what was on screen then: the held picture.
-        while self.frames_written < due and self._held is not None:
-            self._encode(self._held)
         picture = self._frame(rgb)
-        if self.frames_written <= due:
-            self._encode(picture)
-        self._held = picture  # arrived early (or just written): it fills the next gap
+        if due < self.frames_written:  # early: it waits for the next free slot
+            self._held = picture
+            return 0
+        # A held picture was on screen from the first free slot until this one's.
+        if self._held is not None and due > self.frames_written:
+            self._encode(self._held, self.frames_written)
+        self._held = None
+        self._encode(picture, due)
         return self.frames_written - before
 
     def _frame(self, rgb: np.ndarray) -> av.VideoFrame:
@@ -141,11 +178,12 @@ class Recorder:
         # Convert to yuv420p once per picture; repeats of it reuse the converted frame.
         return av.VideoFrame.from_ndarray(fitted, format="rgb24").reformat(format="yuv420p")
 
-    def _encode(self, frame: av.VideoFrame) -> None:
-        frame.pts = self.frames_written  # in 1/fps units: constant frame rate
+    def _encode(self, frame: av.VideoFrame, slot: int) -> None:
+        frame.pts = slot  # in 1/fps units: it lasts until the next picture's slot
         frame.time_base = self._time_base
         self._mux(self._stream.encode(frame))
-        self.frames_written += 1
+        self.frames_written = slot + 1
+        self.pictures_written += 1
 
     def _mux(self, packets: list[av.Packet]) -> None:
         """Hand `packets` to the muxer (a whole fragment reaches the file when it is cut);
@@ -188,8 +226,8 @@ class Recorder:
                             "last whole fragment, of %d frames (%.1f s) encoded", self.path,
                             self.frames_written, self.frames_written / self.fps)
         if not self.broken:
-            log.info("recording %s closed: %d frames, %.1f s", self.path,
-                     self.frames_written, self.frames_written / self.fps)
+            log.info("recording %s closed: %.1f s, %d pictures", self.path,
+                     self.frames_written / self.fps, self.pictures_written)
 
     def __enter__(self) -> Recorder:
         return self

@@ -103,7 +103,7 @@ class WindowSink:
 
 class RecorderSink:
     """What would be shown, at the recording's size (the display's fit and mirror), to an
-    H.264 file. The recorder repeats the last picture over gaps itself, so dropped pictures
+    H.264 file. A picture lasts in the file until the next one's time, so dropped pictures
     only cost smoothness, never the file's timing."""
 
     name = "recording"

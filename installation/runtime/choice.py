@@ -16,6 +16,7 @@ measure again; `bench --engine` measures afresh.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -23,6 +24,8 @@ import platform
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as metadata_version
 from pathlib import Path
 
 import numpy as np
@@ -151,18 +154,15 @@ class Verdict:
 
 
 def _versions() -> str:
-    import onnxruntime
-
-    parts = [f"ort{onnxruntime.__version__}"]
-    try:
-        import openvino
-
-        parts.append(f"ov{openvino.__version__.split('-')[0]}")
-    except ImportError:
-        pass
-    import torch
-
-    parts.append(f"torch{torch.__version__}")
+    """The engines' versions, from the installed packages' metadata (importing torch to
+    ask would cost seconds at every start)."""
+    parts: list[str] = []
+    for package, short in (("onnxruntime-gpu", "ort"), ("onnxruntime", "ort"),
+                           ("openvino", "ov"), ("torch", "torch")):
+        with contextlib.suppress(PackageNotFoundError):
+            version = metadata_version(package)
+            if not any(p.startswith(short) for p in parts):
+                parts.append(f"{short}{version}")
     return "+".join(parts)
 
 
@@ -222,12 +222,12 @@ def open_network(name: str, path: Path, device: Device, cache_dir: Path | None =
     reference = OrtNetwork(path, device, name)
     plan = candidates(device, cpu_flags() if flags is None else flags)
     if not plan:
-        log.info("%s: %s (runtime.engine = '%s')", name, reference.describe(), device.engine)
+        log.info("%s (runtime.engine = '%s')", reference.describe(), device.engine)
         return reference
     feeds = probe_feeds(reference.inputs, picture_scale, size)
     shapes = ";".join("x".join(map(str, a.shape)) for a in feeds.values())
     verdicts = Verdicts(cache_dir)
-    int8 = quantized(path)
+    int8: bool | None = None  # read from the file only when something is measured
     expected: list[np.ndarray] | None = None
     passed: list[tuple[float, Network, Verdict]] = []
     failed: list[str] = []
@@ -239,7 +239,9 @@ def open_network(name: str, path: Path, device: Device, cache_dir: Path | None =
             if verdict is None:
                 if expected is None:
                     expected = copy_outputs(reference.run(feeds))
-                check = parity(expected, copy_outputs(net.run(feeds)), candidate.precision, int8)
+                    int8 = quantized(path)
+                check = parity(expected, copy_outputs(net.run(feeds)), candidate.precision,
+                               bool(int8))
                 ms, reference_ms = paired_ms([net, reference], feeds) if check.ok else (0, 0)
                 verdict = Verdict(check.mean, check.max, check.ok, ms, reference_ms)
                 verdicts.put(key, verdict)
@@ -259,22 +261,22 @@ def open_network(name: str, path: Path, device: Device, cache_dir: Path | None =
         passed.append((verdict.ms, net, verdict))
         if device.engine != "auto":
             break  # the engine asked for, at its first precision that passes
-    return _pick(name, reference, passed, failed, device)
+    return _pick(reference, passed, failed, device)
 
 
-def _pick(name: str, reference: OrtNetwork, passed: list[tuple[float, Network, Verdict]],
+def _pick(reference: OrtNetwork, passed: list[tuple[float, Network, Verdict]],
           failed: list[str], device: Device) -> Network:
-    """The chosen network, said in one line."""
+    """The chosen network, said in one line (its description names it)."""
     why_not = f"; {'; '.join(failed)}" if failed else ""
     if not passed:
-        log.info("%s: %s%s - the reference instead", name, reference.describe(), why_not)
+        log.info("%s%s - the reference instead", reference.describe(), why_not)
         return reference
     ms, net, verdict = min(passed, key=lambda p: p[0])
     figures = (f"parity mean {verdict.mean:.2f}, max {verdict.max:.1f} grey levels; "
                f"{ms:.1f} ms vs onnxruntime {verdict.reference_ms:.1f} ms")
     if device.engine == "auto" and ms > GAIN * verdict.reference_ms:
-        log.info("%s: %s (%s: not %d %% faster)%s", name, reference.describe(), figures,
+        log.info("%s (%s: not %d %% faster)%s", reference.describe(), figures,
                  round((1 - GAIN) * 100), why_not)
         return reference
-    log.info("%s: %s (%s)%s", name, net.describe(), figures, why_not)
+    log.info("%s (%s)%s", net.describe(), figures, why_not)
     return net

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +118,18 @@ def torch_device(device: Device) -> str:
     return device.torch
 
 
+# Where a Linux machine shows the NVIDIA driver: its device nodes, or WSL2's GPU node.
+DRIVER_NODES = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg")
+
+
+def _no_gpu_driver() -> str:
+    """Why no CUDA GPU can be here ("" when one may be): on Linux, none of the NVIDIA
+    driver's nodes exists. Elsewhere the probes decide."""
+    if not sys.platform.startswith("linux") or any(os.path.exists(p) for p in DRIVER_NODES):
+        return ""
+    return "no NVIDIA driver: no /dev/nvidia* device"
+
+
 def _torch_cuda() -> tuple[bool, str]:
     try:
         import torch
@@ -145,6 +158,12 @@ def choose_device(
 
     if requested == "cpu":
         return made("cpu", [CPU], "chosen in config (runtime.device = 'cpu')")
+    no_driver = _no_gpu_driver()
+    if no_driver:  # a CUDA GPU needs the NVIDIA driver: no need to probe (about 4 s)
+        if requested == "cuda":
+            raise UserError(f"runtime.device = 'cuda' but CUDA is not usable ({no_driver}); "
+                            "set runtime.device = 'auto' or 'cpu'")
+        return made("cpu", [CPU], f"no usable GPU ({no_driver})")
     ok, why = _usable(CUDA)
     torch_ok, torch_why = _torch_cuda()
     where: Literal["cpu", "cuda"] = "cuda" if torch_ok else "cpu"

@@ -42,7 +42,11 @@ class Network(Protocol):
     precision: Precision
     inputs: list[Port]
     outputs: list[Port]
-    metadata: dict[str, str]  # the model file's own key/value metadata
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The model file's own key/value metadata (an engine may read it when asked)."""
+        ...
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
         """Every output, in the model's order, for `feeds` (input name → array)."""

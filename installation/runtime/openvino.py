@@ -8,6 +8,7 @@ and we want that only where the parity check passed (runtime/choice.py).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import OrderedDict
@@ -74,10 +75,15 @@ class OpenVinoNetwork:
                        for i in self._model.inputs]
         self.outputs = [Port(o.get_any_name(), _dims(o.get_partial_shape()))
                         for o in self._model.outputs]
-        self.metadata = _onnx_metadata(path)
         self._compiled: OrderedDict[tuple[tuple[int, ...], ...], Any] = OrderedDict()
         self._lock = threading.Lock()  # compiling is rare; a second thread waits for it
         self._local = threading.local()
+
+    @functools.cached_property
+    def metadata(self) -> dict[str, str]:
+        """Read when asked: parsing the file with `onnx` costs a second and most
+        networks carry none."""
+        return _onnx_metadata(self.path)
 
     def _config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY",

@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from installation.capture import CameraSource
+from installation.display.recorder import recorded
 from installation.effects.base import Effect
 from installation.errors import UserError
 from installation.models import ModelStore
@@ -385,11 +386,10 @@ def _run(cfg: Config, store: ModelStore, device: Device, args: argparse.Namespac
 def _verdict(args: argparse.Namespace, result: dict[str, Any], faults: list[Fault],
              samples: list[tuple[float, float]], shown: int, rec: Path,
              disk: Path | None) -> int:
-    try:
-        with av.open(str(rec)) as container:
-            decoded = sum(1 for _ in container.decode(video=0))
-    except (OSError, av.FFmpegError) as exc:
-        decoded, result["recording_error"] = 0, str(exc)
+    kept = recorded(rec, RECORDING_FPS)
+    decoded = kept.slots
+    if kept.error is not None:
+        result["recording_error"] = kept.error
     # What the file should hold: one frame per 1/fps s from the first shown frame to the
     # disk filling up (or to the end).
     full = next((f.t_s for f in faults if f.kind == "disk-full"), None)

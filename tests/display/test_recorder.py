@@ -1,16 +1,16 @@
-"""Recorder: real H.264 encoding, decoded back with PyAV; frame count follows show time."""
+"""Recorder: real H.264 encoding, decoded back with PyAV; the file's length follows show time,
+each picture lasting until the next one's slot."""
 
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 
-from installation.display.recorder import Recorder
+from installation.display.recorder import Recorded, Recorder, recorded
 from installation.errors import UserError
 
 
@@ -19,14 +19,23 @@ def colour(i: int, w: int = 64, h: int = 48) -> np.ndarray:
     return np.full((h, w, 3), (i * 37) % 200 + 30, np.uint8)
 
 
-def decode(path: Path) -> tuple[str, list[np.ndarray], Fraction | None]:
+def decode(path: Path, fps: float) -> tuple[str, list[np.ndarray]]:
+    """The codec and the picture on screen in each 1/fps slot of the file (a picture lasts
+    until the next one's time; the last lasts one slot)."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
-        return stream.codec_context.name, frames, stream.average_rate
+        timed = [(round(float(f.pts * f.time_base) * fps), f.to_ndarray(format="rgb24"))
+                 for f in container.decode(stream)]
+        codec = stream.codec_context.name
+    slots = []
+    for (slot, picture), (after, _) in zip(timed, [*timed[1:], (timed[-1][0] + 1, None)],
+                                           strict=True):
+        assert after > slot  # pictures in time order, one per slot at most
+        slots += [picture] * (after - slot)
+    return codec, slots
 
 
-def test_writes_h264_at_constant_rate(tmp_path: Path) -> None:
+def test_writes_h264_that_keeps_real_time(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "show.mp4"  # the folder is created
     fps = 10.0
     # Pictures at 25/s for 1 s (faster than fps: some dropped), a 0.5 s stall (the last
@@ -38,11 +47,14 @@ def test_writes_h264_at_constant_rate(tmp_path: Path) -> None:
     expected = math.floor((times[-1] - times[0]) * fps + 1e-6) + 1
     assert rec.frames_written == expected == 26
 
-    codec, frames, rate = decode(path)
+    codec, frames = decode(path, fps)
     assert codec == "h264"
     assert len(frames) == expected
     assert frames[0].shape == (54, 96, 3)
-    assert rate == 10
+    # Repeats cost no encoding: one picture per slot while they came faster than fps, one
+    # per picture after the stall (10 + 1 + 5).
+    assert rec.pictures_written == 16
+    assert recorded(path, fps) == Recorded(16, expected)
 
 
 def test_frames_show_the_picture_of_their_time(tmp_path: Path) -> None:
@@ -53,7 +65,7 @@ def test_frames_show_the_picture_of_their_time(tmp_path: Path) -> None:
         rec.write(np.full((32, 32, 3), 90, np.uint8), 0.1)  # before frame 1 is due: held
         rec.write(np.full((32, 32, 3), levels[1], np.uint8), 0.2)  # still early: replaces it
         rec.write(np.full((32, 32, 3), levels[2], np.uint8), 1.0)  # frames 1..3 gap, 4 new
-    _, frames, _ = decode(path)
+    _, frames = decode(path, 4.0)
     means = [round(float(f.mean())) for f in frames]
     assert len(means) == 5
     assert abs(means[0] - 40) <= 3
@@ -67,7 +79,7 @@ def test_pictures_are_fitted_not_cropped_and_sides_even(tmp_path: Path) -> None:
         assert rec.size == (100, 50)
         for i in range(3):
             rec.write(np.full((50, 50, 3), 255, np.uint8), i / 5)  # square into 2:1
-    _, frames, _ = decode(path)
+    _, frames = decode(path, 5.0)
     assert len(frames) == 3
     frame = frames[-1]
     assert frame.shape == (50, 100, 3)
@@ -91,7 +103,7 @@ def test_close_twice_and_write_after_close(tmp_path: Path) -> None:
     rec.close()
     with pytest.raises(RuntimeError):
         rec.write(colour(1, 32, 32), 1.0)
-    _, frames, _ = decode(tmp_path / "twice.mp4")
+    _, frames = decode(tmp_path / "twice.mp4", 5.0)
     assert len(frames) == 1
 
 

@@ -104,6 +104,7 @@ def test_the_engine_asked_for_runs_when_it_passes(
     assert isinstance(net, OpenVinoNetwork) and net.precision == "fp32"
     line = caplog.records[-1].getMessage()
     assert "openvino CPU fp32" in line and "parity mean" in line and "ms vs onnxruntime" in line
+    assert line.startswith("gan-faces: ") and line.count("gan-faces") == 1  # named once
 
 
 def test_verdicts_are_kept_and_a_restart_does_not_measure(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
@@ -37,7 +38,9 @@ def test_cuda_requested_without_gpu_is_a_user_error() -> None:
 
 @pytest.mark.skipif(CUDA_USABLE, reason="this machine has a usable GPU")
 def test_provider_errors_are_not_shown() -> None:
-    code = "from installation.runtime import choose_device; print(choose_device().describe())"
+    """The probes run (a driver node stands in: any file) and say nothing on stderr."""
+    code = ("import sys; from installation.runtime import choose_device, device; "
+            "device.DRIVER_NODES = (sys.executable,); print(choose_device().describe())")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0
@@ -62,6 +65,7 @@ def test_a_gpu_only_torch_sees_makes_a_torch_cuda_device(
     from installation.runtime import device as device_module
     from installation.runtime.choice import candidates
 
+    monkeypatch.setattr(device_module, "_no_gpu_driver", lambda: "")
     monkeypatch.setattr(device_module, "_usable",
                         lambda provider: (False, f"this onnxruntime build has no {provider}"))
     monkeypatch.setattr(device_module, "_torch_cuda", lambda: (True, "NVIDIA H200"))
@@ -71,6 +75,26 @@ def test_a_gpu_only_torch_sees_makes_a_torch_cuda_device(
     assert "NVIDIA H200" in d.describe() and "onnxruntime stays on the CPU" in d.describe()
     plan = candidates(d, frozenset(), openvino=True)
     assert [(c.engine, c.precision) for c in plan] == [("torch", "fp16")]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="driver nodes: Linux")
+def test_without_the_nvidia_driver_nothing_is_probed(monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    from installation.runtime import device as device_module
+
+    def probe(*_: object) -> tuple[bool, str]:
+        raise AssertionError("probed")
+
+    monkeypatch.setattr(device_module, "DRIVER_NODES", (str(tmp_path / "nvidia0"),))
+    monkeypatch.setattr(device_module, "_usable", probe)
+    monkeypatch.setattr(device_module, "_torch_cuda", probe)
+    d = choose_device("auto")
+    assert d.kind == "cpu" and "no NVIDIA driver" in d.describe()
+    with pytest.raises(UserError, match=r"runtime\.device = 'cuda'.*no NVIDIA driver"):
+        choose_device("cuda")
+    (tmp_path / "nvidia0").touch()  # the driver is there: the probes decide
+    with pytest.raises(AssertionError, match="probed"):
+        choose_device("auto")
 
 
 def test_torch_work_stays_on_the_cpu_for_a_cpu_device() -> None:
