@@ -8,6 +8,7 @@ shipped ones are pinned by sha256 in models/manifest.toml). The picture is refle
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,7 +17,11 @@ from installation.errors import ModelError, UserError
 from installation.models import ModelStore
 from installation.pictures import resize_to
 from installation.runtime import Network
+from installation.runtime.network import TensorNetwork
 from installation.stage import require_finite
+
+if TYPE_CHECKING:
+    import torch
 
 MULTIPLE = 4  # H and W the networks take: multiples of this (two stride-2 steps)
 KIND = "installation.fast-dream"  # metadata value that marks our dream networks
@@ -76,13 +81,31 @@ class DreamRunner:
 
 
 class FastDreamEffect:
-    """An `Effect`: the camera picture at the scene's size, dreamt by a trained network."""
+    """An `Effect`: the camera picture at the scene's size, dreamt by a trained network.
+    On the torch engine also a `TensorPainter`: a chain (style, then this) then keeps the
+    frame on the network's device."""
 
     def __init__(self, network: Network, name: str,
                  size: tuple[int, int]) -> None:
         self.net = DreamRunner(network, name)
         self.name = f"fast-dream:{name}"
         self.size = size  # (W, H) px
+        self.torch_device: str | None = (network.torch_device
+                                         if isinstance(network, TensorNetwork) else None)
+
+    def paint_tensor(self, cam: torch.Tensor, t: float) -> torch.Tensor:
+        """[1, 3, H, W] in [0, 1] on the network's device → dreamt, [1, 3, H, W] in [0, 1]
+        there (the graph clamps to 0..255); `DreamRunner.run`'s steps as torch ops."""
+        from installation.tensors import pad_to, require_finite
+
+        network = self.net.network
+        if not isinstance(network, TensorNetwork):
+            raise RuntimeError(f"{self.name} does not run on torch tensors")
+        h, w = cam.shape[2:]
+        x = pad_to(cam * 255.0, h + (-h % MULTIPLE), w + (-w % MULTIPLE))
+        out = network.run_tensors({self.net.input: x})[0][:, :, :h, :w]
+        require_finite(out, "fast dream output")
+        return out / 255.0
 
     scalable = True
 

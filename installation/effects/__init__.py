@@ -9,7 +9,8 @@
 A scene may chain them (`effect = ["style", "fast-dream:ripples"]`): each works on the
 last one's picture (`Chain`). A scene with `temporal.enabled` gets its effect wrapped in a
 `Chain` with a `temporal.Stabiliser`: the camera picture held steady and the output blended
-with the last one along the optical flow (no flicker).
+with the last one along the optical flow (no flicker); on the torch engine's device when
+the effect paints there (`stabiliser_for`).
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from typing import Any
 import numpy as np
 
 from installation.effects.arbitrary import ArbitraryStyleEffect, find_paintings
-from installation.effects.base import Attractable, Effect
+from installation.effects.base import Attractable, Effect, TensorPainter
 from installation.effects.config import EffectSettings, StyleConfig
 from installation.effects.style import MultiStyleEffect, StyleMixer, padded_shape
 from installation.models import ModelStore
 from installation.pictures import resize_to
 from installation.runtime import Device, Network, open_network, torch_device
 from installation.temporal import Stabiliser
+from installation.temporal.stabiliser import Steadier
 
 __all__ = [
     "ArbitraryStyleEffect",
@@ -40,6 +42,7 @@ __all__ = [
     "build_effect",
     "find_paintings",
     "members",
+    "stabiliser_for",
     "stabiliser_of",
 ]
 
@@ -70,11 +73,16 @@ class Chain:
     """Effects applied one after another, each on the last one's picture; with a
     `Stabiliser`, on a steady camera picture and blended with the last output."""
 
-    def __init__(self, effects: list[Effect], temporal: Stabiliser | None = None) -> None:
+    def __init__(self, effects: list[Effect], temporal: Steadier[Any] | None = None) -> None:
         self.effects = effects
         self.temporal = temporal
         self.name = "+".join(e.name for e in effects)
         self.scalable = all(e.scalable for e in effects)
+        # The device every effect paints on (the frame then stays there), or None.
+        self.device = painting_device(effects)
+        if temporal is not None and temporal.device != self.device:
+            raise ValueError(f"a stabiliser on {temporal.device or 'the host'} for effects "
+                             f"painting on {self.device or 'the host'}: use stabiliser_for")
 
     def resize(self, size: tuple[int, int]) -> None:
         for effect in self.effects:
@@ -94,9 +102,34 @@ class Chain:
                 picture = effect(picture, t)
             return picture
 
+        if self.device is not None:
+            return self._on_device(image, t, self.device)
         if self.temporal is None:
             return paint(image)
         return self.temporal(resize_to(image, self.size), t, paint)
+
+    def _on_device(self, image: np.ndarray, t: float, device: str) -> np.ndarray:
+        """Every effect painting on `device`: one upload, one download (and the blending
+        there too, with a stabiliser)."""
+        import torch
+
+        from installation.tensors import download, levels, upload
+
+        painters = [e for e in self.effects if isinstance(e, TensorPainter)]
+
+        def paint(x: torch.Tensor) -> torch.Tensor:
+            for i, effect in enumerate(painters):
+                if i:  # each step sees a picture in whole grey levels, as on the host
+                    x = levels(x, f"{painters[i - 1].name} output") / 255.0
+                x = effect.paint_tensor(x, t)
+            return x
+
+        picture = resize_to(image, self.size)
+        if self.temporal is not None:
+            return self.temporal(picture, t, paint)
+        with torch.inference_mode():
+            return download(levels(paint(upload(picture, device)),
+                                   f"{painters[-1].name} output"))
 
     def step_style(self, delta: int, t: float) -> None:
         for effect in self.effects:
@@ -117,7 +150,7 @@ def members(effect: Effect) -> list[Effect]:
     return list(effect.effects) if isinstance(effect, Chain) else [effect]
 
 
-def stabiliser_of(effect: Effect) -> Stabiliser | None:
+def stabiliser_of(effect: Effect) -> Steadier[Any] | None:
     """The temporal stabiliser of a scene's effect, or None when it has none."""
     return effect.temporal if isinstance(effect, Chain) else None
 
@@ -147,8 +180,26 @@ def build_effect(
     effects = [_one(step, scene, style_cfg, device, store, shared) for step in steps]
     # Only the scene's own effect is steadied (not a painter of the generated picture).
     if chain is None and scene.temporal.enabled:
-        return Chain(effects, Stabiliser(scene.temporal, scene.size))
+        return Chain(effects, stabiliser_for(effects, scene))
     return effects[0] if len(effects) == 1 else Chain(effects)
+
+
+def painting_device(effects: list[Effect]) -> str | None:
+    """The torch device all `effects` paint tensors on (the torch engine), or None when
+    any paints on the host only or they are on different devices."""
+    devices = {e.torch_device if isinstance(e, TensorPainter) else None for e in effects}
+    return devices.pop() if len(devices) == 1 else None
+
+
+def stabiliser_for(effects: list[Effect], scene: EffectSettings) -> Steadier[Any]:
+    """The scene's stabiliser: on the device its effects all paint on (the torch engine:
+    the frame then stays there from upload to the picture shown), else on the host."""
+    device = painting_device(effects)
+    if device is not None:
+        from installation.temporal.on_device import DeviceStabiliser
+
+        return DeviceStabiliser(scene.temporal, scene.size, device)
+    return Stabiliser(scene.temporal, scene.size)
 
 
 def _padded(size: tuple[int, int]) -> tuple[int, int]:

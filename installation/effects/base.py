@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 
 class Effect(Protocol):
@@ -46,3 +49,15 @@ class Attractable(Protocol):
     """An effect that changes with attract mode (the live dream zooms while it is on)."""
 
     def set_attract(self, on: bool) -> None: ...
+
+
+@runtime_checkable
+class TensorPainter(Protocol):
+    """An effect that can paint torch tensors on its network's device (the torch engine),
+    so its stabiliser blends there too (temporal/on_device.py)."""
+
+    torch_device: str | None  # None: this instance paints on the host only
+
+    def paint_tensor(self, cam: torch.Tensor, t: float) -> torch.Tensor:
+        """[1, 3, H, W] in [0, 1] at the effect's size → the painting, same shape, there."""
+        ...

@@ -2,42 +2,25 @@
 
 With the torch engine (CUDA, or CPU for the checks) a frame is uploaded once at the
 scene's size, and scaled to [0, 1], padded, painted, colour-kept, mixed with the camera
-and quantised there; one download per frame. Each step follows its numpy twin in
-effects/style.py (the reference): `tests/effects/test_on_device.py` holds them to it on
-CPU torch, so a GPU run changes only the device.
+and quantised there; one download per frame. With the stabiliser on, `paint` hands the
+painted picture to temporal/on_device.py, still on the device. Each step follows its numpy
+twin in effects/style.py (the reference): `tests/effects/test_on_device.py` holds them to
+it on CPU torch, so a GPU run changes only the device.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from installation.runtime.network import TensorNetwork
+from installation.tensors import pad_to, quantise, upload
 
 # OpenCV's float RGB↔YCrCb (cv2.COLOR_RGB2YCrCb / YCrCb2RGB, ITU-R BT.601), so that
 # preserve_color matches keep_colour in effects/style.py.
 _Y = (0.299, 0.587, 0.114)
 _CR, _CB, _DELTA = 0.713, 0.564, 0.5  # chroma scales; the float offset
 _R_CR, _G_CR, _G_CB, _B_CB = 1.403, -0.714, -0.344, 1.773
-
-
-def upload(image: np.ndarray, device: str) -> torch.Tensor:
-    """HxWx3 uint8 → [1, 3, H, W] float32 in [0, 1] on `device` (one copy to it)."""
-    t = torch.from_numpy(np.ascontiguousarray(image)).to(device, non_blocking=True)
-    return t.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
-
-
-def pad_to(x: torch.Tensor, hp: int, wp: int) -> torch.Tensor:
-    """Reflect-pad [1, 3, H, W] bottom and right to (hp, wp), as numpy's 'reflect' (about
-    the last row/column, not repeating it); repeated reflection where a side is short."""
-    while x.shape[2] < hp or x.shape[3] < wp:
-        dh = min(hp - x.shape[2], x.shape[2] - 1)
-        dw = min(wp - x.shape[3], x.shape[3] - 1)
-        if dh <= 0 and dw <= 0:  # a 1 px side: nothing to mirror, so repeat it
-            return F.pad(x, (0, wp - x.shape[3], 0, hp - x.shape[2]), mode="replicate")
-        x = F.pad(x, (0, max(dw, 0), 0, max(dh, 0)), mode="reflect")
-    return x
 
 
 def keep_colour(stylised: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
@@ -48,17 +31,6 @@ def keep_colour(stylised: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
     cb = (b - y0) * _CB
     y = (_Y[0] * stylised[:, 0] + _Y[1] * stylised[:, 1] + _Y[2] * stylised[:, 2])
     return torch.stack([y + _R_CR * cr, y + _G_CR * cr + _G_CB * cb, y + _B_CB * cb], 1)
-
-
-def quantise(x: torch.Tensor) -> torch.Tensor:
-    """[1, 3, H, W] floats → HxWx3 uint8 as floor(clip(x) * 255 + 0.5), on x's device.
-
-    ValueError when any value is NaN or ±inf, as style.to_uint8 (NaN would be cast to
-    black): the effect thread then passes the camera frame through and reports it."""
-    if not bool(torch.isfinite(x).all()):
-        raise ValueError("style network output is not finite")
-    q = torch.floor(x.clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8)
-    return q[0].permute(1, 2, 0).contiguous()
 
 
 class DeviceStyle:
@@ -73,9 +45,17 @@ class DeviceStyle:
 
     def __call__(self, camera: np.ndarray, weights: np.ndarray, strength: float,
                  preserve_color: bool, padded: tuple[int, int]) -> np.ndarray:
-        h, w = camera.shape[:2]
         with torch.inference_mode():
             cam = upload(camera, self.device)
+            return quantise(self.paint(cam, weights, strength, preserve_color, padded)
+                            ).cpu().numpy()
+
+    def paint(self, cam: torch.Tensor, weights: np.ndarray, strength: float,
+              preserve_color: bool, padded: tuple[int, int]) -> torch.Tensor:
+        """[1, 3, H, W] in [0, 1] on the device → the painted picture there, [1, 3, H, W]
+        in ~[0, 1], unclipped (the stabiliser's input: temporal/on_device.py)."""
+        h, w = cam.shape[2:]
+        with torch.inference_mode():
             x = pad_to(cam, *padded)
             wt = torch.from_numpy(np.asarray(weights, np.float32)).to(self.device)
             out = self.network.run_tensors({self.image_input: x, self.weights_input: wt})[0]
@@ -84,4 +64,4 @@ class DeviceStyle:
                 stylised = keep_colour(stylised, cam)
             if strength < 1.0:
                 stylised = strength * stylised + (1.0 - strength) * cam
-            return quantise(stylised).cpu().numpy()
+            return stylised

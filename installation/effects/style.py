@@ -7,8 +7,9 @@ clipped to [0, 1] and quantised as floor(x * 255 + 0.5).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -18,6 +19,11 @@ from installation.pictures import resize_to
 from installation.runtime import Network
 from installation.runtime.network import TensorNetwork
 from installation.stage import require_finite
+
+if TYPE_CHECKING:
+    import torch
+
+    from installation.effects.on_device import DeviceStyle
 
 # -- time-eased vectors -------------------------------------------------------------------
 
@@ -201,7 +207,7 @@ class MultiStyleNet:
 # -- the live effect ----------------------------------------------------------------------
 
 
-def on_device(network: Network, net: MultiStyleNet) -> Callable[..., np.ndarray] | None:
+def on_device(network: Network, net: MultiStyleNet) -> DeviceStyle | None:
     """The on-device path (effects/on_device.py) for a network that runs on torch tensors,
     else None (numpy in, numpy out)."""
     if not isinstance(network, TensorNetwork):
@@ -231,6 +237,9 @@ class MultiStyleEffect:
         self._labels = ("", weights_label(self.mixer.target))  # (from, to) for describe()
         self._now = 0.0  # the latest show time seen, s; lets describe() know about fades
         self._device_path = on_device(network, self.net)
+        # The device the on-device path paints on (a stabiliser then blends there), or None.
+        self.torch_device: str | None = (network.torch_device if self._device_path is not None
+                                         and isinstance(network, TensorNetwork) else None)
         self.resize(self.size)
 
     def resize(self, size: tuple[int, int]) -> None:
@@ -250,6 +259,15 @@ class MultiStyleEffect:
         out = self.net.run(self._buf, self.mixer.weights(t))
         stylised = out[0, :, :h, :w].transpose(1, 2, 0)
         return finish(stylised, camera, self.strength, self.preserve_color)
+
+    def paint_tensor(self, cam: torch.Tensor, t: float) -> torch.Tensor:
+        """The on-device path's painting of [1, 3, H, W] in [0, 1] at the scene's size,
+        left on the device, unclipped (for temporal/on_device.py)."""
+        if self._device_path is None:
+            raise RuntimeError(f"{self.net.network.name} does not run on torch tensors")
+        self._now = max(self._now, t)
+        return self._device_path.paint(cam, self.mixer.weights(t), self.strength,
+                                       self.preserve_color, self._buf.shape[2:])
 
     def warm_up(self) -> None:
         """One inference on a black frame, so the first live frame is not the slow one

@@ -50,16 +50,24 @@ class Flow:
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """HxWx2 float32: where each pixel of `a` is found in `b`, px."""
         h, w = a.shape[:2]
-        if self.max_width is None or w <= self.max_width:
-            return self._calc(a, b)
-        small = (self.max_width, max(8, round(h * self.max_width / w)))
-        flow = self._calc(cv2.resize(a, small, interpolation=cv2.INTER_AREA),
-                          cv2.resize(b, small, interpolation=cv2.INTER_AREA))
+        flow = self.coarse(a, b)
+        if flow.shape[:2] == (h, w):
+            return flow
+        small = flow.shape[1], flow.shape[0]
         flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
         flow[..., 0] *= w / small[0]
         flow[..., 1] *= h / small[1]
         return flow
 
+    def coarse(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The flow as found: at `a`'s size, or on copies `max_width` wide (in px of that
+        size) for wider pictures; `__call__` (or a device) brings it to full size."""
+        h, w = a.shape[:2]
+        if self.max_width is None or w <= self.max_width:
+            return self._calc(a, b)
+        small = (self.max_width, max(8, round(h * self.max_width / w)))
+        return self._calc(cv2.resize(a, small, interpolation=cv2.INTER_AREA),
+                          cv2.resize(b, small, interpolation=cv2.INTER_AREA))
 
     def _calc(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         # Zeros, not np.empty: OpenCV's DIS reads the array it is given, and garbage in it

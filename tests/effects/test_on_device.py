@@ -3,17 +3,23 @@ the same picture, so a GPU run changes only the device."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
 
-from installation.effects.on_device import keep_colour, pad_to, quantise, upload
-from installation.effects.style import MultiStyleEffect, padded_shape, preprocess, to_uint8
+from installation.effects import Chain, Effect, stabiliser_for
+from installation.dream.fast import FastDreamEffect, network_path
+from installation.effects.on_device import keep_colour
+from installation.effects.style import MultiStyleEffect, padded_shape, preprocess
 from installation.effects.style import keep_colour as keep_colour_np
 from installation.models import ModelStore
-from installation.runtime import Device, OrtNetwork
+from installation.runtime import Device, Network, OrtNetwork
 from installation.runtime.torchnet import TorchNetwork
 from installation.show.config import SceneConfig
+from installation.temporal import Stabiliser
+from installation.temporal.on_device import DeviceStabiliser
+from installation.tensors import pad_to, upload
 
 
 def pictures() -> list[np.ndarray]:
@@ -39,18 +45,6 @@ def test_keep_colour_matches_opencv() -> None:
     as_t = [torch.from_numpy(a.transpose(2, 0, 1)[None].copy()) for a in (stylised, original)]
     got = keep_colour(*as_t)[0].numpy().transpose(1, 2, 0)
     assert np.abs(got - expected).max() < 2e-3  # OpenCV rounds its constants alike
-
-
-def test_quantise_equals_to_uint8_and_refuses_nan() -> None:
-    rng = np.random.default_rng(2)
-    x = (rng.random((1, 3, 20, 30), dtype=np.float32) * 1.4 - 0.2)
-    x[0, 0, 0, :4] = [0.5 / 255, 1.5 / 255, 254.5 / 255, 1.0]  # the rounding edges
-    expected = to_uint8(x[0].transpose(1, 2, 0).copy())
-    got = quantise(torch.from_numpy(x)).numpy()
-    assert got.dtype == np.uint8 and np.array_equal(got, expected)
-    x[0, 1, 5, 5] = np.nan
-    with pytest.raises(ValueError, match="not finite"):
-        quantise(torch.from_numpy(x))
 
 
 # -- the style effect end to end: torch on the CPU against ONNX Runtime -------------------
@@ -99,3 +93,53 @@ def test_on_cuda_in_fp16_the_picture_is_within_a_grey_level(
     want = MultiStyleEffect(OrtNetwork(store.require("multistyle26"), cpu), sc, 0.0)(photo, 0.0)
     diff = np.abs(got.astype(int) - want.astype(int))
     assert diff.mean() < 1.0 and diff.max() <= 64
+
+
+def test_with_the_stabiliser_the_frame_stays_on_the_device_and_paints_the_same(
+        store: ModelStore, cpu: Device, torch_style: TorchNetwork, photo: np.ndarray) -> None:
+    """A steadied style scene on the torch engine blends on the device (one download a
+    frame) and shows the reference's pictures: the painting within 2 grey levels (as
+    above), carried through the same blending."""
+    sc = scene(styles=[4], strength=0.9, temporal={"enabled": True})
+    torch_effects: list[Effect] = [MultiStyleEffect(torch_style, sc, 0.0)]
+    on_torch = Chain(torch_effects, stabiliser_for(torch_effects, sc))
+    ort_effects: list[Effect] = [
+        MultiStyleEffect(OrtNetwork(store.require("multistyle26"), cpu), sc, 0.0)]
+    reference = Chain(ort_effects, stabiliser_for(ort_effects, sc))
+    assert on_torch.device == "cpu" and reference.device is None
+    assert isinstance(on_torch.temporal, DeviceStabiliser)
+    assert type(reference.temporal) is Stabiliser
+    pan = cv2.resize(photo, (98 + 40, 58 + 20), interpolation=cv2.INTER_AREA)
+    for i in range(6):
+        frame = np.ascontiguousarray(pan[10 - i:10 - i + 58, 20 - 2 * i:20 - 2 * i + 98])
+        got, want = on_torch(frame, i / 30), reference(frame, i / 30)
+        diff = np.abs(got.astype(int) - want.astype(int))
+        assert diff.max() <= 3 and (diff > 1).mean() < 0.002, (i, diff.max())
+    assert on_torch.temporal.kept == pytest.approx(reference.temporal.kept, abs=0.01)
+    assert reference.temporal.kept > 0.5
+
+
+@pytest.mark.parametrize("steadied", [False, True], ids=["plain", "steadied"])
+def test_a_chain_of_style_and_fast_dream_stays_on_the_device(
+        store: ModelStore, cpu: Device, torch_style: TorchNetwork, photo: np.ndarray,
+        steadied: bool) -> None:
+    """style then fast-dream:ripples, both on torch: one upload, one download, and the
+    reference's pictures (each step sees whole grey levels, as on the host)."""
+    sc = scene(styles=[7], temporal={"enabled": steadied})
+    dream_path = network_path(store, "ripples")
+
+    def chain(style_net: Network, dream_net: Network) -> Chain:
+        effects: list[Effect] = [MultiStyleEffect(style_net, sc, 0.0),
+                                 FastDreamEffect(dream_net, "ripples", sc.size)]
+        return Chain(effects, stabiliser_for(effects, sc) if steadied else None)
+
+    on_torch = chain(torch_style, TorchNetwork(dream_path, "fp32", "cpu"))
+    reference = chain(OrtNetwork(store.require("multistyle26"), cpu),
+                      OrtNetwork(dream_path, cpu))
+    assert on_torch.device == "cpu" and reference.device is None
+    for i in range(3):
+        frame = np.ascontiguousarray(photo[i:i + 58 * 3, 2 * i:2 * i + 98 * 3])
+        got, want = on_torch(frame, i / 30), reference(frame, i / 30)
+        assert got.shape == want.shape == (58, 98, 3)
+        diff = np.abs(got.astype(int) - want.astype(int))
+        assert diff.max() <= 3 and (diff > 1).mean() < 0.002, (i, diff.max())
