@@ -1,11 +1,11 @@
-"""torch as an engine: the model file's graph converted to torch ops (onnx_torch.py), on the
+"""torch as an engine: the model file's graph converted to torch ops (onnx_torch/), on the
 CPU or a CUDA GPU, in fp32, bf16 or fp16 (CUDA only).
 
     numpy feeds ─► torch.from_numpy (no copy) ─► .to(device) ─► OnnxGraph ─► float32 numpy
     torch feeds on the device ─► run_tensors ─► tensors on the device (no host copy)
 
 Convolution weights are kept channels-last (oneDNN's and cuDNN's fast layout) and, in
-bf16/fp16, cast once; normalisation statistics stay float32 (onnx_torch.py). With `fast` on
+bf16/fp16, cast once; normalisation statistics stay float32 (onnx_torch/). With `fast` on
 CUDA the graph is compiled by torch.compile, once per input shape at its first run (minutes
 the first time, cached by inductor after); should compiling fail, the network says so in
 one line and runs eagerly.
