@@ -42,6 +42,7 @@ __all__ = [
     "build_effect",
     "find_paintings",
     "members",
+    "painting_device",
     "stabiliser_for",
     "stabiliser_of",
 ]
@@ -80,9 +81,9 @@ class Chain:
         self.scalable = all(e.scalable for e in effects)
         # The device every effect paints on (the frame then stays there), or None.
         self.device = painting_device(effects)
-        if temporal is not None and temporal.device != self.device:
-            raise ValueError(f"a stabiliser on {temporal.device or 'the host'} for effects "
-                             f"painting on {self.device or 'the host'}: use stabiliser_for")
+        if temporal is not None and temporal.device not in (None, self.device):
+            raise ValueError(f"a stabiliser on {temporal.device} for effects painting on "
+                             f"{self.device or 'the host'}: use stabiliser_for")
 
     def resize(self, size: tuple[int, int]) -> None:
         for effect in self.effects:
@@ -102,7 +103,7 @@ class Chain:
                 picture = effect(picture, t)
             return picture
 
-        if self.device is not None:
+        if self.device is not None and (self.temporal is None or self.temporal.device):
             return self._on_device(image, t, self.device)
         if self.temporal is None:
             return paint(image)
@@ -192,10 +193,13 @@ def painting_device(effects: list[Effect]) -> str | None:
 
 
 def stabiliser_for(effects: list[Effect], scene: EffectSettings) -> Steadier[Any]:
-    """The scene's stabiliser: on the device its effects all paint on (the torch engine:
-    the frame then stays there from upload to the picture shown), else on the host."""
+    """The scene's stabiliser: on the GPU its effects all paint on (the torch engine on
+    CUDA: the frame then stays there from upload to the picture shown), else on the host.
+    On the CPU the host's (OpenCV) is kept even for torch: at 320x180 with nothing painted,
+    the blending took 11 ms a frame with OpenCV against 24 ms as torch ops on the CPU
+    (interleaved in one process, 2-core EPYC; docs/benchmarks.md)."""
     device = painting_device(effects)
-    if device is not None:
+    if device is not None and not device.startswith("cpu"):
         from installation.temporal.on_device import DeviceStabiliser
 
         return DeviceStabiliser(scene.temporal, scene.size, device)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from installation.effects import Chain, Effect, stabiliser_for
 from installation.dream.fast import FastDreamEffect, network_path
+from installation.effects import Chain, Effect, painting_device, stabiliser_for
 from installation.effects.on_device import keep_colour
 from installation.effects.style import MultiStyleEffect, padded_shape, preprocess
 from installation.effects.style import keep_colour as keep_colour_np
@@ -102,7 +102,10 @@ def test_with_the_stabiliser_the_frame_stays_on_the_device_and_paints_the_same(
     above), carried through the same blending."""
     sc = scene(styles=[4], strength=0.9, temporal={"enabled": True})
     torch_effects: list[Effect] = [MultiStyleEffect(torch_style, sc, 0.0)]
-    on_torch = Chain(torch_effects, stabiliser_for(torch_effects, sc))
+    # On a CPU the show keeps OpenCV's stabiliser (faster there): the device's is the
+    # GPU's path, checked here on CPU torch.
+    assert type(stabiliser_for(torch_effects, sc)) is Stabiliser
+    on_torch = Chain(torch_effects, DeviceStabiliser(sc.temporal, sc.size, "cpu"))
     ort_effects: list[Effect] = [
         MultiStyleEffect(OrtNetwork(store.require("multistyle26"), cpu), sc, 0.0)]
     reference = Chain(ort_effects, stabiliser_for(ort_effects, sc))
@@ -131,7 +134,11 @@ def test_a_chain_of_style_and_fast_dream_stays_on_the_device(
     def chain(style_net: Network, dream_net: Network) -> Chain:
         effects: list[Effect] = [MultiStyleEffect(style_net, sc, 0.0),
                                  FastDreamEffect(dream_net, "ripples", sc.size)]
-        return Chain(effects, stabiliser_for(effects, sc) if steadied else None)
+        if not steadied:
+            return Chain(effects)
+        device = painting_device(effects)
+        return Chain(effects, Stabiliser(sc.temporal, sc.size) if device is None
+                     else DeviceStabiliser(sc.temporal, sc.size, device))
 
     on_torch = chain(torch_style, TorchNetwork(dream_path, "fp32", "cpu"))
     reference = chain(OrtNetwork(store.require("multistyle26"), cpu),
