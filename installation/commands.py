@@ -97,6 +97,22 @@ class Surface(Protocol):
     def drain(self) -> list[Command]: ...
 
 
+def addresses() -> list[tuple[str, str]]:
+    """Every command a network surface takes (all but quit), as (name, what it takes):
+    `walk/FIELD` and `dream/FIELD` one per field. OSC prefixes `/installation/`."""
+    out = []
+    for kind, takes in SPECS.items():
+        if kind is Name.QUIT:
+            continue
+        if kind in (Name.WALK, Name.DREAM):
+            fields = WALK_FIELDS if kind is Name.WALK else DREAM_FIELDS
+            out += [(f"{kind.value}/{f}", f"number, in the range of [{kind.value}] {f}")
+                    for f in fields]
+        else:
+            out.append((kind.value, takes))
+    return out
+
+
 def known(name: str) -> bool:
     """Whether `name` names a command (`walk/FIELD` and `dream/FIELD` by their head)."""
     head, _, tail = name.partition("/")

@@ -138,7 +138,9 @@ class FrameState:
     stages_ms: dict[str, float] = field(default_factory=dict)
     fps: float = 0.0
     scene: str = ""
+    scenes: tuple[str, ...] = ()  # every scene of the config, in order
     style: str = ""
+    strength: float | None = None  # how much of the painting, 0..1; None: no style network
     processing: tuple[int, int] = (0, 0)  # the effect's size now, (W, H) px
     target_fps: float | None = None  # adaptive resolution's target
     device: str = ""
@@ -153,6 +155,8 @@ class FrameState:
     blackout: bool = False
     hud: bool = False
     overlay: bool = False  # the visitors overlay is drawn in the window
+    mirror: bool = False  # the picture is shown mirrored
+    presets: tuple[str, ...] = ()  # the presets saved, by name
     config_error: str | None = None  # the last live edit refused, until a good one
     bypassed: tuple[str, ...] = ()  # stages passing frames through, and why
     failing: tuple[str, ...] = ()  # stages failing call after call, and what that means

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -19,6 +20,17 @@ from installation.errors import UserError
 from installation.logs import RateLimitedLog
 
 Q = TypeVar("Q", bound="Quiet")
+T = TypeVar("T")
+
+
+def drained(inbox: queue.Queue[T] | queue.SimpleQueue[T]) -> list[T]:
+    """Everything in `inbox` now, oldest first, leaving it empty (a surface's `drain`)."""
+    out = []
+    while True:
+        try:
+            out.append(inbox.get_nowait())
+        except queue.Empty:
+            return out
 
 
 def bind(server: Callable[..., Q], host: str, port: int, handler: Any,

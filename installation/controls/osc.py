@@ -40,7 +40,7 @@ from pythonosc.osc_server import BlockingOSCUDPServer
 
 from installation import commands
 from installation.commands import Command, Name
-from installation.controls.listening import LibraryLines, Quiet, bind
+from installation.controls.listening import LibraryLines, Quiet, bind, drained
 from installation.logs import RateLimitedLog
 from installation.section import Listener
 
@@ -144,12 +144,7 @@ class OscControl:
 
     def drain(self) -> list[Command]:
         """Every command received since the last call, oldest first."""
-        out = []
-        while True:
-            try:
-                out.append(self.commands.get_nowait())
-            except queue.Empty:
-                return out
+        return drained(self.commands)
 
     def _handle(self, address: str, *args: Any) -> None:
         try:

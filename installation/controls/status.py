@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from dataclasses import asdict
@@ -28,9 +29,12 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from installation.controls.listening import Quiet, bind
+from installation.controls.web.console import WebConsole
+from installation.controls.web.guard import loopback, new_token
+from installation.controls.web.record import console_record
 from installation.errors import UserError
 from installation.logs import RateLimitedLog
 from installation.section import Listener
@@ -42,9 +46,23 @@ STALE_S = 5.0  # no frame shown for this long: degraded, s
 
 
 class StatusConfig(Listener):
-    """`[status]`: the health and metrics endpoint (HTTP)."""
+    """`[status]`: the health and metrics endpoint and the web console (HTTP)."""
 
     port: int = Field(8321, ge=0, le=65535, description="TCP port; 0 = any free one")
+    console: bool = Field(True, description="the web console at / (its API under /api/)")
+    token: str = Field("", description="the console's token when host is not loopback; "
+                       "empty: one is made at each start and printed once")
+
+    @field_validator("token")
+    @classmethod
+    def _strong(cls, v: str) -> str:
+        if v and not TOKEN.match(v):
+            raise ValueError("give at least 16 characters of letters, digits, '-' and '_' "
+                             "(or leave it empty: one is made at each start)")
+        return v
+
+
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,256}$")  # a token that travels in a URL as it is
 
 
 class LastError(logging.Handler):
@@ -120,15 +138,23 @@ class StatusServer:
             timeout = REQUEST_TIMEOUT_S  # a client that sends nothing is let go
 
             def do_GET(self) -> None:
-                self._answer(body=True)
+                self._answer("GET")
 
             def do_HEAD(self) -> None:  # monitors that only look at the status code
-                self._answer(body=False)
+                self._answer("HEAD")
 
-            def _answer(self, body: bool) -> None:
+            def do_POST(self) -> None:  # the console's commands
+                self._answer("POST")
+
+            def _answer(self, method: str) -> None:
                 server.requests += 1
-                path = self.path.split("?")[0]
-                if path == "/health":
+                path, body = self.path.split("?")[0], method != "HEAD"
+                console = server.console
+                if console is not None and console.serves(path):
+                    console.answer(self, method, body)
+                elif method == "POST":
+                    self._send(405, "text/plain", b"only the console takes POST\n", body)
+                elif path == "/health":
                     code, health = server.health()
                     self._send(code, "application/json", json.dumps(health).encode(), body)
                 elif path == "/metrics":
@@ -136,7 +162,8 @@ class StatusServer:
                     self._send(200, CONTENT_TYPE_LATEST,
                                generate_latest(server.metrics.registry), body)
                 else:
-                    self._send(404, "text/plain", b"try /health or /metrics\n", body)
+                    self._send(404, "text/plain", b"try /health, /metrics or / (the "
+                               b"console)\n", body)
 
             def _send(self, code: int, kind: str, payload: bytes, body: bool) -> None:
                 self.send_response(code)
@@ -154,6 +181,13 @@ class StatusServer:
                 server.faults.warning(f"status {format}", "status: a request from "
                                       f"{self.client_address[0]}: {format % args}"[:200])
 
+        # The console: open on loopback; elsewhere behind the token (made now if none).
+        self.console: WebConsole | None = None
+        self._made_token = False
+        if cfg.console:
+            token = None if loopback(cfg.host) else cfg.token or new_token()
+            self._made_token = token is not None and not cfg.token
+            self.console = WebConsole(token, self.console_state)
         self.faults = RateLimitedLog(log)
         self._http = bind(_HttpServer, cfg.host, cfg.port, Handler, self.faults)
         self._http.daemon_threads = True
@@ -170,6 +204,16 @@ class StatusServer:
         self._t0 = time.monotonic()
         self._thread.start()
         log.info("status: http://%s:%d/health and /metrics", *self.address)
+        if self.console is not None:
+            host, port = self.address
+            token = self.console.guard.token
+            if token is None:
+                log.info("console: http://%s:%d/", host, port)
+            elif self._made_token:  # said once, here: the operator opens this address
+                log.warning("console: http://%s:%d/?token=%s (a token made for this run: "
+                            "set [status] token to keep one)", host, port, token)
+            else:
+                log.info("console: http://%s:%d/ (with [status] token)", host, port)
         return self
 
     def stop(self) -> None:
@@ -207,9 +251,14 @@ class StatusServer:
             gauge.set(value)
         self.state = state
 
-    def health(self) -> tuple[int, dict[str, Any]]:
-        """The /health answer: (HTTP status, JSON body)."""
-        snap, now = self.state, time.monotonic()
+    def console_state(self) -> dict[str, Any]:
+        """The web console's state: /health's object and the console's fields."""
+        snap = self.state
+        return console_record(self.health(snap)[1], snap)
+
+    def health(self, snap: FrameState | None = None) -> tuple[int, dict[str, Any]]:
+        """The /health answer for `snap` (None: the newest state): (HTTP status, JSON)."""
+        snap, now = snap or self.state, time.monotonic()
         reasons = snap.reasons()
         if snap.t_present is None:
             reasons.append("no frame shown yet")

@@ -42,9 +42,11 @@ __all__ = [
     "build_effect",
     "find_paintings",
     "members",
+    "painters_of",
     "painting_device",
     "stabiliser_for",
     "stabiliser_of",
+    "strength_of",
 ]
 
 
@@ -154,6 +156,17 @@ def members(effect: Effect) -> list[Effect]:
 def stabiliser_of(effect: Effect) -> Steadier[Any] | None:
     """The temporal stabiliser of a scene's effect, or None when it has none."""
     return effect.temporal if isinstance(effect, Chain) else None
+
+
+def painters_of(effect: Effect) -> list[MultiStyleEffect | ArbitraryStyleEffect]:
+    """The style networks of a scene's effect (those with a strength), in order."""
+    return [e for e in members(effect) if isinstance(e, MultiStyleEffect | ArbitraryStyleEffect)]
+
+
+def strength_of(effect: Effect) -> float | None:
+    """How much of the painting a scene's effect shows, 0..1; None: no style network."""
+    painters = painters_of(effect)
+    return painters[0].strength if painters else None
 
 
 Loaded = dict[str, Any]  # model name → its network (any engine) or torch module

@@ -14,12 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from installation.commands import Command, Name, Surface
-from installation.effects import (
-    ArbitraryStyleEffect,
-    MultiStyleEffect,
-    members,
-    stabiliser_of,
-)
+from installation.effects import MultiStyleEffect, members, painters_of, stabiliser_of
 from installation.effects.base import Tunable
 from installation.logs import RateLimitedLog
 
@@ -120,9 +115,11 @@ class Dispatcher:
             painter.step_style(step, t)  # the generated picture painted alike
 
     def _strength(self, value: float) -> None:
-        for part in members(self.show.worker.effect):
-            if isinstance(part, MultiStyleEffect | ArbitraryStyleEffect):
-                part.strength = float(value)
+        painters = painters_of(self.show.worker.effect)
+        if not painters:
+            raise ValueError(f"scene {self.show.scene!r} has no style network")
+        for part in painters:
+            part.strength = float(value)
 
     def _temporal(self, on: bool | None) -> None:
         """Temporal stabilisation of this scene on, off or flipped (None)."""

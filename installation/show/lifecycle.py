@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from installation.controls.keys import KeyControl
+from installation.controls.web.preview import PreviewSink
 from installation.display.recorder import Recorder
 from installation.display.sinks import RecorderSink, ThreadedSink, WindowSink
 from installation.display.window import open_window
@@ -82,16 +83,21 @@ def close_show(show: Show) -> None:
 
 
 def open_outputs(show: Show) -> list[ThreadedSink]:
-    """The sinks to start with; the recording's path goes into the report."""
+    """The sinks to start with: the recording (its path goes into the report) and the web
+    console's preview."""
+    outputs = []
     path = show.opts.record
     if path is None and show.window is None and show.opts.max_frames is None:
         path = headless_recording(show)
-    if path is None:
-        return []
-    rc = show.cfg.recording
-    recorder = Recorder(path, (rc.width, rc.height), rc.fps, rc.crf)
-    show.report.recording = path
-    return [ThreadedSink(RecorderSink(recorder))]
+    if path is not None:  # first: it may refuse to open (a UserError), with nothing to undo
+        rc = show.cfg.recording
+        recorder = Recorder(path, (rc.width, rc.height), rc.fps, rc.crf)
+        show.report.recording = path
+        outputs.append(ThreadedSink(RecorderSink(recorder)))
+    console = None if show.status is None else show.status.console
+    if console is not None:
+        outputs.append(ThreadedSink(PreviewSink(console.preview)))
+    return outputs
 
 
 def account(show: Show) -> None:

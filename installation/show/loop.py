@@ -96,6 +96,8 @@ class Show:
         self.surfaces: list[Surface] = open_surfaces(cfg)
         self.reloader: Reloader | None = None  # watches config.toml while the show runs
         self.status = open_status(cfg.status)
+        if self.status is not None and self.status.console is not None:
+            self.surfaces.append(self.status.console)  # the web console's commands
         self.dispatcher = Dispatcher(self)
         self.reporter = Reporter(self, self.status)
         self.outputs: list[ThreadedSink] = []

@@ -23,7 +23,7 @@ from installation.compositor import compose_errors
 from installation.compositor.masks import shown_part
 from installation.controls.status import StatusServer
 from installation.display.overlay import Mark, Overlay
-from installation.effects import stabiliser_of
+from installation.effects import stabiliser_of, strength_of
 from installation.perception import Visitors
 from installation.slots import Frame
 from installation.state import (
@@ -238,7 +238,8 @@ class Reporter:
             t_capture=None if last is None else last.t_capture,
             t_present=self.report.present_times[-1] if self.report.present_times else None,
             latency_ms=latency_ms, stages_ms=stages_ms, fps=self.fps.fps_at(t),
-            scene=show.scene, style=worker.effect.describe(),
+            scene=show.scene, scenes=tuple(show.scene_names),
+            style=worker.effect.describe(), strength=strength_of(worker.effect),
             processing=show.processing, target_fps=show.cfg.adaptive.target_fps or None,
             device=show.scenes.device.kind,
             source=SourceState(src.name, src.status, src.reconnects, src.describe()),
@@ -258,7 +259,7 @@ class Reporter:
             recording=any(s.writes and s.failed is None for s in sinks),
             snapshots=show.cfg.snapshots.enabled,
             paused=show.paused, blackout=show.blackout, hud=show.hud_on,
-            overlay=show.overlay_on,
+            overlay=show.overlay_on, mirror=show.mirror,
             config_error=show.config_error, bypassed=bypassed,
             failing=(() if show.play is None else tuple(show.play.failing()))
             + (() if loop_fault is None else (loop_fault,)),
