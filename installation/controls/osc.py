@@ -18,7 +18,9 @@ in brackets; the README lists them with examples):
     /installation/dream/FIELD    [number]  FIELD: steps, step_size, feedback, reset_px,
                                            zoom_per_s
 
-`quit` is not taken from the network: stopping the piece is for the keyboard and systemd.
+`/installation/addresses` (no arguments) is answered, to the port that asked, with the list
+of every address the piece accepts and sends (`address_list`). `quit` is not taken from
+the network: stopping the piece is for the keyboard and systemd.
 A message with a wrong address, arguments or a packet that does not parse costs one log
 line (at most one a second per kind of fault, with a count of those left out), never the
 show. Ranges are checked where the command is applied (the main loop has the settings).
@@ -33,7 +35,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pythonosc import osc_packet
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import BlockingOSCUDPServer
@@ -41,6 +43,7 @@ from pythonosc.osc_server import BlockingOSCUDPServer
 from installation import commands
 from installation.commands import Command, Name
 from installation.controls.listening import LibraryLines, Quiet, bind, drained
+from installation.controls.osc_out import OUT, message, split_target
 from installation.logs import RateLimitedLog
 from installation.section import Listener
 
@@ -50,9 +53,19 @@ PREFIX = "/installation"
 
 
 class OscConfig(Listener):
-    """`[osc]`: remote control over OSC (UDP)."""
+    """`[osc]`: remote control over OSC (UDP), and the signals sent out."""
 
     port: int = Field(9000, ge=0, le=65535, description="UDP port; 0 = any free one")
+    send_to: list[str] = Field(default_factory=list, max_length=16,
+                               description="host:port addresses OSC out sends to")
+    send_hz: float = Field(30.0, ge=1.0, le=120.0, description="OSC out ticks a second")
+
+    @field_validator("send_to")
+    @classmethod
+    def _targets(cls, v: list[str]) -> list[str]:
+        for target in v:
+            split_target(target)
+        return v
 
 
 MAX_BUNDLES = 16  # bundles in one datagram, nested or not: more is garbage, not parsed
@@ -97,6 +110,23 @@ class _Dispatcher(Dispatcher):
         return super().call_handlers_for_packet(data, client_address)
 
 
+ADDRESSES = f"{PREFIX}/addresses"  # the query: answered with address_list()
+ANSWER_EVERY_S = 1.0  # the list is sent at most this often, s
+
+
+def address_list() -> list[bytes]:
+    """`/installation/out/addresses` messages, one an address: (address, "in" | "out",
+    OSC type tags or "", what it takes or says). Every address the piece accepts, then
+    every address it sends."""
+    listed = [message(f"{PREFIX}/out/addresses", f"{PREFIX}/{name}", "in", "", takes)
+              for name, takes in commands.addresses()]
+    listed.append(message(f"{PREFIX}/out/addresses", ADDRESSES, "in", "",
+                          "none: this list, to the asking port"))
+    listed += [message(f"{PREFIX}/out/addresses", address, "out", tags, says)
+               for address, tags, says in OUT]
+    return listed
+
+
 def parse(address: str, args: tuple[Any, ...]) -> Command:
     """The command for one message (the address names it, see `installation.commands`);
     ValueError saying what is wrong."""
@@ -119,7 +149,10 @@ class OscControl:
         self._library = LibraryLines(self.faults, "osc", "pythonosc")
         self.received = 0
         dispatcher = _Dispatcher(self.faults)
+        dispatcher.map(ADDRESSES, self._addresses, needs_reply_address=True)
         dispatcher.set_default_handler(self._handle)
+        self._answered = float("-inf")  # when the address list was last sent, monotonic s
+        self.clock = clock
         self._server = bind(_Server, cfg.host, cfg.port, dispatcher, self.faults)
         self._thread = threading.Thread(target=self._server.serve_forever, name="osc",
                                         daemon=True)
@@ -145,6 +178,18 @@ class OscControl:
     def drain(self) -> list[Command]:
         """Every command received since the last call, oldest first."""
         return drained(self.commands)
+
+    def _addresses(self, client: tuple[str, int], address: str, *args: Any) -> None:
+        """`/installation/addresses`: the list, to the port that asked, at most once a
+        second (a forged sender cannot turn the piece into an amplifier)."""
+        now = self.clock()
+        if now - self._answered < ANSWER_EVERY_S:
+            self.faults.warning("addresses", f"osc: {ADDRESSES} asked again within "
+                                f"{ANSWER_EVERY_S:g} s; not answered")
+            return
+        self._answered = now
+        for datagram in address_list():
+            self._server.socket.sendto(datagram, client)
 
     def _handle(self, address: str, *args: Any) -> None:
         try:

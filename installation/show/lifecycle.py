@@ -54,7 +54,8 @@ def open_show(show: Show) -> float | None:
     # The scene's effect as the scene set holds it now (it may have been replaced, e.g.
     # wrapped by a benchmark or a test, since the worker was made).
     show.worker.swap(show.effects[show.scene], show.scenes.controllers.get(show.scene))
-    for part in (show.source, show.worker, show.status, show.play, *show.surfaces):
+    for part in (show.source, show.worker, show.status, show.sender, show.play,
+                 *show.surfaces):
         if part is not None:
             part.start()
     return duration
@@ -67,6 +68,8 @@ def close_show(show: Show) -> None:
         surface.stop()
     if show.status is not None:
         show.status.stop()
+    if show.sender is not None:
+        show.sender.stop()
     if show.reloader is not None:
         show.reloader.close()
     show.source.stop()  # first: wakes the effect thread at once

@@ -2,7 +2,8 @@
 
     capture ─┬─► effect thread ─────────────────────────┐
              └─► motion thread ─► walk ─► GAN thread ────┴─► loop ─► sinks (window, recording)
-    keys · OSC ─► Command ─► dispatcher          loop ─► FrameState ─► HUD · /health · stats
+    keys · OSC · web ─► Command ─► dispatcher    loop ─► FrameState ─► HUD · /health · stats
+                                                                        · web · OSC out
 
 Each turn (pygame wants the main thread): commands → a prepared config edit → watchdog →
 playlist → the newest painted frame → the moment (walk step, attract) → compose → hand to
@@ -25,6 +26,7 @@ import numpy as np
 from installation.capture import Source, open_source
 from installation.commands import Surface
 from installation.controls import open_surfaces
+from installation.controls.osc_out import open_sender
 from installation.controls.status import open_status
 from installation.display.sinks import Shown, ThreadedSink, WindowSink
 from installation.display.snapshots import write_snapshot
@@ -99,7 +101,8 @@ class Show:
         if self.status is not None and self.status.console is not None:
             self.surfaces.append(self.status.console)  # the web console's commands
         self.dispatcher = Dispatcher(self)
-        self.reporter = Reporter(self, self.status)
+        self.sender = open_sender(cfg.osc.send_to, cfg.osc.send_hz)  # OSC out, or None
+        self.reporter = Reporter(self, self.status, self.sender)
         self.outputs: list[ThreadedSink] = []
         self.screen: WindowSink | None = None  # the window as a sink, once open
         self._stop = threading.Event()

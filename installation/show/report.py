@@ -21,6 +21,7 @@ import numpy as np
 
 from installation.compositor import compose_errors
 from installation.compositor.masks import shown_part
+from installation.controls.osc_out import OscSender
 from installation.controls.status import StatusServer
 from installation.display.overlay import Mark, Overlay
 from installation.effects import stabiliser_of, strength_of
@@ -159,12 +160,15 @@ class ShowReport:
 
 
 class Reporter:
-    """Builds the frame state and hands it to the readers: stats file, status server."""
+    """Builds the frame state and hands it to the readers: stats file, status server, OSC
+    out."""
 
-    def __init__(self, show: Show, status: StatusServer | None) -> None:
+    def __init__(self, show: Show, status: StatusServer | None,
+                 sender: OscSender | None = None) -> None:
         self.show = show
         self.stats: StatsWriter | None = None
         self.status = status
+        self.sender = sender  # OSC out: every state, sent at its own rate
         self.report = ShowReport()
         self.fps = FpsMeter()
         self.alive = PictureWatch()
@@ -202,6 +206,8 @@ class Reporter:
         if self.status is not None:
             self.status.publish(state)
             self._t_health = t_present
+        if self.sender is not None:
+            self.sender.publish(state)
         return state
 
     def refresh(self, now: float) -> FrameState:
@@ -211,6 +217,8 @@ class Reporter:
         if self.status is not None and now - self._t_health >= HEALTH_EVERY_S:
             self.status.publish(state)
             self._t_health = now
+        if self.sender is not None:
+            self.sender.publish(state)  # (one assignment: the HUD's state, every turn)
         return state
 
     def build(self, t: float, fresh: bool, latency_ms: float | None,

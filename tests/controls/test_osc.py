@@ -21,6 +21,7 @@ from installation.models import ModelStore
 from installation.runtime import Device
 from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
+from tests.controls.test_osc_out import Receiver
 
 LOOPBACK_ANY_PORT = OscConfig(enabled=True, host="127.0.0.1", port=0)
 
@@ -103,10 +104,12 @@ def test_a_port_in_use_is_one_line() -> None:
 
 def test_the_running_show_obeys(tmp_path: Path, store: ModelStore, cpu: Device,
                                 until: Callable[..., bool]) -> None:
+    """... and says so over OSC out (a receiver on loopback)."""
+    receiver = Receiver()
     path = tmp_path / "config.toml"
     path.write_text("[source]\nuri = 'demo:carphone'\n[attract]\nenabled = false\n"
                     "[headless]\nrecord = false\n"
-                    "[osc]\nenabled = true\nport = 0\n"
+                    f"[osc]\nenabled = true\nport = 0\nsend_to = ['127.0.0.1:{receiver.port}']\n"
                     "[[scenes]]\nname = 'one'\nsize = [96, 64]\nstyles = [3, 9]\n"
                     "temporal = {enabled = true}\n"
                     "[[scenes]]\nname = 'two'\nsize = [96, 64]\nstyles = [1]\n")
@@ -130,14 +133,20 @@ def test_the_running_show_obeys(tmp_path: Path, store: ModelStore, cpu: Device,
             client.send_message("/installation/blackout", 1)
             client.send_message("/installation/scene", "nowhere")  # logged, ignored
             done["applied"] = until(lambda: show.blackout and show.scene == "two", 30)
+            done["said"] = until(lambda: receiver.last("/installation/out/scene") == ("two",)
+                                 and receiver.last("/installation/out/blackout") == (1,), 30)
             shown = show.report.shown
             done["goes on"] = until(lambda: show.report.shown > shown + 3, 30)
         finally:
             show.stop()
 
     threading.Thread(target=drive, daemon=True).start()
-    show.run()
-    assert done == {"steady off": True, "applied": True, "goes on": True}
+    try:
+        show.run()
+    finally:
+        receiver.close()
+    assert done == {"steady off": True, "applied": True, "said": True, "goes on": True}
+    assert receiver.last("/installation/out/strength") == (0.5,)
     assert show.hud_on and two.strength == 0.5
     assert two.describe().endswith("12")  # crossfading 1→12
     assert show.picture is not None
