@@ -23,6 +23,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 NUM_STYLES = 26  # the multi-style network's style count (indices 0..25)
+MAX_STYLE_WEIGHT = 1000.0  # the largest weight in a style blend (they are normalised)
 WALK_FIELDS = ("idle_speed", "motion_speed", "max_step", "response_tau_s")
 DREAM_FIELDS = ("steps", "step_size", "feedback", "reset_px", "zoom_per_s")
 
@@ -136,7 +137,7 @@ def parse(name: str, args: Sequence[Any], source: str = "") -> Command:
         known = ", ".join(n.value for n in Name if n not in (Name.WALK, Name.DREAM))
         raise ValueError(f"unknown command; known: {known}, walk/FIELD, dream/FIELD") from None
     if kind in TOGGLES:
-        return Command(kind, None if not args else bool(_number(args)), source)
+        return Command(kind, None if not args else _switch(args), source)
     if kind in TRIGGERS:
         _exactly(args, 0)
         return Command(kind, None, source)
@@ -175,19 +176,30 @@ def _strength(args: Sequence[Any]) -> float:
     return value
 
 
+def _switch(args: Sequence[Any]) -> bool:
+    value = _number(args)
+    if value not in (0.0, 1.0):
+        raise ValueError("give 1 (on) or 0 (off), or nothing to flip")
+    return value == 1.0
+
+
 def _weights(args: Sequence[Any]) -> dict[str, float]:
     if not args or not all(isinstance(a, int | float) and not isinstance(a, bool)
-                           and math.isfinite(a) for a in args):
+                           and _finite(a) for a in args):
         raise ValueError(f"give {NUM_STYLES} weights, or index, weight pairs")
     if len(args) == NUM_STYLES:
-        return {str(i): float(w) for i, w in enumerate(args) if w}
-    if len(args) % 2:
+        pairs = {str(i): float(w) for i, w in enumerate(args) if w}
+    elif len(args) % 2:
         raise ValueError(f"give {NUM_STYLES} weights, or index, weight pairs")
-    pairs = {}
-    for index, weight in zip(args[::2], args[1::2], strict=True):
-        if not float(index).is_integer():
-            raise ValueError(f"style index {index} is not a whole number")
-        pairs[str(int(index))] = float(weight)
+    else:
+        pairs = {}
+        for index, weight in zip(args[::2], args[1::2], strict=True):
+            if not float(index).is_integer() or not 0 <= index < NUM_STYLES:
+                raise ValueError(f"style index {index} is not one of 0..{NUM_STYLES - 1}")
+            pairs[str(int(index))] = float(weight)
+    if not all(0.0 <= w <= MAX_STYLE_WEIGHT for w in pairs.values()) \
+            or not any(pairs.values()):
+        raise ValueError(f"style weights are 0..{MAX_STYLE_WEIGHT:g}, not all 0")
     return pairs
 
 
@@ -201,9 +213,16 @@ def _exactly(args: Sequence[Any], n: int) -> Sequence[Any]:
     return args
 
 
+def _finite(value: int | float) -> bool:
+    """Whether a number is finite as a float (an int of 400 digits is not)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def _number(args: Sequence[Any]) -> float:
     (value,) = _exactly(args, 1)
-    if isinstance(value, bool) or not isinstance(value, int | float) \
-            or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
         raise ValueError("give a (finite) number")
     return float(value)

@@ -24,14 +24,14 @@ import re
 import threading
 import time
 from dataclasses import asdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import Field, field_validator
 
-from installation.controls.listening import Quiet, bind
+from installation.controls.http import DeadlineHandler, HttpServer
+from installation.controls.listening import bind
 from installation.controls.web.console import WebConsole
 from installation.controls.web.guard import loopback, new_token
 from installation.controls.web.record import console_record
@@ -113,15 +113,6 @@ class Metrics:
                                    "newest analysed frame, ms", registry=r)
 
 
-REQUEST_TIMEOUT_S = 10.0  # a connection that sends nothing this long is closed, s
-
-
-class _HttpServer(Quiet, ThreadingHTTPServer):
-    """The HTTP server; a request that raises is a rate-limited line (`Quiet`)."""
-
-    label = "status"
-
-
 class StatusServer:
     """The HTTP server thread. `publish` from the main loop; requests read the snapshot."""
 
@@ -134,9 +125,7 @@ class StatusServer:
         self._t0 = time.monotonic()
         server = self  # the handler class below reaches the server through this
 
-        class Handler(BaseHTTPRequestHandler):
-            timeout = REQUEST_TIMEOUT_S  # a client that sends nothing is let go
-
+        class Handler(DeadlineHandler):
             def do_GET(self) -> None:
                 self._answer("GET")
 
@@ -189,8 +178,7 @@ class StatusServer:
             self._made_token = token is not None and not cfg.token
             self.console = WebConsole(token, self.console_state)
         self.faults = RateLimitedLog(log)
-        self._http = bind(_HttpServer, cfg.host, cfg.port, Handler, self.faults)
-        self._http.daemon_threads = True
+        self._http = bind(HttpServer, cfg.host, cfg.port, Handler, self.faults)
         self._thread = threading.Thread(target=self._http.serve_forever, name="status",
                                         daemon=True)
 
@@ -218,6 +206,8 @@ class StatusServer:
 
     def stop(self) -> None:
         logging.getLogger("installation").removeHandler(self.errors)
+        if self.console is not None:
+            self.console.stop()  # its event streams end
         if self._thread.is_alive():
             self._http.shutdown()
             self._thread.join(timeout=5.0)

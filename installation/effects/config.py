@@ -11,7 +11,10 @@ import os
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from installation.commands import NUM_STYLES  # the network's style count, 26
+from installation.commands import (  # the network's style count, 26; blend weights' cap
+    MAX_STYLE_WEIGHT,
+    NUM_STYLES,
+)
 from installation.dream.config import NETWORK_NAME, DreamConfig
 from installation.section import Section
 from installation.temporal.config import TemporalConfig
@@ -22,7 +25,6 @@ PAINTERS = ("style", "arbitrary")  # the effects that repaint with a painting's 
 MAX_STYLES = 64  # entries in a scene's `styles` (each a style, or a blend of them)
 MAX_PAINTINGS = 256  # entries in a scene's `paintings`
 MAX_CHAIN = 8  # effects in one chain
-MAX_STYLE_WEIGHT = 1000.0  # the largest weight in a style blend (they are normalised)
 
 
 # Working memory of each effect per pixel of the processing size, bytes: ONNX Runtime's

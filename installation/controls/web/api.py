@@ -33,6 +33,8 @@ def decode(body: bytes) -> dict[str, Any]:
         raise ValueError("the body is not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"the body is not JSON ({exc.msg})") from None
+    except RecursionError:  # [[[[... under MAX_BODY
+        raise ValueError("the body is nested too deep") from None
     if not isinstance(data, dict):
         raise ValueError('give a JSON object: {"command": NAME, "value": VALUE}')
     return data

@@ -10,8 +10,9 @@ server (same `[status]` host and port), and an input surface of the show.
                               between frames, like an OSC message of the same name
 
 Refusals change nothing and say why in JSON ({"error": ...}): 400 a body that is not a
-command, 401 a wrong or missing token (off loopback: `guard`), 404, 405, 411/413 a body
-without a length or too long, 415 not JSON, 429 too many, 503 the show's queue is full.
+command, 401 a wrong or missing token (off loopback: `guard`), 403 on loopback a Host that
+is not a loopback name (DNS rebinding), 404, 405, 411/413 a body without a length or too
+long, 415 not JSON, 429 too many, 503 the show's queue is full.
 Each costs at most one rate-limited log line.
 """
 
@@ -32,7 +33,7 @@ from installation import commands
 from installation.commands import Command
 from installation.controls.listening import drained
 from installation.controls.web import api
-from installation.controls.web.guard import Guard
+from installation.controls.web.guard import Guard, local_host
 from installation.controls.web.preview import Preview
 from installation.logs import RateLimitedLog
 
@@ -105,19 +106,23 @@ class WebConsole:
                 return self._refuse(req, client, 405, "the page takes GET")
             payload, kind = self._pages[path]
             return _send(req, 200, kind, payload, body)
+        if self.guard.token is None and not local_host(req.headers.get("Host")):
+            return self._refuse(req, client, 403, "on loopback the console answers only "
+                                "to localhost and 127.0.0.1 addresses", body)
         refusal = self.guard.check(client, _token(req, query))
         if refusal == 429:
-            return self._refuse(req, client, 429, "too many refused requests: wait a second")
+            return self._refuse(req, client, 429, "too many refused requests: wait a second",
+                                body)
         if refusal == 401:
             return self._refuse(req, client, 401, "a wrong or missing token: open the "
-                                "address the show printed at start, with its ?token=")
+                                "address the show printed at start, with its ?token=", body)
         if method == "POST":
             if path != "/api/command":
                 return self._refuse(req, client, 405 if path in GETS else 404, "no such call")
             return self._command(req, client)
         route = GETS.get(path)
         if route is None:
-            return self._refuse(req, client, 404, f"no such call: {path[:60]}")
+            return self._refuse(req, client, 404, f"no such call: {path[:60]}", body)
         route(self, req, body)
 
     def _command(self, req: BaseHTTPRequestHandler, client: str) -> None:
@@ -128,7 +133,7 @@ class WebConsole:
         if kind != "application/json":  # a form from another site cannot send JSON unasked
             return self._refuse(req, client, 415, "send application/json")
         length = req.headers.get("Content-Length")
-        if length is None or not length.isdigit():
+        if length is None or not (length.isascii() and length.isdigit()):
             return self._refuse(req, client, 411, "give a Content-Length")
         if int(length) > api.MAX_BODY:
             return self._refuse(req, client, 413, f"at most {api.MAX_BODY} bytes")
@@ -183,11 +188,13 @@ class WebConsole:
         finally:
             self._streams.release()
 
-    def _refuse(self, req: BaseHTTPRequestHandler, client: str, code: int, why: str) -> None:
+    def _refuse(self, req: BaseHTTPRequestHandler, client: str, code: int, why: str,
+                body: bool = True) -> None:
+        """A refusal in JSON (its body left out for HEAD), said in a rate-limited line."""
         self.refused += 1
         self.faults.warning(f"web {code}", f"web console: {req.command} "
                             f"{req.path.split('?')[0][:60]} from {client}: {code} {why}")
-        _json(req, code, {"error": why})
+        _json(req, code, {"error": why}, body)
 
 
 GETS: dict[str, Callable[[WebConsole, BaseHTTPRequestHandler, bool], None]] = {

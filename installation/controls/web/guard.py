@@ -34,6 +34,21 @@ def loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
+def local_host(header: str | None) -> bool:
+    """Whether a request's Host header names this machine by a loopback name (or is
+    absent: only browsers matter here, and they always send it). On loopback, with no
+    token, a page elsewhere could otherwise reach the API through a name it re-points at
+    127.0.0.1 (DNS rebinding)."""
+    if not header:
+        return True
+    host = header.strip()
+    if host.startswith("["):  # [::1]:8321
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:  # 127.0.0.1:8321, localhost:8321
+        host = host.partition(":")[0]
+    return loopback(host.lower())
+
+
 def new_token() -> str:
     """A token for this run: 128 random bits, URL-safe (it travels in the page's address)."""
     return secrets.token_urlsafe(16)
@@ -99,12 +114,10 @@ class Guard:
     def check(self, client: str, given: str | None) -> int | None:
         """None when a request from `client` carrying the token `given` (None: none) may
         use the API; else the HTTP refusal: 401 (wrong or missing token), 429 (this client
-        was refused too often: nothing it sends is compared until its bucket refills)."""
+        was refused too often: answered so until its bucket refills). A 128-bit token is
+        not found by guessing at any rate; the bucket bounds the log and the work."""
         if self.token is None:
             return None
-        if not self.refusals.left(client):
-            return 429
         if given is not None and hmac.compare_digest(given.encode(), self.token.encode()):
-            return None
-        self.refusals.allow(client)  # spent: a refusal
-        return 401
+            return None  # the right token is never locked out (a NAT shares addresses)
+        return 401 if self.refusals.allow(client) else 429

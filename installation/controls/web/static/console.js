@@ -5,9 +5,13 @@
 
 const PREVIEW_EVERY_MS = 250;
 const $ = (id) => document.getElementById(id);
+const SLIDER_EVERY_MS = 100; // a dragged slider sends at most this often (and its last value)
+const RETRY_MS = 2000; // a refused or lost event stream is opened again after this
 let token = new URLSearchParams(location.search).get("token")
   || sessionStorage.getItem("installation-token") || "";
 if (token) sessionStorage.setItem("installation-token", token);
+// The token leaves the address bar and the history: the tab keeps it.
+if (location.search) history.replaceState(null, "", location.pathname);
 let events = null;
 let dragging = false; // the strength slider is in the operator's hand: do not move it
 
@@ -104,14 +108,18 @@ function listen() {
   events = new EventSource("api/events" + q);
   events.onmessage = (e) => render(JSON.parse(e.data));
   events.onerror = async () => {
-    // An event stream does not say why it failed: ask once, plainly.
+    // An event stream does not say why it failed: ask once, plainly, and say so.
+    const badge = $("status");
     try {
       const r = await fetch("api/state", { headers: headers() });
-      if (r.status === 401) { events.close(); askToken(); }
+      if (r.status === 401) { events.close(); askToken(); return; }
+      if (!r.ok) { badge.textContent = `refused (${r.status})`; badge.className = "badge offline"; }
     } catch (e) {
-      $("status").textContent = "offline";
-      $("status").className = "badge offline";
+      badge.textContent = "offline";
+      badge.className = "badge offline";
     }
+    // A refused stream (busy, too many) is not retried by the browser: try again later.
+    if (events.readyState === EventSource.CLOSED) setTimeout(listen, RETRY_MS);
   };
 }
 
@@ -141,10 +149,25 @@ for (const b of document.querySelectorAll("[data-toggle]")) {
   b.addEventListener("click", () => send(b.dataset.toggle, b.getAttribute("aria-pressed") !== "true"));
 }
 const strength = $("strength");
+let sentAt = 0; // when the slider last sent, ms
+let pending = null; // a later send of the slider's value, while dragging fast
+function sendStrength() {
+  pending = null;
+  sentAt = Date.now();
+  send("strength", Number(strength.value));
+}
 strength.addEventListener("pointerdown", () => { dragging = true; });
 strength.addEventListener("pointerup", () => { dragging = false; });
-strength.addEventListener("input", () => send("strength", Number(strength.value)));
-strength.addEventListener("change", () => { dragging = false; });
+strength.addEventListener("input", () => {
+  const wait = SLIDER_EVERY_MS - (Date.now() - sentAt);
+  if (wait <= 0) sendStrength();
+  else if (pending === null) pending = setTimeout(sendStrength, wait);
+});
+strength.addEventListener("change", () => {
+  dragging = false;
+  if (pending !== null) clearTimeout(pending);
+  sendStrength(); // the value the operator let go at always arrives
+});
 $("token-form").addEventListener("submit", (e) => {
   e.preventDefault();
   token = $("token").value.trim();
