@@ -17,6 +17,7 @@ turns its input into `parse(...)` calls and offers them through `drain()` (`Surf
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -26,6 +27,7 @@ NUM_STYLES = 26  # the multi-style network's style count (indices 0..25)
 MAX_STYLE_WEIGHT = 1000.0  # the largest weight in a style blend (they are normalised)
 WALK_FIELDS = ("idle_speed", "motion_speed", "max_step", "response_tau_s")
 DREAM_FIELDS = ("steps", "step_size", "feedback", "reset_px", "zoom_per_s")
+PRESET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}$")
 
 
 class Name(Enum):
@@ -45,12 +47,14 @@ class Name(Enum):
     FULLSCREEN = "fullscreen"
     ATTRACT = "attract"
     OVERLAY = "overlay"  # the visitors overlay (tracks, silhouettes) in the window
-    RESEED = "reseed"  # triggers: no value
+    RESEED = "reseed"  # triggers: no value (reseed: or a seed)
     GENERATOR = "generator"
     SNAPSHOT = "snapshot"
     QUIT = "quit"
     WALK = "walk"  # (field, number): a walk setting, live
     DREAM = "dream"  # (field, number): a live-dream setting
+    PRESET = "preset"  # recall a preset: its name, or its number from 1
+    PRESET_SAVE = "preset/save"  # save the live parameters as a preset: its name
 
 
 _NAMES = frozenset(n.value for n in Name)
@@ -69,6 +73,9 @@ SPECS: dict[Name, str] = {
     Name.STRENGTH: "0..1",
     **{n: "1 / 0, none: toggle" for n in TOGGLES},
     **{n: "none" for n in TRIGGERS},
+    Name.RESEED: "none (the next seed), or a seed from 0",
+    Name.PRESET: "preset name, or number from 1",
+    Name.PRESET_SAVE: "preset name (1-40 letters, digits, spaces, _ - .)",
     Name.WALK: f"walk/FIELD number; FIELD: {', '.join(WALK_FIELDS)}",
     Name.DREAM: f"dream/FIELD number; FIELD: {', '.join(DREAM_FIELDS)}",
 }
@@ -80,7 +87,8 @@ Value = Any  # checked per name by `parse`: see `Command`
 class Command:
     """One operator command. `value` by name: SCENE str | int; SCENE_STEP, STYLE_STEP ±1;
     STYLE int; WEIGHTS {str(index): weight}; STRENGTH float; toggles bool | None (flip);
-    triggers None; WALK, DREAM (field, float). `source` names the surface, for the log."""
+    triggers None (RESEED: or a seed, int); WALK, DREAM (field, float); PRESET str (name)
+    | int (number from 1); PRESET_SAVE str (name). `source` names the surface, for the log."""
 
     name: Name
     value: Value = None
@@ -138,12 +146,38 @@ def parse(name: str, args: Sequence[Any], source: str = "") -> Command:
         raise ValueError(f"unknown command; known: {known}, walk/FIELD, dream/FIELD") from None
     if kind in TOGGLES:
         return Command(kind, None if not args else _switch(args), source)
+    if kind is Name.RESEED and args:
+        return Command(kind, _seed(args), source)
     if kind in TRIGGERS:
         _exactly(args, 0)
         return Command(kind, None, source)
     if kind is Name.STYLE and len(args) == 1 and args[0] in ("next", "prev"):
         return Command(Name.STYLE_STEP, _step(args), source)
     return Command(kind, _VALUES[kind](args), source)
+
+
+def _seed(args: Sequence[Any]) -> int:
+    (value,) = _exactly(args, 1)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return value
+    raise ValueError("give a seed: a whole number from 0")
+
+
+def _preset(args: Sequence[Any]) -> str | int:
+    (value,) = _exactly(args, 1)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    if isinstance(value, str) and 0 < len(value) <= 40:
+        return value
+    raise ValueError("give a preset's name, or its number from 1")
+
+
+def _preset_name(args: Sequence[Any]) -> str:
+    (value,) = _exactly(args, 1)
+    if not isinstance(value, str) or not PRESET_NAME.match(value):
+        raise ValueError("a preset's name is 1-40 letters, digits, spaces, '_', '-' or '.', "
+                         "starting with a letter or digit")
+    return value
 
 
 def _scene(args: Sequence[Any]) -> str | int:
@@ -204,7 +238,8 @@ def _weights(args: Sequence[Any]) -> dict[str, float]:
 
 
 _VALUES = {Name.SCENE: _scene, Name.SCENE_STEP: _step, Name.STYLE: _style,
-           Name.STYLE_STEP: _step, Name.WEIGHTS: _weights, Name.STRENGTH: _strength}
+           Name.STYLE_STEP: _step, Name.WEIGHTS: _weights, Name.STRENGTH: _strength,
+           Name.PRESET: _preset, Name.PRESET_SAVE: _preset_name}
 
 
 def _exactly(args: Sequence[Any], n: int) -> Sequence[Any]:

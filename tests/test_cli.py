@@ -97,10 +97,10 @@ def test_readme_documents_every_key() -> None:
     section = readme.split("## Keys", 1)[1].split("\n## ", 1)[0]
     # Every command that is not a number or a name has a key.
     needs_a_value = {Name.SCENE, Name.STYLE, Name.WEIGHTS, Name.STRENGTH, Name.WALK,
-                     Name.DREAM, Name.BLACKOUT}
+                     Name.DREAM, Name.BLACKOUT, Name.PRESET_SAVE}
     assert {name for name, _, _ in KEYMAP.values()} == set(Name) - needs_a_value
     for word in ("Right", "Left", "Down", "Up", "| H |", "| F |", "| M |", "Space", "| S |",
-                 "| R |", "| G |", "| A |", "Q / Esc"):
+                 "| R |", "| G |", "| A |", "| 1-9 |", "Q / Esc"):
         assert word in section
 
 

@@ -29,6 +29,8 @@ KEYMAP: dict[int, tuple[Name, int | None, str]] = {
                  "settings)"),
     pygame.K_v: (Name.OVERLAY, None, "visitors overlay on / off: boxes, heads, motion and "
                  "silhouettes over the picture, for setting up a camera (window only)"),
+    **{getattr(pygame, f"K_{n}"): (Name.PRESET, n, "recall preset 1-9 (in the order saved)")
+       for n in range(1, 10)},
     pygame.K_q: (Name.QUIT, None, "quit (closes any recording properly)"),
     pygame.K_ESCAPE: (Name.QUIT, None, "quit (closes any recording properly)"),
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from installation.commands import DREAM_FIELDS
 from installation.dream.ascent import dream, to_tensor
 from installation.dream.backbone import EfficientNetLite0
 from installation.dream.config import DreamConfig
@@ -61,6 +62,9 @@ class DreamEffect:
     def tune(self, field: str, value: float) -> None:
         """One setting changed live (OSC); ValueError when out of its range."""
         self.cfg = with_value(self.cfg, field, value)
+
+    def settings(self) -> dict[str, float]:
+        return {f: float(getattr(self.cfg, f)) for f in DREAM_FIELDS}
 
     def set_attract(self, on: bool) -> None:
         """Attract mode on or off: with `zoom = "attract"` the dream zooms while it is on."""

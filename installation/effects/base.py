@@ -43,6 +43,9 @@ class Tunable(Protocol):
     def tune(self, field: str, value: float) -> None:
         """Set one setting; ValueError (saying what is allowed) when it is out of range."""
 
+    def settings(self) -> dict[str, float]:
+        """The settings `tune` takes, as they are now (a preset keeps them)."""
+
 
 @runtime_checkable
 class Attractable(Protocol):

@@ -30,6 +30,7 @@ from installation.runtime import RuntimeConfig
 from installation.section import Section
 from installation.show.attract import AttractConfig
 from installation.show.playlist import PlaylistConfig
+from installation.show.presets import PresetsConfig
 
 
 class HeadlessConfig(Section):
@@ -132,6 +133,7 @@ class Config(Section):
     osc: OscConfig = OscConfig()
     status: StatusConfig = StatusConfig()
     playlist: PlaylistConfig = PlaylistConfig()
+    presets: PresetsConfig = PresetsConfig()
     watchdog: WatchdogConfig = WatchdogConfig()
     scenes: list[SceneConfig] = Field(
         default_factory=lambda: [SceneConfig(name="paint")], min_length=1, max_length=MAX_SCENES

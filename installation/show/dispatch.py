@@ -17,13 +17,15 @@ from installation.commands import Command, Name, Surface
 from installation.effects import MultiStyleEffect, members, painters_of, stabiliser_of
 from installation.effects.base import Tunable
 from installation.logs import RateLimitedLog
+from installation.show.presets import snapshot
 
 if TYPE_CHECKING:  # the show builds its dispatcher: only the type is needed here
     from installation.show.loop import Show
 
 log = logging.getLogger(__name__)
 
-HEAVY = frozenset({Name.SNAPSHOT, Name.FULLSCREEN})  # commands that take the loop for a while
+# Commands that take the loop for a while (a file written, a window changed).
+HEAVY = frozenset({Name.SNAPSHOT, Name.FULLSCREEN, Name.PRESET_SAVE})
 HEAVY_EVERY_S = 1.0  # at most one of each heavy command per this long, s
 
 
@@ -46,7 +48,8 @@ class Dispatcher:
             Name.RESEED: self._reseed,
             Name.GENERATOR: self._generator, Name.SNAPSHOT: self._snapshot,
             Name.QUIT: lambda _: self.show.stop(), Name.WALK: self._walk,
-            Name.DREAM: self._dream,
+            Name.DREAM: self._dream, Name.PRESET: self._preset,
+            Name.PRESET_SAVE: self._preset_save,
         }
 
     def drain(self, surfaces: Sequence[Surface]) -> None:
@@ -182,8 +185,23 @@ class Dispatcher:
                              "to draw")
         self.show.overlay_on = _switch(self.show.overlay_on, on)
 
-    def _reseed(self, _: None) -> None:
-        log.info("walk reseeded: seed %d", self._play().reseed())
+    def _reseed(self, seed: int | None) -> None:
+        log.info("walk reseeded: seed %d", self._play().reseed(seed))
+
+    # -- presets ----------------------------------------------------------------------------
+
+    def _preset(self, key: str | int) -> None:
+        """Recall: the preset's commands, each applied (and refused) as any other."""
+        preset = self.show.presets.find(key)
+        if preset.scene not in self.show.scene_names:
+            raise ValueError(f"preset {preset.name!r} is of scene {preset.scene!r}, which "
+                             "the config no longer has")
+        log.info("preset %r", preset.name)
+        for command in preset.commands():
+            self.apply(command)
+
+    def _preset_save(self, name: str) -> None:
+        self.show.presets.save(snapshot(self.show, name))
 
     def _generator(self, _: None) -> None:
         log.info("generator: %s", self._play().switch_generator())

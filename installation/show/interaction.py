@@ -128,11 +128,15 @@ class Interaction:
         """Attract now (True), back to interaction (False), or flipped (None): by operator."""
         self.schedule.force(not self.schedule.active if on is None else on)
 
-    def reseed(self) -> int:
-        """Move the current walk to the next seed (it glides there); the new seed."""
-        walk = self._walk(self.scene, self.generator_for(self.scene, attract=True))
-        walk.reseed(walk.seed + 1)
+    def reseed(self, seed: int | None = None) -> int:
+        """Move the current walk to `seed` (None: the next one); it glides there. The seed."""
+        walk = self.current_walk()
+        walk.reseed(walk.seed + 1 if seed is None else seed)
         return walk.seed
+
+    def current_walk(self) -> LatentWalk:
+        """The walk of the current scene and its generator (made now if it was not yet)."""
+        return self._walk(self.scene, self.generator_for(self.scene, attract=True))
 
     def reconfigure(self, cfg: Config, scene: SceneConfig, changed: set[str]) -> None:
         """A new config, live: walks of changed scenes (all of them with "*") start again

@@ -43,6 +43,7 @@ from installation.show.faults import LoopFaults
 from installation.show.interaction import Interaction, Moment
 from installation.show.live_config import Edit, Reloader, adopt, prepare
 from installation.show.playlist import Playlist
+from installation.show.presets import Presets, presets_path
 from installation.show.report import Reporter, ShowReport
 from installation.show.scenes import SceneSet
 from installation.show.watchdog import watch
@@ -94,6 +95,7 @@ class Show:
         self.stalls: dict[str, int] = {}  # stage → watchdog restarts
         self.faults = LoopFaults()  # turns of the loop that failed (a bug), for the report
         self.playlist = Playlist(cfg.playlist, self.scene_names, self.scene, time.monotonic())
+        self.presets = Presets.load(presets_path(cfg.presets, opts.config_path))
         # The operator's surfaces (OSC, ...): bound now, so a port in use stops start-up.
         self.surfaces: list[Surface] = open_surfaces(cfg)
         self.reloader: Reloader | None = None  # watches config.toml while the show runs

@@ -267,7 +267,7 @@ class Reporter:
             recording=any(s.writes and s.failed is None for s in sinks),
             snapshots=show.cfg.snapshots.enabled,
             paused=show.paused, blackout=show.blackout, hud=show.hud_on,
-            overlay=show.overlay_on, mirror=show.mirror,
+            overlay=show.overlay_on, mirror=show.mirror, presets=show.presets.names,
             config_error=show.config_error, bypassed=bypassed,
             failing=(() if show.play is None else tuple(show.play.failing()))
             + (() if loop_fault is None else (loop_fault,)),

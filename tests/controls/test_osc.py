@@ -61,7 +61,8 @@ def test_messages_become_commands(address: str, args: tuple[object, ...],
     ("/installation/style/weights", (3, 0.5, 12), "pairs"),
     ("/installation/walk/dim", (3,), "known: idle_speed"),
     ("/installation/quit", (), "not taken over the network"),
-    ("/installation/reseed", (1,), "give 0 arguments"),
+    ("/installation/reseed", ("x",), "seed"),
+    ("/installation/generator", (1,), "give 0 arguments"),
 ])
 def test_bad_messages_say_what_is_wrong(address: str, args: tuple[object, ...],
                                         says: str) -> None:

@@ -43,7 +43,8 @@ def show(tmp_path_factory: pytest.TempPathFactory, store: ModelStore, cpu: Devic
          ) -> Iterator[Show]:
     path = tmp_path_factory.mktemp("console") / "config.toml"
     path.write_text(CONFIG)
-    running = Show(load_config(path), store, cpu, RunOptions(headless=True, duration_s=300),
+    running = Show(load_config(path), store, cpu, RunOptions(headless=True, duration_s=300,
+                                                                config_path=path),
                    source=demo_source("bikes", store))
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()

@@ -58,7 +58,11 @@ def test_each_command_as_json(text: str, name: Name, value: Any) -> None:
     (b'{"command": "scene", "value": "a", "extra": 1}', "unknown field"),
     (b'{"command": "style", "value": 99}', "0..25"),
     (b'{"command": "style/weights", "value": {"x": 1}}', "whole number"),
-    (b'{"command": "reseed", "value": 3}', "0 arguments"),
+    (b'{"command": "reseed", "value": "x"}', "seed"),
+    (b'{"command": "reseed", "value": -3}', "seed"),
+    (b'{"command": "generator", "value": 3}', "0 arguments"),
+    (b'{"command": "preset/save", "value": "../etc"}', "preset's name"),
+    (b'{"command": "preset", "value": 0}', "number from 1"),
     (b"{" + b'"a": 1, ' * 1000 + b"}", f"over {MAX_BODY} bytes"),
 ])
 def test_bad_bodies_are_refused_with_a_reason(raw: bytes, said: str) -> None:

@@ -93,6 +93,15 @@ def test_clicking_the_console_changes_the_show(
 
     page.get_by_test_id("strength").fill("0.3")
     assert until(lambda: strength(show) == 0.3, 10)
+    # A preset saved from the page, the strength moved, the preset recalled.
+    page.get_by_label("preset name").fill("soft")
+    page.get_by_role("button", name="save", exact=True).click()
+    assert until(lambda: show.presets.names == ("soft",), 10)
+    page.get_by_test_id("strength").fill("0.8")
+    assert until(lambda: strength(show) == 0.8, 10)
+    page.get_by_role("button", name="soft", exact=True).click()
+    assert until(lambda: strength(show) == 0.3, 10)
+
     style = show.worker.effect.describe()
     page.get_by_role("button", name="next ▶").click()
     assert until(lambda: show.worker.effect.describe() != style, 10)
@@ -101,6 +110,7 @@ def test_clicking_the_console_changes_the_show(
 
     # The preview: a small live picture of the show (not black: the blackout is over).
     page.wait_for_function(LIT, timeout=15_000)
+    page.evaluate("window.scrollTo(0, 0)")  # (the header sticks to the top)
     shot = tmp_path / "console.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

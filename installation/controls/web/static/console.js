@@ -90,7 +90,6 @@ function render(s) {
   }
 
   const presets = $("presets");
-  $("presets-section").hidden = !(s.presets && s.presets.length);
   if (s.presets && presets.dataset.names !== s.presets.join("\n")) {
     presets.dataset.names = s.presets.join("\n");
     presets.replaceChildren(...s.presets.map((name) => {
@@ -167,6 +166,11 @@ strength.addEventListener("change", () => {
   dragging = false;
   if (pending !== null) clearTimeout(pending);
   sendStrength(); // the value the operator let go at always arrives
+});
+$("save-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const name = $("preset-name").value.trim();
+  if (name) send("preset/save", name);
 });
 $("token-form").addEventListener("submit", (e) => {
   e.preventDefault();
