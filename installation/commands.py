@@ -55,6 +55,7 @@ class Name(Enum):
     DREAM = "dream"  # (field, number): a live-dream setting
     PRESET = "preset"  # recall a preset: its name, or its number from 1
     PRESET_SAVE = "preset/save"  # save the live parameters as a preset: its name
+    MIDI_LEARN = "midi/learn"  # bind the next MIDI knob or key: "COMMAND[=VALUE|=LO..HI]"
 
 
 _NAMES = frozenset(n.value for n in Name)
@@ -76,6 +77,7 @@ SPECS: dict[Name, str] = {
     Name.RESEED: "none (the next seed), or a seed from 0",
     Name.PRESET: "preset name, or number from 1",
     Name.PRESET_SAVE: "preset name (1-40 letters, digits, spaces, _ - .)",
+    Name.MIDI_LEARN: "COMMAND, COMMAND=VALUE (a key's) or COMMAND=LOW..HIGH (a knob's)",
     Name.WALK: f"walk/FIELD number; FIELD: {', '.join(WALK_FIELDS)}",
     Name.DREAM: f"dream/FIELD number; FIELD: {', '.join(DREAM_FIELDS)}",
 }
@@ -88,7 +90,8 @@ class Command:
     """One operator command. `value` by name: SCENE str | int; SCENE_STEP, STYLE_STEP ±1;
     STYLE int; WEIGHTS {str(index): weight}; STRENGTH float; toggles bool | None (flip);
     triggers None (RESEED: or a seed, int); WALK, DREAM (field, float); PRESET str (name)
-    | int (number from 1); PRESET_SAVE str (name). `source` names the surface, for the log."""
+    | int (number from 1); PRESET_SAVE str (name); MIDI_LEARN str (what to bind).
+    `source` names the surface, for the log."""
 
     name: Name
     value: Value = None
@@ -180,6 +183,13 @@ def _preset_name(args: Sequence[Any]) -> str:
     return value
 
 
+def _text(args: Sequence[Any]) -> str:
+    (value,) = _exactly(args, 1)
+    if not isinstance(value, str) or not 0 < len(value) <= 80:
+        raise ValueError("give a text of 1-80 characters")
+    return value
+
+
 def _scene(args: Sequence[Any]) -> str | int:
     (value,) = _exactly(args, 1)
     if isinstance(value, bool) or not isinstance(value, int | str):
@@ -239,7 +249,7 @@ def _weights(args: Sequence[Any]) -> dict[str, float]:
 
 _VALUES = {Name.SCENE: _scene, Name.SCENE_STEP: _step, Name.STYLE: _style,
            Name.STYLE_STEP: _step, Name.WEIGHTS: _weights, Name.STRENGTH: _strength,
-           Name.PRESET: _preset, Name.PRESET_SAVE: _preset_name}
+           Name.PRESET: _preset, Name.PRESET_SAVE: _preset_name, Name.MIDI_LEARN: _text}
 
 
 def _exactly(args: Sequence[Any], n: int) -> Sequence[Any]:

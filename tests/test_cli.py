@@ -97,7 +97,7 @@ def test_readme_documents_every_key() -> None:
     section = readme.split("## Keys", 1)[1].split("\n## ", 1)[0]
     # Every command that is not a number or a name has a key.
     needs_a_value = {Name.SCENE, Name.STYLE, Name.WEIGHTS, Name.STRENGTH, Name.WALK,
-                     Name.DREAM, Name.BLACKOUT, Name.PRESET_SAVE}
+                     Name.DREAM, Name.BLACKOUT, Name.PRESET_SAVE, Name.MIDI_LEARN}
     assert {name for name, _, _ in KEYMAP.values()} == set(Name) - needs_a_value
     for word in ("Right", "Left", "Down", "Up", "| H |", "| F |", "| M |", "Space", "| S |",
                  "| R |", "| G |", "| A |", "| 1-9 |", "Q / Esc"):

@@ -16,6 +16,7 @@ from pydantic import (
 from installation.capture.config import SourceConfig
 from installation.compositor.config import CompositorConfig
 from installation.compositor.layers import LayerConfig
+from installation.controls.midi import MidiConfig
 from installation.controls.osc import OscConfig
 from installation.controls.status import StatusConfig
 from installation.display.config import DisplayConfig, RecordingConfig, SnapshotConfig
@@ -134,6 +135,7 @@ class Config(Section):
     status: StatusConfig = StatusConfig()
     playlist: PlaylistConfig = PlaylistConfig()
     presets: PresetsConfig = PresetsConfig()
+    midi: MidiConfig = MidiConfig()
     watchdog: WatchdogConfig = WatchdogConfig()
     scenes: list[SceneConfig] = Field(
         default_factory=lambda: [SceneConfig(name="paint")], min_length=1, max_length=MAX_SCENES

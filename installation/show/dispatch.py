@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from installation.commands import Command, Name, Surface
+from installation.controls.midi import MidiControl, Target
 from installation.effects import MultiStyleEffect, members, painters_of, stabiliser_of
 from installation.effects.base import Tunable
 from installation.logs import RateLimitedLog
@@ -49,7 +50,7 @@ class Dispatcher:
             Name.GENERATOR: self._generator, Name.SNAPSHOT: self._snapshot,
             Name.QUIT: lambda _: self.show.stop(), Name.WALK: self._walk,
             Name.DREAM: self._dream, Name.PRESET: self._preset,
-            Name.PRESET_SAVE: self._preset_save,
+            Name.PRESET_SAVE: self._preset_save, Name.MIDI_LEARN: self._midi_learn,
         }
 
     def drain(self, surfaces: Sequence[Surface]) -> None:
@@ -202,6 +203,12 @@ class Dispatcher:
 
     def _preset_save(self, name: str) -> None:
         self.show.presets.save(snapshot(self.show, name))
+
+    def _midi_learn(self, text: str) -> None:
+        midi = [s for s in self.show.surfaces if isinstance(s, MidiControl)]
+        if not midi:
+            raise ValueError("MIDI is off: set [midi] enabled = true")
+        midi[0].learn(Target.parse(text))
 
     def _generator(self, _: None) -> None:
         log.info("generator: %s", self._play().switch_generator())

@@ -97,7 +97,7 @@ class Show:
         self.playlist = Playlist(cfg.playlist, self.scene_names, self.scene, time.monotonic())
         self.presets = Presets.load(presets_path(cfg.presets, opts.config_path))
         # The operator's surfaces (OSC, ...): bound now, so a port in use stops start-up.
-        self.surfaces: list[Surface] = open_surfaces(cfg)
+        self.surfaces: list[Surface] = open_surfaces(cfg, opts.config_path)
         self.reloader: Reloader | None = None  # watches config.toml while the show runs
         self.status = open_status(cfg.status)
         if self.status is not None and self.status.console is not None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from installation.commands import DREAM_FIELDS, PRESET_NAME, WALK_FIELDS, Command, Name
+from installation.controls import beside
 from installation.effects import MultiStyleEffect, members, strength_of
 from installation.effects.base import Tunable
 from installation.errors import UserError
@@ -46,12 +47,8 @@ class PresetsConfig(Section):
 
 
 def presets_path(cfg: PresetsConfig, config_path: Path | None) -> Path:
-    """The presets file: `cfg.file`, a relative one beside the config file (or in the
-    working folder when the config came from elsewhere)."""
-    path = Path(cfg.file)
-    if path.is_absolute() or config_path is None:
-        return path
-    return config_path.parent / path
+    """The presets file: `cfg.file`, a relative one beside the config file."""
+    return beside(config_path, cfg.file)
 
 
 @dataclass(frozen=True)
