@@ -188,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: [runtime] engine)")
     b.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"],
                    help="precision for engines named without one (default: auto)")
+    b.add_argument("--surfaces", action="store_true",
+                   help="instead: the show with every operator surface on (web console "
+                   "with preview, OSC out, MIDI, NDI where installed) against it with them "
+                   "off, in turns")
     b.add_argument("--networks", action="store_true",
                    help="instead: every network alone on each --engine at --size, with "
                    "its parity against fp32 onnxruntime")

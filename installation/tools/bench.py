@@ -162,7 +162,7 @@ def bench_naive(frames: list[np.ndarray], cfg: Config, scene: SceneConfig, devic
             "latency_ms_p50": _pct(times, 50), "latency_ms_p95": _pct(times, 95)}
 
 
-def _bench_config(cfg: Config, scene: SceneConfig) -> Config:
+def bench_config(cfg: Config, scene: SceneConfig) -> Config:
     """The config measured: the one scene, attract off, a plain window without vsync."""
     return quiet(cfg).model_copy(update={
         "scenes": [scene], "start_scene": scene.name,
@@ -180,6 +180,10 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
     if args.sizes:
         sizes = [parse_size(t, "--sizes") for t in args.sizes.split(",")]
         return _sweep(cfg, store, device, args, sizes)
+    if args.surfaces:
+        from installation.tools.surfaces import run_surfaces
+
+        return run_surfaces(cfg, store, device, args)
     size = parse_size(args.size)
     if args.networks:
         rows = bench_networks(parse_engines(args.engine, args.precision, device), device,
@@ -192,7 +196,7 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
             print_networks(rows, size)
         return 0
     scene = measured_scene(cfg, args.scene, size, args.temporal)
-    cfg = _bench_config(cfg, scene)
+    cfg = bench_config(cfg, scene)
     frames = decode_frames(clip_file(args.source, cfg.source.demo_clip, store), args.frames,
                            size)
     record = args.record == "on"  # `--record on|off`
@@ -292,7 +296,7 @@ def _sweep(cfg: Config, store: ModelStore, device: Device, args: argparse.Namesp
         frames = decode_frames(path, args.frames, size)
         mpx = size[0] * size[1] / 1e6
         for spec in specs:
-            run = _engine_run(spec, frames, _bench_config(cfg, scene), scene, device, store,
+            run = _engine_run(spec, frames, bench_config(cfg, scene), scene, device, store,
                               args.source_fps)
             rows.append({"size": f"{size[0]}x{size[1]}", "megapixels": mpx, **run,
                          "bare_ms_per_mpx": run["bare"]["frame_ms_p50"] / mpx})

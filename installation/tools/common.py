@@ -50,9 +50,11 @@ def measured_scene(cfg: Config, name: str | None, size: tuple[int, int] | None =
 
 def quiet(cfg: Config) -> Config:
     """`cfg` for a measuring run beside a running show: no OSC or status listener (their
-    ports are taken), no playlist moving scenes, no automatic recording."""
+    ports are taken), nothing sent out or taken from a controller, no playlist moving
+    scenes, no automatic recording."""
     return cfg.model_copy(update={
-        "osc": cfg.osc.model_copy(update={"enabled": False}),
+        "osc": cfg.osc.model_copy(update={"enabled": False, "send_to": []}),
+        "midi": cfg.midi.model_copy(update={"enabled": False}),
         "status": cfg.status.model_copy(update={"enabled": False}),
         "playlist": cfg.playlist.model_copy(update={"enabled": False}),
         "headless": cfg.headless.model_copy(update={"record": False}),

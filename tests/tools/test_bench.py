@@ -14,7 +14,7 @@ from installation.cli import main
 from installation.models import ModelStore
 from installation.runtime import Device
 from installation.show.loading import load_config
-from installation.tools.bench import _bench_config, bench_pipeline
+from installation.tools.bench import bench_config, bench_pipeline
 from installation.tools.common import measured_scene
 
 
@@ -68,7 +68,7 @@ def test_the_pipeline_recording_reports_what_it_kept(tmp_path: Path, store: Mode
     path.write_text("[recording]\nwidth = 160\nheight = 90\nfps = 10.0\n")
     cfg = load_config(path)
     scene = measured_scene(cfg, None, (64, 36))
-    cfg = _bench_config(cfg, scene)
+    cfg = bench_config(cfg, scene)
     frames = decode_frames(clip_file("demo", cfg.source.demo_clip, store), 20, (64, 36))
     on = bench_pipeline(frames, cfg, cpu, store, 240.0, record=True)
     r = on["recording"]
@@ -108,3 +108,14 @@ def test_an_unknown_engine_gets_one_line(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["bench", "--engine", "tensorflow"]) == 2
     err = capsys.readouterr().err.strip()
     assert "--engine 'tensorflow'" in err and "\n" not in err
+
+
+def test_surfaces_on_and_off_in_turns(capsys: pytest.CaptureFixture[str]) -> None:
+    """`bench --surfaces`: each 'on' run had its console read, OSC out received and the
+    MIDI knob taken; the ratio is reported (not judged: no timing assertion)."""
+    r = bench(capsys, "--surfaces", "--size", "64x36", "--source-fps", "30")
+    assert len(r["off"]) == len(r["on"]) == 2  # type: ignore[arg-type]
+    for run in r["on"]:  # type: ignore[attr-defined]
+        assert run["fps"] > 0 and run["osc_datagrams"] > 0 and run["midi_messages"] > 0
+        assert run["events"] >= 1
+    assert r["on_vs_off"] > 0

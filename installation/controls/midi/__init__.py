@@ -75,7 +75,7 @@ class MidiControl:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5.0)
-        self._close("the show ends")
+        self._close("closed: the show ends", logging.INFO)
 
     def learn(self, target: Target) -> None:
         """Bind the next knob or key to `target`."""
@@ -130,13 +130,13 @@ class MidiControl:
                 return
         log.info("midi: listening to %s", name)
 
-    def _close(self, why: str) -> None:
+    def _close(self, why: str, level: int = logging.WARNING) -> None:
         port, self.port = self.port, None
         if port is None:
             return
         with contextlib.suppress(Exception):  # a port already gone closes no better
             port.close()
-        log.warning("midi: %s %s", port.name, why)
+        log.log(level, "midi: %s %s", port.name, why)
 
     def _watch(self) -> None:
         while not self._stop.wait(HOTPLUG_S):
