@@ -31,6 +31,17 @@ class RecordingConfig(Section):
     height: int = Field(720, ge=16, le=4320)
 
 
+class NdiConfig(Section):
+    """`[ndi]`: the shown picture as an NDI source on the network (display/ndi.py)."""
+
+    enabled: bool = False
+    name: str = Field("installation", min_length=1, max_length=64,
+                      description="the source's name (receivers list it as HOST (name))")
+    width: int = Field(1280, ge=16, le=7680)
+    height: int = Field(720, ge=16, le=4320)
+    fps: float = Field(30.0, ge=1.0, le=120.0, description="pictures sent a second at most")
+
+
 class SnapshotConfig(Section):
     enabled: bool = False
     folder: str = "snapshots"

@@ -19,7 +19,12 @@ from installation.compositor.layers import LayerConfig
 from installation.controls.midi import MidiConfig
 from installation.controls.osc import OscConfig
 from installation.controls.status import StatusConfig
-from installation.display.config import DisplayConfig, RecordingConfig, SnapshotConfig
+from installation.display.config import (
+    DisplayConfig,
+    NdiConfig,
+    RecordingConfig,
+    SnapshotConfig,
+)
 from installation.effects.adaptive import AdaptiveConfig
 from installation.effects.config import PAINTERS, EffectSettings, StyleConfig, memory_budget
 from installation.gan.labels import LATENT_DIM
@@ -121,6 +126,7 @@ class Config(Section):
     display: DisplayConfig = DisplayConfig()
     headless: HeadlessConfig = HeadlessConfig()
     recording: RecordingConfig = RecordingConfig()
+    ndi: NdiConfig = NdiConfig()
     snapshots: SnapshotConfig = SnapshotConfig()
     style: StyleConfig = StyleConfig()
     runtime: RuntimeConfig = RuntimeConfig()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from installation.controls.keys import KeyControl
 from installation.controls.web.preview import PreviewSink
+from installation.display.ndi import NdiSink
 from installation.display.recorder import Recorder
 from installation.display.sinks import RecorderSink, ThreadedSink, WindowSink
 from installation.display.window import open_window
@@ -86,15 +87,23 @@ def close_show(show: Show) -> None:
 
 
 def open_outputs(show: Show) -> list[ThreadedSink]:
-    """The sinks to start with: the recording (its path goes into the report) and the web
-    console's preview."""
+    """The sinks to start with: NDI out, the recording (its path goes into the report) and
+    the web console's preview. Those that may refuse (a UserError) open first, with
+    nothing to undo."""
     outputs = []
+    if show.cfg.ndi.enabled:
+        outputs.append(ThreadedSink(NdiSink(show.cfg.ndi)))
     path = show.opts.record
     if path is None and show.window is None and show.opts.max_frames is None:
         path = headless_recording(show)
-    if path is not None:  # first: it may refuse to open (a UserError), with nothing to undo
+    if path is not None:
         rc = show.cfg.recording
-        recorder = Recorder(path, (rc.width, rc.height), rc.fps, rc.crf)
+        try:
+            recorder = Recorder(path, (rc.width, rc.height), rc.fps, rc.crf)
+        except BaseException:
+            for sink in outputs:
+                sink.close()
+            raise
         show.report.recording = path
         outputs.append(ThreadedSink(RecorderSink(recorder)))
     console = None if show.status is None else show.status.console

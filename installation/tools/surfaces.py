@@ -11,7 +11,9 @@ them. The figure is the ratio of the shows' frame rates (target: 0.85 or more).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import statistics
 import threading
 import time
@@ -127,14 +129,20 @@ class Receiver:
 
 def with_surfaces(cfg: Config, osc_port: int) -> Config:
     """`cfg` with every surface on: console (status on loopback, any port), OSC out to
-    the receiver, MIDI."""
+    the receiver, MIDI, and NDI (at `[ndi]`'s size) where the library is installed."""
     return cfg.model_copy(update={
         "status": cfg.status.model_copy(update={"enabled": True, "port": 0, "console": True,
                                                 "host": "127.0.0.1"}),
         "osc": cfg.osc.model_copy(update={"send_to": [f"127.0.0.1:{osc_port}"]}),
         "midi": cfg.midi.model_copy(update={"enabled": True, "port": "", "cc": [
             {"control": 16, "command": "strength"}]}),
+        "ndi": cfg.ndi.model_copy(update={"enabled": ndi_installed(),
+                                          "name": f"bench-{os.getpid()}"}),
     })
+
+
+def ndi_installed() -> bool:
+    return importlib.util.find_spec("NDIlib") is not None
 
 
 def run_show(cfg: Config, frames: list[np.ndarray], device: Device, store: ModelStore,
@@ -171,8 +179,10 @@ def run_surfaces(cfg: Config, store: ModelStore, device: Device,
 
         def finish() -> dict[str, int]:
             console.stop()
+            ndi = next((s for s in show.sink_states() if s.name == "ndi"), None)
             return {"previews": console.previews, "events": console.events,
-                    "osc_datagrams": receiver.count - osc0, "midi_messages": midi.received}
+                    "osc_datagrams": receiver.count - osc0, "midi_messages": midi.received,
+                    "ndi_frames": 0 if ndi is None else ndi.sent}
         return finish
 
     runs: dict[str, list[dict[str, Any]]] = {"off": [], "on": []}
@@ -198,6 +208,7 @@ def run_surfaces(cfg: Config, store: ModelStore, device: Device,
     for i, (a, b) in enumerate(zip(runs["off"], runs["on"], strict=True)):
         print(f"  round {i + 1}: off {a['fps']:6.1f} fps   on {b['fps']:6.1f} fps   "
               f"(previews {b['previews']}, events {b['events']}, OSC datagrams "
-              f"{b['osc_datagrams']}, MIDI messages {b['midi_messages']})")
+              f"{b['osc_datagrams']}, MIDI messages {b['midi_messages']}, NDI frames "
+              f"{b['ndi_frames']})")
     print(f"  surfaces on / off: {result['on_vs_off']:.2f} (median fps {on:.1f} / {off:.1f})")
     return 0
