@@ -13,12 +13,18 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from installation.commands import Command, Name, Surface
+from installation.commands import WALK_FIELDS, Command, Name, Surface
 from installation.controls.midi import MidiControl, Target
-from installation.effects import MultiStyleEffect, members, painters_of, stabiliser_of
+from installation.effects import (
+    MultiStyleEffect,
+    members,
+    painters_of,
+    stabiliser_of,
+    strength_of,
+)
 from installation.effects.base import Tunable
 from installation.logs import RateLimitedLog
-from installation.show.presets import snapshot
+from installation.show.presets import Preset, check_name
 
 if TYPE_CHECKING:  # the show builds its dispatcher: only the type is needed here
     from installation.show.loop import Show
@@ -202,7 +208,25 @@ class Dispatcher:
             self.apply(command)
 
     def _preset_save(self, name: str) -> None:
-        self.show.presets.save(snapshot(self.show, name))
+        self.show.presets.save(self.snapshot(name))
+
+    def snapshot(self, name: str) -> Preset:
+        """The live parameters of the show now, as a preset called `name`."""
+        show = self.show
+        effect = show.worker.effect
+        styled = [e for e in members(effect) if isinstance(e, MultiStyleEffect)]
+        style = None
+        if styled:
+            style = {str(i): round(float(w), 6) for i, w in enumerate(styled[0].mixer.target)
+                     if w}
+        walk, seed = {}, None
+        if show.play is not None:
+            current = show.play.current_walk()
+            walk = {f: float(getattr(current.cfg, f)) for f in WALK_FIELDS}
+            seed = current.seed
+        tuned = [e for e in members(effect) if isinstance(e, Tunable)]
+        return Preset(check_name(name), show.scene, style, strength_of(effect), walk, seed,
+                      tuned[0].settings() if tuned else {})
 
     def _midi_learn(self, text: str) -> None:
         midi = [s for s in self.show.surfaces if isinstance(s, MidiControl)]

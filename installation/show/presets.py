@@ -1,7 +1,7 @@
 """Presets: named snapshots of the live parameters, saved to a file beside the config and
 recalled by key (1-9), OSC, the web console or MIDI.
 
-    preset/save NAME ──► snapshot(show) ──► presets.json (written whole, then renamed)
+    preset/save NAME ──► Dispatcher.snapshot ──► presets.json (written whole, then renamed)
     preset NAME | N  ──► the commands that bring the show there ──► the dispatcher
 
 A preset holds the scene, its style blend and strength, the walk's settings and seed and
@@ -20,19 +20,14 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field
 
 from installation.commands import DREAM_FIELDS, PRESET_NAME, WALK_FIELDS, Command, Name
 from installation.controls import beside
-from installation.effects import MultiStyleEffect, members, strength_of
-from installation.effects.base import Tunable
 from installation.errors import UserError
 from installation.section import Section
-
-if TYPE_CHECKING:  # the dispatcher hands its show in
-    from installation.show.loop import Show
 
 log = logging.getLogger(__name__)
 
@@ -181,19 +176,3 @@ class Presets:
         self.items = items
         log.info("preset %r saved to %s", preset.name, self.path)
 
-
-def snapshot(show: Show, name: str) -> Preset:
-    """The live parameters of `show` now, as a preset called `name`."""
-    effect = show.worker.effect
-    styled = [e for e in members(effect) if isinstance(e, MultiStyleEffect)]
-    style = None
-    if styled:
-        style = {str(i): round(float(w), 6) for i, w in enumerate(styled[0].mixer.target) if w}
-    walk, seed = {}, None
-    if show.play is not None:
-        current = show.play.current_walk()
-        walk = {f: float(getattr(current.cfg, f)) for f in WALK_FIELDS}
-        seed = current.seed
-    tuned = [e for e in members(effect) if isinstance(e, Tunable)]
-    return Preset(check_name(name), show.scene, style, strength_of(effect), walk, seed,
-                  tuned[0].settings() if tuned else {})

@@ -43,7 +43,7 @@ from installation.runtime import Device
 from installation.show.config import Config, SceneConfig
 from installation.show.loop import RunOptions, Show
 from installation.state import SinkState
-from installation.tools.common import measured_scene, parse_size, quiet
+from installation.tools.common import bench_config, measured_scene, parse_size
 from installation.tools.engines import (
     WARMUP,
     EngineSpec,
@@ -160,16 +160,6 @@ def bench_naive(frames: list[np.ndarray], cfg: Config, scene: SceneConfig, devic
     elapsed = time.perf_counter() - t0
     return {"fps": len(frames) / elapsed, "frame_ms_p50": _pct(times, 50),
             "latency_ms_p50": _pct(times, 50), "latency_ms_p95": _pct(times, 95)}
-
-
-def bench_config(cfg: Config, scene: SceneConfig) -> Config:
-    """The config measured: the one scene, attract off, a plain window without vsync."""
-    return quiet(cfg).model_copy(update={
-        "scenes": [scene], "start_scene": scene.name,
-        "attract": cfg.attract.model_copy(update={"enabled": False}),  # the scene, measured
-        "display": cfg.display.model_copy(update={"fullscreen": False, "vsync": False}),
-        "adaptive": cfg.adaptive.model_copy(update={"target_fps": 0.0}),  # a fixed size
-    })
 
 
 def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Namespace) -> int:

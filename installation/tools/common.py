@@ -59,3 +59,13 @@ def quiet(cfg: Config) -> Config:
         "playlist": cfg.playlist.model_copy(update={"enabled": False}),
         "headless": cfg.headless.model_copy(update={"record": False}),
     })
+
+
+def bench_config(cfg: Config, scene: SceneConfig) -> Config:
+    """The config measured: the one scene, attract off, a plain window without vsync."""
+    return quiet(cfg).model_copy(update={
+        "scenes": [scene], "start_scene": scene.name,
+        "attract": cfg.attract.model_copy(update={"enabled": False}),  # the scene, measured
+        "display": cfg.display.model_copy(update={"fullscreen": False, "vsync": False}),
+        "adaptive": cfg.adaptive.model_copy(update={"target_fps": 0.0}),  # a fixed size
+    })

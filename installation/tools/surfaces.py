@@ -32,8 +32,7 @@ from installation.models import ModelStore
 from installation.runtime import Device
 from installation.show.config import Config
 from installation.show.loop import RunOptions, Show
-from installation.tools.bench import bench_config
-from installation.tools.common import measured_scene, parse_size
+from installation.tools.common import bench_config, measured_scene, parse_size
 
 WARMUP = 10  # frames shown before the rate is measured
 ROUNDS = 2  # off, on, off, on

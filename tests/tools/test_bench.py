@@ -14,8 +14,8 @@ from installation.cli import main
 from installation.models import ModelStore
 from installation.runtime import Device
 from installation.show.loading import load_config
-from installation.tools.bench import bench_config, bench_pipeline
-from installation.tools.common import measured_scene
+from installation.tools.bench import bench_pipeline
+from installation.tools.common import bench_config, measured_scene
 
 
 def bench(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, object]:
