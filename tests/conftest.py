@@ -3,10 +3,11 @@ the display by SDL's dummy driver, the GPU by the CPU provider. Everything else 
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,19 @@ from installation.models import ModelStore
 from installation.runtime import Device, choose_device
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """The logging set-up as it was before each test: a test that runs the command line
+    installs handlers on the stream pytest captured for it, which is closed afterwards;
+    left there, every later warning would print a 'Logging error' traceback."""
+    loggers = [logging.getLogger(), logging.getLogger("installation")]
+    before = [(lg, list(lg.handlers), lg.level) for lg in loggers]
+    yield
+    for lg, handlers, level in before:
+        lg.handlers[:] = handlers
+        lg.setLevel(level)
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests import `fakes`
 
 
