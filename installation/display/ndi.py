@@ -30,9 +30,10 @@ def ndi_library() -> Any:
     """The NDI library, initialised; UserError in one line when it cannot be."""
     try:
         import NDIlib
-    except ImportError:
-        raise UserError("ndi.enabled: the NDI library is not installed (pip install "
-                        "ndi-python, in requirements.txt); or set [ndi] enabled = false") from None
+    except ImportError as exc:  # not installed, or its runtime misses a system library
+        raise UserError(f"ndi.enabled: the NDI library does not load ({str(exc)[:120]}): "
+                        "pip install ndi-python (requirements.txt) and, on Debian, apt-get "
+                        "install libavahi-client3; or set [ndi] enabled = false") from None
     if not NDIlib.initialize():
         raise UserError("ndi.enabled: the NDI runtime does not start on this CPU (it needs "
                         "SSE4.2); set [ndi] enabled = false")

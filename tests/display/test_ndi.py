@@ -144,3 +144,15 @@ def test_a_show_with_ndi_publishes_its_picture(
         thread.join(30)
     ndi_state = next(s for s in show.sink_states() if s.name == "ndi")
     assert ndi_state.sent >= 5 and ndi_state.failed is None and ndi_state.writes
+
+
+def test_a_library_that_does_not_load_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from installation.errors import UserError
+
+    monkeypatch.setitem(sys.modules, "NDIlib", None)  # import fails, as a missing .so does
+    with pytest.raises(UserError) as caught:
+        NdiSink(NdiConfig(enabled=True))
+    said = str(caught.value)
+    assert said.startswith("ndi.enabled:") and "\n" not in said
