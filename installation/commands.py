@@ -175,7 +175,8 @@ def _preset(args: Sequence[Any]) -> str | int:
     raise ValueError("give a preset's name, or its number from 1")
 
 
-def _preset_name(args: Sequence[Any]) -> str:
+def preset_name(args: Sequence[Any]) -> str:
+    """A preset's name (the one argument), checked; ValueError saying what one is."""
     (value,) = _exactly(args, 1)
     if not isinstance(value, str) or not PRESET_NAME.match(value):
         raise ValueError("a preset's name is 1-40 letters, digits, spaces, '_', '-' or '.', "
@@ -249,7 +250,7 @@ def _weights(args: Sequence[Any]) -> dict[str, float]:
 
 _VALUES = {Name.SCENE: _scene, Name.SCENE_STEP: _step, Name.STYLE: _style,
            Name.STYLE_STEP: _step, Name.WEIGHTS: _weights, Name.STRENGTH: _strength,
-           Name.PRESET: _preset, Name.PRESET_SAVE: _preset_name, Name.MIDI_LEARN: _text}
+           Name.PRESET: _preset, Name.PRESET_SAVE: preset_name, Name.MIDI_LEARN: _text}
 
 
 def _exactly(args: Sequence[Any], n: int) -> Sequence[Any]:

@@ -1,12 +1,32 @@
-"""Folders that must not fill the disk over weeks: snapshots and automatic recordings are
-capped, the oldest files removed first."""
+"""Files the piece keeps: folders that must not fill the disk over weeks (snapshots and
+automatic recordings are capped, the oldest files removed first), and small files written
+whole (presets, learned MIDI bindings)."""
 
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+
+def write_whole(path: Path, text: str) -> None:
+    """`text` to `path`, whole: a temporary file beside it, synced, then renamed over it,
+    so a power cut leaves the old file or the new one, never half of one. OSError when the
+    folder cannot be written (nothing left behind)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def cap_folder(folder: Path, pattern: str, max_mb: float, room_mb: float = 0.0) -> int:

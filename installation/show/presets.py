@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field
 
-from installation.commands import DREAM_FIELDS, PRESET_NAME, WALK_FIELDS, Command, Name
+from installation.commands import DREAM_FIELDS, WALK_FIELDS, Command, Name, preset_name
 from installation.controls import beside
 from installation.errors import UserError
 from installation.section import Section
+from installation.storage import write_whole
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +73,8 @@ class Preset:
 
 
 def check_name(name: str) -> str:
-    if not PRESET_NAME.match(name):
-        raise ValueError("a preset's name is 1-40 letters, digits, spaces, '_', '-' or '.', "
-                         "starting with a letter or digit")
-    return name
+    """`name` if it is a preset's name; ValueError saying what one is."""
+    return preset_name([name])
 
 
 def _preset(raw: Any) -> Preset:
@@ -162,17 +159,7 @@ class Presets:
             raise ValueError(f"{MAX_PRESETS} presets already: replace one")
         items = {**self.items, preset.name: preset}
         data = json.dumps({"presets": [asdict(p) for p in items.values()]}, indent=2)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".presets-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(data + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_whole(self.path, data + "\n")
         self.items = items
         log.info("preset %r saved to %s", preset.name, self.path)
 

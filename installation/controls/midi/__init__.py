@@ -15,8 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from installation.controls.midi.mapping import Mapping, Target
 from installation.controls.midi.ports import Backend, InPort, MidoBackend, pick
 from installation.errors import UserError
 from installation.logs import RateLimitedLog
+from installation.storage import write_whole
 
 log = logging.getLogger(__name__)
 
@@ -149,11 +148,7 @@ class MidiControl:
         data: dict[str, Any] = {"cc": [b.model_dump() for b in cc],
                                 "notes": [b.model_dump() for b in notes]}
         try:
-            self.learned_path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".midi-", dir=self.learned_path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=2)
-            os.replace(tmp, self.learned_path)
+            write_whole(self.learned_path, json.dumps(data, indent=2) + "\n")
         except OSError as exc:
             log.error("midi: what was learned cannot be written to %s (%s); it holds until "
                       "the show ends", self.learned_path, exc.strerror or exc)
