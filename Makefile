@@ -7,9 +7,10 @@ ARGS   ?=
 
 .PHONY: run test models lint bench clean gpu-wheels gpu-carry
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-serve.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-serve.txt
 	touch $(STAMP)
 
 models: $(STAMP)

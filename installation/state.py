@@ -125,6 +125,26 @@ class SinkState:
 
 
 @dataclass(frozen=True)
+class RemoteState:
+    """The serving engine the networks are sent to (`[runtime] remote`)."""
+
+    server: str  # host:port
+    up: bool  # its answers are used now (False: every network runs locally)
+    rtt_ms: float | None = None  # the last ping's round trip, ms
+    call_ms: float | None = None  # the median network call there of late, ms
+    reason: str | None = None  # why the networks run locally now
+    falls: int = 0  # times it failed and the show fell back to the local engine
+
+    def line(self) -> str:
+        """One line for the HUD and /health's reasons."""
+        if not self.up:
+            return f"remote {self.server} not used ({self.reason}): networks run locally"
+        rtt = "" if self.rtt_ms is None else f"   rtt {self.rtt_ms:.1f} ms"
+        call = "" if self.call_ms is None else f"   call {self.call_ms:.0f} ms"
+        return f"remote {self.server}{rtt}{call}"
+
+
+@dataclass(frozen=True)
 class FrameState:
     """What is shown and how the show is doing, as of one frame. Times are monotonic s."""
 
@@ -166,6 +186,7 @@ class FrameState:
     # The shown picture is not alive: "black for 12 s", "frozen for 12 s" (the camera
     # changes, the picture does not); None while it is alive, or paused / blacked out.
     picture: str | None = None
+    remote: RemoteState | None = None  # None: no serving engine configured
 
     def reasons(self) -> list[str]:
         """Why the show is degraded (empty: it is fine), without the staleness check that
@@ -178,6 +199,8 @@ class FrameState:
             out.append(f"picture {self.picture}")
         out.extend(self.bypassed)
         out.extend(self.failing)
+        if self.remote is not None and not self.remote.up:
+            out.append(self.remote.line())
         if self.config_error:
             out.append(f"config edit not applied: {self.config_error}")
         target = self.target_fps
@@ -221,6 +244,8 @@ class FrameState:
             lines.append("WRITING " + " + ".join(writing))  # privacy: say when pictures are kept
         if self.picture:
             lines.append(f"PICTURE {self.picture.upper()}")
+        if self.remote is not None:
+            lines.append(self.remote.line())
         lines.extend(self.bypassed)
         lines.extend(self.failing)
         lines.extend(f"{s.name} stopped: {s.failed}" for s in self.sinks if s.failed)

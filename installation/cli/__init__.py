@@ -72,10 +72,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         check_uri(cfg.source)
         _check_writable(cfg, args)
 
+    if args.command == "serve":  # its networks' engines are chosen in Triton's processes
+        return _serve(cfg, store, args)
     from installation.runtime import choose_device
 
     device = choose_device(cfg.runtime.device, cfg.runtime.tensorrt, cfg.runtime.threads,
                            engine=cfg.runtime.engine, precision=cfg.runtime.precision)
+    from installation.runtime.remote import attach_remote
+
+    device = attach_remote(device, cfg.runtime)
     if args.command == "stylize":
         from installation.tools.stylize import stylize_file
 
@@ -151,6 +156,19 @@ def _models(action: str, store: Any) -> int:
     if not problems:
         print(f"all {len(store.manifest.models)} models verified")
     return 2 if problems else 0
+
+
+def _serve(cfg: Any, store: Any, args: argparse.Namespace) -> int:
+    from installation.serve.repository import ServeSettings
+    from installation.serve.server import serve
+
+    rt = cfg.runtime
+    settings = ServeSettings(rt.device, rt.engine, rt.precision, rt.threads,
+                             str(store.engine_cache),
+                             queue_delay_us=round(args.batch_delay_ms * 1000))
+    names = [n.strip() for n in args.networks.split(",") if n.strip()] if args.networks \
+        else None
+    return serve(store, settings, args.host, args.port, names)
 
 
 def _run(cfg: Any, store: Any, device: Any, args: argparse.Namespace) -> int:

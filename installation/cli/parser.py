@@ -196,6 +196,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead: every network alone on each --engine at --size, with "
                    "its parity against fp32 onnxruntime")
 
+    sv = sub.add_parser("serve", parents=common,
+                        help="serve the networks to display machines from this one (NVIDIA "
+                        "Triton; display machines set [runtime] remote)")
+    sv.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default: 127.0.0.1; Triton has no "
+                    "authentication: only a network of the installation's own machines)")
+    sv.add_argument("--port", type=_count(1, 65533), default=8000,
+                    help="HTTP port (health); gRPC is the next, metrics the one after "
+                    "(default: 8000, 8001, 8002)")
+    sv.add_argument("--networks", metavar="NAME,NAME,...",
+                    help="the networks to host (default: all): multistyle26, "
+                    "arbitrary-predict, arbitrary-transform, fast-dream:NAME, gan-eyes, "
+                    "gan-faces")
+    sv.add_argument("--batch-delay-ms", type=_positive(1000.0), default=2.0,
+                    help="how long a request may wait for others to batch with, ms "
+                    "(default: 2)")
+
     g = sub.add_parser("gan-response", parents=common,
                        help="how much faster the walk and the GAN layer go with people "
                        "than on a still frame of the same place")

@@ -272,6 +272,7 @@ class StatusServer:
             "sinks": [asdict(s) for s in snap.sinks],
             "errors": snap.errors,  # failures so far, by stage
             "stalls": snap.stalls,  # watchdog restarts so far, by stage
+            "remote": None if snap.remote is None else asdict(snap.remote),
         }
         return (503 if reasons else 200), body
 

@@ -218,7 +218,19 @@ def open_network(name: str, path: Path, device: Device, cache_dir: Path | None =
     """The network in the model file at `path`, on the engine chosen for it; the choice
     said in one line (log). `picture_scale` is the range of its picture inputs (1 or 255),
     `size` (W, H) px the picture size it will mostly see (free dimensions only); `flags`
-    the CPU's features (None: read from the machine)."""
+    the CPU's features (None: read from the machine). With a serving engine
+    (`device.remote`) the network is sent there, the local one standing by."""
+    local = _open_local(name, path, device, cache_dir, picture_scale, size, flags)
+    if device.remote is None:
+        return local
+    from installation.runtime.remote import ServedNetwork
+
+    return ServedNetwork(local, device.remote, path)
+
+
+def _open_local(name: str, path: Path, device: Device, cache_dir: Path | None,
+                picture_scale: float, size: tuple[int, int],
+                flags: frozenset[str] | None) -> Network:
     reference = OrtNetwork(path, device, name)
     plan = candidates(device, cpu_flags() if flags is None else flags)
     if not plan:

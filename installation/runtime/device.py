@@ -14,13 +14,16 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import onnxruntime as ort
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from installation.errors import UserError
 from installation.section import Section
+
+if TYPE_CHECKING:
+    from installation.runtime.remote import RemoteLink
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,26 @@ class RuntimeConfig(Section):
     precision: PrecisionChoice = "auto"
     tensorrt: bool = False
     threads: int = Field(0, ge=0, le=256, description="inference threads, 0 = all cores")
+    # A serving engine (`python main.py serve` on another machine) the networks are sent
+    # to, "HOST:PORT" of its gRPC port; "" = none. Each call has `remote_deadline_ms`;
+    # a failed or late call, or a server gone, runs locally (installation/runtime/remote).
+    remote: str = ""
+    remote_deadline_ms: int = Field(500, ge=20, le=10_000)
+    remote_client: str = ""  # this machine's name in the server's metrics ("" = hostname)
+    remote_compression: Literal["none", "gzip", "deflate"] = "none"  # the requests' gRPC
+
+    @field_validator("remote")
+    @classmethod
+    def _server(cls, v: str) -> str:
+        if not v.strip():
+            return ""
+        from installation.runtime.remote.wire import parse_url
+
+        try:
+            return parse_url(v)
+        except UserError:
+            raise ValueError("give the serving engine's gRPC address as 'HOST:PORT' (the "
+                             "port `python main.py serve` prints), or '' for none") from None
 
 
 @dataclass(frozen=True)
@@ -59,6 +82,8 @@ class Device:
     engine: EngineChoice = "auto"
     precision: PrecisionChoice = "auto"
     torch: Literal["cpu", "cuda"] = "cpu"
+    # The serving engine networks are sent to (None: all local); shared, not compared.
+    remote: RemoteLink | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         names = [p[0] if isinstance(p, tuple) else p for p in self.providers]

@@ -273,6 +273,8 @@ class Reporter:
             + (() if loop_fault is None else (loop_fault,)),
             errors=errors, stalls=dict(show.stalls), sinks=sinks,
             picture=self._picture(t),
+            remote=None if show.scenes.device.remote is None
+            else show.scenes.device.remote.state(),
         )
         return self.state
 

@@ -9,6 +9,7 @@ big edit never freezes the picture) and the loop swaps them in between frames wi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 
@@ -100,7 +101,8 @@ class SceneSet:
         size: slower, but the show goes on). False when already on the CPU."""
         if self.device.kind == "cpu":
             return False
-        self.device = choose_device("cpu", threads=self.device.threads)
+        self.device = dataclasses.replace(choose_device("cpu", threads=self.device.threads),
+                                          remote=self.device.remote)
         self._loaded = {}
         self.generation += 1
         built = self.prepare(cfg, cfg.scenes, check=False)  # on the loop: built, not tried

@@ -1,0 +1,189 @@
+"""The display side's link to one serving engine: is it used now, and how far away is it.
+
+    up ──(a call fails or is late, or a ping fails)──► down: every network runs locally
+    ▲                                                  │ a fresh channel pings every second
+    └──── `need` answers in a row (3; doubled after ───┘
+          a fall soon after a return, up to 48)
+
+A fall is said once in the log (and in the HUD and /health while it lasts); the return
+once too. While up, a ping every 2 s keeps the round-trip time and finds a server that
+went away while no network was called. Each caller keeps a client of its own (`client`):
+gRPC channels are cheap, and a channel that saw the server die waits out its reconnect
+backoff, so the watcher pings on a fresh channel each time it is down.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import statistics
+import threading
+import time
+from collections import deque
+from typing import TYPE_CHECKING
+
+from installation.runtime.remote.wire import parse_url
+from installation.state import RemoteState
+
+if TYPE_CHECKING:
+    from tritonclient.grpc import InferenceServerClient
+
+log = logging.getLogger(__name__)
+
+PING_DOWN_S = 1.0  # between pings while down, s
+PING_UP_S = 2.0  # between pings while up (round-trip time; a server gone quiet), s
+NEED = 3  # answers in a row before the server is used again
+NEED_MAX = 48  # ... at most, after falls that keep coming back
+STABLE_S = 30.0  # up this long: a later fall is a new story (need back to NEED), s
+CALLS_KEPT = 50  # call times kept for the median
+
+
+def client_for(server: str) -> InferenceServerClient:
+    """A new Triton gRPC client for `server` ("host:port"): a channel of its own."""
+    from tritonclient.grpc import InferenceServerClient
+
+    return InferenceServerClient(server)
+
+
+class RemoteLink:
+    """One serving engine (`[runtime] remote`), shared by every network sent there."""
+
+    def __init__(self, url: str, deadline_ms: float, client_name: str = "",
+                 compression: str = "none") -> None:
+        self.server = parse_url(url)
+        self.deadline_s = deadline_ms / 1000.0
+        self.client_name = client_name or socket.gethostname()
+        self.compression = None if compression == "none" else compression
+        self.epoch = 0  # +1 each time the server is (again) used: networks re-check it
+        self._lock = threading.Lock()
+        self._up = False
+        self._reason = "not reached yet"
+        self._need = 1  # at start one answer is enough: there was no fall
+        self._answers = 0
+        self._t_up = 0.0
+        self._falls = 0
+        self._rtt_ms: float | None = None
+        self._calls: deque[float] = deque(maxlen=CALLS_KEPT)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- for the networks ---------------------------------------------------------------
+
+    def usable(self) -> bool:
+        return self._up
+
+    def client(self) -> InferenceServerClient:
+        return client_for(self.server)
+
+    def answered(self, ms: float) -> None:
+        """A call came back in `ms`."""
+        self._calls.append(ms)
+
+    def failed(self, reason: str) -> None:
+        """A call or ping failed or was late: every network runs locally until the server
+        answers `need` pings in a row. Said once per fall."""
+        now = time.monotonic()
+        with self._lock:
+            if not self._up:
+                return
+            self._up = False
+            self._reason = reason
+            self._falls += 1
+            quick = now - self._t_up < STABLE_S
+            self._need = min(NEED_MAX, max(NEED, self._need * 2)) if quick else NEED
+            self._answers = 0
+        log.warning("remote engine %s failed (%s): the networks run locally until it "
+                    "answers %d pings in a row", self.server, reason, self._need)
+
+    def _returned(self, rtt_ms: float) -> None:
+        with self._lock:
+            self._up = True
+            self._t_up = time.monotonic()
+            self._rtt_ms = rtt_ms
+            self.epoch += 1
+            first = self._falls == 0 and self.epoch == 1
+        if first:
+            log.info("remote engine %s answers (%.1f ms): the networks run there",
+                     self.server, rtt_ms)
+        else:
+            log.warning("remote engine %s answers again (%.1f ms): the networks run there",
+                        self.server, rtt_ms)
+
+    def state(self) -> RemoteState:
+        calls = list(self._calls)
+        return RemoteState(self.server, self._up, self._rtt_ms,
+                           statistics.median(calls) if calls else None,
+                           None if self._up else self._reason, self._falls)
+
+    # -- the watcher --------------------------------------------------------------------
+
+    def start(self) -> RemoteLink:
+        """Starts watching (a daemon thread); the first ping is made at once."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._watch, name="remote-link",
+                                            daemon=True)
+            self._thread.start()
+        return self
+
+    def wait_up(self, timeout_s: float) -> bool:
+        """True once the server is used (at most `timeout_s`): for start-up and tests."""
+        end = time.monotonic() + timeout_s
+        while not self._up and time.monotonic() < end:
+            time.sleep(0.02)
+        return self._up
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2 * self.deadline_s + 1.0)
+
+    def _watch(self) -> None:
+        kept: InferenceServerClient | None = None  # while up: one channel, kept
+        while not self._stop.is_set():
+            up = self._up
+            try:
+                if not up and kept is not None:
+                    kept.close()
+                    kept = None
+                pinger = kept if up and kept is not None else self.client()
+                t0 = time.perf_counter()
+                ready = pinger.is_server_ready(client_timeout=self.deadline_s)
+                rtt = (time.perf_counter() - t0) * 1000.0
+                if up:
+                    kept = pinger
+                elif pinger is not kept:
+                    pinger.close()
+                self._pinged(bool(ready), rtt, "not ready")
+            except Exception as exc:  # unreachable, refused, late: all mean "not now"
+                self._pinged(False, 0.0, short_error(exc))
+            self._stop.wait(PING_UP_S if self._up else PING_DOWN_S)
+        if kept is not None:
+            kept.close()
+
+    def _pinged(self, ready: bool, rtt_ms: float, why: str) -> None:
+        if self._up:
+            if ready:
+                self._rtt_ms = rtt_ms
+                if time.monotonic() - self._t_up > STABLE_S:
+                    self._need = NEED
+            else:
+                self.failed(f"ping: {why}")
+            return
+        if not ready:
+            self._answers = 0
+            self._reason = why
+            return
+        self._answers += 1
+        if self._answers >= self._need:
+            self._returned(rtt_ms)
+
+
+def short_error(exc: BaseException) -> str:
+    """A client error in one short line (gRPC's messages run to several)."""
+    text = " ".join(str(exc).split())
+    for marker in ("StatusCode.", "Deadline", "failed to connect", "Connection refused",
+                   "Socket closed", "unavailable"):
+        if marker in text:
+            at = text.index(marker)
+            return text[at:at + 80]
+    return f"{type(exc).__name__}: {text[:80]}"

@@ -1,0 +1,126 @@
+"""A network sent to the serving engine, with the local engine's copy beside it.
+
+Each call goes to the server while the link is up and this network passed its check
+there (the server runs the same model file: its sha256 in the served model's config);
+a call that fails or misses its deadline takes the link down and is run locally at once,
+so the frame is not lost. A network the server does not host, or hosts from another
+file, runs locally, said once per time the link comes up.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from installation.runtime.network import EngineName, Network, Port, Precision
+from installation.runtime.remote.link import RemoteLink, short_error
+from installation.runtime.remote.wire import (
+    CLIENT,
+    SHA256,
+    batched,
+    file_sha256,
+    input_name,
+    output_name,
+    served_name,
+    unbatched,
+)
+
+if TYPE_CHECKING:
+    from tritonclient.grpc import InferenceServerClient
+
+log = logging.getLogger(__name__)
+
+
+class ServedNetwork:
+    """`local` (any engine), run on the server behind `link` whenever it can be."""
+
+    def __init__(self, local: Network, link: RemoteLink, path: Path) -> None:
+        self.local = local
+        self.link = link
+        self.name = local.name
+        self.engine: EngineName = local.engine
+        self.precision: Precision = local.precision
+        self.inputs: list[Port] = local.inputs
+        self.outputs: list[Port] = local.outputs
+        self.served = served_name(local.name)
+        self.sha256 = file_sha256(path)
+        self.remote_calls = 0
+        self.local_calls = 0
+        self._client: InferenceServerClient | None = None
+        self._epoch = -1  # the link's epoch this network was last checked in
+        self._refused: str | None = None  # why the server's copy is not used this epoch
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return self.local.metadata
+
+    def describe(self) -> str:
+        return f"{self.local.describe()}; sent to the serving engine at {self.link.server}"
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        if self.link.usable() and self._checked():
+            t0 = time.perf_counter()
+            try:
+                out = self._remote(feeds)
+            except Exception as exc:
+                self.link.failed(f"{self.name}: {short_error(exc)}")
+            else:
+                self.link.answered((time.perf_counter() - t0) * 1000.0)
+                self.remote_calls += 1
+                return out
+        self.local_calls += 1
+        return self.local.run(feeds)
+
+    def _checked(self) -> bool:
+        """Whether the server's copy may be used in the link's current epoch (asked once
+        per epoch: a server that came back may host other files)."""
+        epoch = self.link.epoch
+        if epoch == self._epoch:
+            return self._refused is None
+        if self._client is not None:
+            self._client.close()
+        self._client = self.link.client()  # a fresh channel for a (re)turned server
+        try:
+            config: dict[str, Any] = self._client.get_model_config(
+                self.served, as_json=True, client_timeout=self.link.deadline_s)
+        except Exception as exc:
+            refused: str | None = f"the server does not host it ({short_error(exc)})"
+        else:
+            params = config.get("config", {}).get("parameters", {})
+            theirs = params.get(SHA256, {}).get("string_value", "")
+            refused = None if theirs == self.sha256 else (
+                f"the server runs another file (sha256 {theirs[:12] or 'unknown'}, "
+                f"here {self.sha256[:12]})")
+        self._epoch, self._refused = epoch, refused
+        if refused is not None:
+            log.warning("%s runs locally: %s", self.name, refused)
+        return refused is None
+
+    def _remote(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        from tritonclient.grpc import InferInput, InferRequestedOutput
+        from tritonclient.utils import np_to_triton_dtype
+
+        assert self._client is not None  # made by _checked
+        inputs = []
+        for i, port in enumerate(self.inputs):
+            a = batched(feeds[port.name])
+            tensor = InferInput(input_name(i), list(a.shape), np_to_triton_dtype(a.dtype))
+            tensor.set_data_from_numpy(a)
+            inputs.append(tensor)
+        wanted = [InferRequestedOutput(output_name(i)) for i in range(len(self.outputs))]
+        result = self._client.infer(self.served, inputs, outputs=wanted,
+                                    client_timeout=self.link.deadline_s,
+                                    compression_algorithm=self.link.compression,
+                                    parameters={CLIENT: self.link.client_name})
+        out = []
+        for i in range(len(self.outputs)):
+            a = result.as_numpy(output_name(i))
+            if a is None:
+                raise ValueError(f"the server's answer has no {output_name(i)}")
+            out.append(unbatched(a))
+        return out

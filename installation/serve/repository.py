@@ -1,0 +1,121 @@
+"""The Triton model repository `serve` writes: one folder per hosted network, with a
+config.pbtxt (its tensors, the dynamic batcher, the file's sha256 and how to open it)
+and a model.py that is the project's own Python-backend model (backend.py).
+
+    <repository>/fast-dream.ripples/config.pbtxt
+                                   /1/model.py
+
+Tensors are `in0`, `out0`, ... in the network's order (wire.py), each with the wire's
+batch axis in front: Triton's dynamic batcher gathers up to MAX_BATCH requests that
+arrive within the queue delay into one execution of the model.
+"""
+
+from __future__ import annotations
+
+import json
+import site
+from dataclasses import dataclass
+from pathlib import Path
+
+import onnx
+
+from installation.runtime.remote.wire import (
+    NETWORK,
+    SHA256,
+    file_sha256,
+    input_name,
+    output_name,
+    served_name,
+)
+from installation.serve.networks import Hosted
+
+MAX_BATCH = 8  # requests in one execution: four screens and room to spare
+# Triton's stub starts an isolated interpreter (PYTHONPATH is not read): the model file
+# puts the project and this environment's packages (their .pth files too) in front.
+MODEL_PY = """# Written by `python main.py serve`: the model is installation/serve/backend.py
+import site
+import sys
+
+_before = list(sys.path)
+for _folder in {sites}:
+    site.addsitedir(_folder)
+sys.path[:] = [{project}, *[p for p in sys.path if p not in _before], *_before]
+
+from installation.serve.backend import TritonPythonModel  # noqa: E402,F401
+"""
+
+# ONNX element type -> Triton's data type (the types the project's networks use).
+TRITON_TYPES: dict[int, str] = {
+    onnx.TensorProto.FLOAT: "TYPE_FP32", onnx.TensorProto.FLOAT16: "TYPE_FP16",
+    onnx.TensorProto.INT64: "TYPE_INT64", onnx.TensorProto.INT32: "TYPE_INT32",
+    onnx.TensorProto.UINT8: "TYPE_UINT8", onnx.TensorProto.BOOL: "TYPE_BOOL",
+}
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """How the server opens each network (the server machine's [runtime]) and batches."""
+
+    device: str = "auto"
+    engine: str = "auto"
+    precision: str = "auto"
+    threads: int = 0
+    cache_dir: str = ""  # the engine verdicts and compiled networks ("" = none)
+    size: tuple[int, int] = (320, 180)  # (W, H) px the engine choice probes free sizes at
+    queue_delay_us: int = 2000  # how long the batcher waits for more requests, µs
+
+
+def _tensors(graph_values: list[onnx.ValueInfoProto], name: str) -> list[str]:
+    out = []
+    for i, v in enumerate(graph_values):
+        kind = v.type.tensor_type.elem_type
+        if kind not in TRITON_TYPES:
+            raise ValueError(f"{v.name}: element type {kind} is not served")
+        dims = [d.dim_value if d.HasField("dim_value") else -1
+                for d in v.type.tensor_type.shape.dim]
+        out.append(f'  {{ name: "{name}{i}" data_type: {TRITON_TYPES[kind]} '
+                   f"dims: {json.dumps(dims or [1])} }}")
+    return out
+
+
+def config_text(net: Hosted, settings: ServeSettings) -> str:
+    """The network's config.pbtxt (protobuf text format)."""
+    model = onnx.load(str(net.path), load_external_data=False)
+    weights = {t.name for t in model.graph.initializer}
+    inputs = [v for v in model.graph.input if v.name not in weights]
+    params = {
+        NETWORK: net.name, "path": str(net.path.resolve()), SHA256: file_sha256(net.path),
+        "picture_scale": str(net.picture_scale), "device": settings.device,
+        "engine": settings.engine, "precision": settings.precision,
+        "threads": str(settings.threads), "cache_dir": settings.cache_dir,
+        "size": f"{settings.size[0]}x{settings.size[1]}",
+    }
+    lines = [
+        f'name: "{served_name(net.name)}"',
+        'backend: "python"',
+        f"max_batch_size: {MAX_BATCH}",
+        "input [", ",\n".join(_tensors(inputs, input_name(0)[:-1])), "]",
+        "output [", ",\n".join(_tensors(list(model.graph.output), output_name(0)[:-1])), "]",
+        f"dynamic_batching {{ max_queue_delay_microseconds: {settings.queue_delay_us} }}",
+        "instance_group [ { kind: KIND_CPU count: 1 } ]",
+    ]
+    lines += [f'parameters {{ key: "{k}" value: {{ string_value: {json.dumps(v)} }} }}'
+              for k, v in params.items()]
+    return "\n".join(lines) + "\n"
+
+
+def model_file() -> str:
+    """model.py: the project's model, found from the stub's interpreter."""
+    project = str(Path(__file__).resolve().parents[2])  # the folder holding installation/
+    return MODEL_PY.format(sites=json.dumps(site.getsitepackages()),
+                           project=json.dumps(project))
+
+
+def write_repository(root: Path, networks: list[Hosted], settings: ServeSettings) -> Path:
+    """The model repository for `networks` under `root` (made if missing)."""
+    for net in networks:
+        folder = root / served_name(net.name)
+        (folder / "1").mkdir(parents=True, exist_ok=True)
+        (folder / "config.pbtxt").write_text(config_text(net, settings))
+        (folder / "1" / "model.py").write_text(model_file())
+    return root
