@@ -134,6 +134,8 @@ class RemoteState:
     call_ms: float | None = None  # the median network call there of late, ms
     reason: str | None = None  # why the networks run locally now
     falls: int = 0  # times it failed and the show fell back to the local engine
+    calls: int = 0  # network calls answered by the server
+    local_calls: int = 0  # network calls run locally meanwhile (it was down, or refused)
 
     def line(self) -> str:
         """One line for the HUD and /health's reasons."""

@@ -19,6 +19,7 @@ import importlib.util
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -63,6 +64,21 @@ class Ports:
             raise UserError(f"--port {base}: give a port from 1 to 65533 (it and the next "
                             "two are used: HTTP, gRPC, metrics)")
         return cls(base, base + 1, base + 2)
+
+
+def check_ports(host: str, ports: Ports) -> None:
+    """UserError in one line when a port is taken (Triton would find out only after
+    loading every network)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for port in (ports.http, ports.grpc, ports.metrics):
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise UserError(f"serve: cannot listen on {host}:{port} ({exc.strerror}): "
+                                "give another --port (it and the next two are used) or "
+                                "--host") from None
 
 
 def find_triton() -> Triton:
@@ -155,12 +171,14 @@ def serve(store: ModelStore, settings: ServeSettings, host: str, base_port: int,
     ports = Ports.from_base(base_port)
     networks: list[Hosted] = hosted(store, names)
     triton = find_triton()
+    check_ports(host, ports)
     env = environment(triton)
     with tempfile.TemporaryDirectory(prefix="installation-serve-") as tmp:
         root = Path(tmp)
         repository = write_repository(root / "models", networks, settings)
         argv = command(triton, repository, backend_folder(root, triton), host, ports)
-        child = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL)
+        child = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                 preexec_fn=_ends_with_parent)
         stopping = _forward_signals(child)
         try:
             if not _wait_ready(child, host, ports):
@@ -178,6 +196,16 @@ def serve(store: ModelStore, settings: ServeSettings, host: str, base_port: int,
             return 0 if stopping() else code
         finally:
             _stop(child)
+
+
+def _ends_with_parent() -> None:
+    """In Triton's process before it starts: on Linux it is sent SIGTERM when `serve`
+    dies, however it dies (a SIGKILL leaves no Triton behind holding the ports)."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _wait_ready(child: subprocess.Popen[bytes], host: str, ports: Ports) -> bool:

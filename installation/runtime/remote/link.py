@@ -64,6 +64,8 @@ class RemoteLink:
         self._falls = 0
         self._rtt_ms: float | None = None
         self._calls: deque[float] = deque(maxlen=CALLS_KEPT)
+        self.answered_calls = 0
+        self.local_calls = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -78,6 +80,10 @@ class RemoteLink:
     def answered(self, ms: float) -> None:
         """A call came back in `ms`."""
         self._calls.append(ms)
+        self.answered_calls += 1
+
+    def ran_locally(self) -> None:
+        self.local_calls += 1
 
     def failed(self, reason: str) -> None:
         """A call or ping failed or was late: every network runs locally until the server
@@ -113,7 +119,8 @@ class RemoteLink:
         calls = list(self._calls)
         return RemoteState(self.server, self._up, self._rtt_ms,
                            statistics.median(calls) if calls else None,
-                           None if self._up else self._reason, self._falls)
+                           None if self._up else self._reason, self._falls,
+                           self.answered_calls, self.local_calls)
 
     # -- the watcher --------------------------------------------------------------------
 

@@ -1,0 +1,165 @@
+"""The real serving engine (Triton, `python main.py serve`) on loopback, on the CPU: the
+scenes' pictures made there equal the local ones, a show runs against it, and two display
+machines calling at once are batched (the engine's own metrics say so)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from serving import ROOT, Server, needs_triton, serving
+
+from installation.effects import build_effect
+from installation.effects.config import StyleConfig
+from installation.gan.renderer import load_generator
+from installation.models import ModelStore
+from installation.runtime import Device, open_network
+from installation.runtime.device import RuntimeConfig
+from installation.runtime.remote import RemoteLink, ServedNetwork, attach_remote
+from installation.show.config import SceneConfig
+from installation.show.loading import load_config
+from installation.show.loop import RunOptions, Show
+
+pytestmark = needs_triton
+HOSTED = ["multistyle26", "fast-dream:ripples", "gan-eyes", "gan-faces"]
+BATCH_DELAY_MS = 20.0  # long enough for two callers' requests to meet in one batch
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory.mktemp("serve"), HOSTED, BATCH_DELAY_MS) as s:
+        yield s
+
+
+def remote(cpu: Device, server: Server, name: str = "") -> Device:
+    device = attach_remote(cpu, RuntimeConfig(remote=server.grpc, remote_deadline_ms=5000,
+                                              remote_client=name))
+    assert device.remote is not None and device.remote.wait_up(10.0)
+    return device
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """One sample's value from Prometheus text (0 when absent)."""
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def scrape(server: Server) -> str:
+    with urllib.request.urlopen(server.metrics_url, timeout=5) as answer:
+        return str(answer.read().decode())
+
+
+def test_the_pictures_equal_the_local_ones(server: Server, store: ModelStore, cpu: Device,
+                                           photo: np.ndarray) -> None:
+    device = remote(cpu, server)
+    assert device.remote is not None
+    scene = SceneConfig.model_validate({"name": "t", "size": (96, 64), "styles": [4, 11],
+                                        "effect": ["style", "fast-dream:ripples"]})
+    there = build_effect(scene, StyleConfig(), device, store)
+    here = build_effect(scene, StyleConfig(), cpu, store)
+    before = device.remote.state().calls
+    for i, t in enumerate((0.0, 0.4, 0.8)):
+        frame = np.roll(photo, 40 * i, axis=1)
+        np.testing.assert_allclose(there(frame, t), here(frame, t), atol=1)
+    eyes_there = load_generator("eyes", device, store)
+    eyes_here = load_generator("eyes", cpu, store)
+    z = np.random.default_rng(8).standard_normal(100).astype(np.float32)
+    labels = np.eye(8, dtype=np.float32)[5]
+    np.testing.assert_allclose(eyes_there.render(z, labels), eyes_here.render(z, labels),
+                               atol=1)
+    state = device.remote.state()
+    assert state.calls >= before + 6 + 1 and state.local_calls == 0 and state.up
+    device.remote.close()
+
+
+def test_a_show_runs_against_it(server: Server, store: ModelStore, cpu: Device,
+                                tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f"[source]\nuri = 'demo:carphone'\n[attract]\nenabled = false\n"
+                    f"[runtime]\nremote = '{server.grpc}'\n"
+                    "[[scenes]]\nname = 'dreamt'\nsize = [96, 64]\n"
+                    "effect = ['style', 'fast-dream:ripples']\ngenerator = 'eyes'\n"
+                    "layers = [{source = 'camera'}, {source = 'gan', opacity = 0.5}]\n")
+    cfg = load_config(path)
+    device = attach_remote(cpu, cfg.runtime)
+    assert device.remote is not None and device.remote.usable()
+    show = Show(cfg, store, device, RunOptions(headless=True, max_frames=12))
+    report = show.run()
+    assert report.shown == 12
+    state = show.reporter.state.remote
+    assert state is not None and state.up and state.falls == 0
+    assert state.calls > 12 and state.local_calls == 0  # style + dream + GAN, all there
+    assert state.rtt_ms is not None and state.call_ms is not None
+    assert any(line.startswith(f"remote {server.grpc}") for line in
+               show.reporter.state.hud_lines())
+    assert show.reporter.state.reasons() == []
+    device.remote.close()
+
+
+def test_two_display_machines_are_batched(server: Server, store: ModelStore, cpu: Device,
+                                          until: Callable[..., bool]) -> None:
+    rounds = 20
+    nets: list[ServedNetwork] = []
+    links: list[RemoteLink] = []
+    for name in ("screen-a", "screen-b"):
+        device = remote(cpu, server, name)
+        net = open_network("gan-eyes", store.require("gan-eyes"), device)
+        assert isinstance(net, ServedNetwork) and device.remote is not None
+        nets.append(net)
+        links.append(device.remote)
+    rng = np.random.default_rng(2)
+    feeds = {"z": rng.standard_normal((1, 100)).astype(np.float32),
+             "labels": np.eye(8, dtype=np.float32)[:1]}
+    before = scrape(server)
+    together = threading.Barrier(2)
+
+    def calls(net: ServedNetwork) -> None:
+        for _ in range(rounds):
+            together.wait(timeout=30)
+            net.run(feeds)
+
+    threads = [threading.Thread(target=calls, args=(n,)) for n in nets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert all(n.remote_calls == rounds and n.local_calls == 0 for n in nets)
+
+    def counted() -> bool:
+        after = scrape(server)
+        inferences = (metric(after, "nv_inference_count", model="gan-eyes")
+                      - metric(before, "nv_inference_count", model="gan-eyes"))
+        executions = (metric(after, "nv_inference_exec_count", model="gan-eyes")
+                      - metric(before, "nv_inference_exec_count", model="gan-eyes"))
+        # Every call answered, in fewer executions than calls: requests were batched.
+        return inferences == 2 * rounds and 0 < executions < inferences
+
+    assert until(counted, 10.0), scrape(server)[-3000:]
+    text = scrape(server)
+    for name in ("screen-a", "screen-b"):
+        assert metric(text, "installation_client_requests_total", client=name,
+                      model="gan-eyes") >= rounds
+        assert metric(text, "installation_client_last_seen_seconds", client=name,
+                      model="gan-eyes") > 0
+    for link in links:
+        link.close()
+
+
+@pytest.mark.parametrize("args", [["--networks", "gan-eyes,nope"], ["--port", "PORT"]])
+def test_serve_refuses_in_one_line(server: Server, tmp_path: Path, args: list[str]) -> None:
+    args = [str(server.base) if a == "PORT" else a for a in args]  # a port in use
+    done = subprocess.run([sys.executable, "main.py", "serve", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert re.search(r"nope is not a network|cannot listen on 127\.0\.0\.1:\d+", lines[0])
