@@ -192,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead: the show with every operator surface on (web console "
                    "with preview, OSC out, MIDI, NDI where installed) against it with them "
                    "off, in turns")
+    b.add_argument("--remote", action="store_true",
+                   help="instead: each network on a serving engine ([runtime] remote, or "
+                   "one started on loopback) against locally: added latency per call, and "
+                   "throughput with 1, 2 and 4 display clients at once")
     b.add_argument("--networks", action="store_true",
                    help="instead: every network alone on each --engine at --size, with "
                    "its parity against fp32 onnxruntime")

@@ -170,6 +170,10 @@ def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Nam
     if args.sizes:
         sizes = [parse_size(t, "--sizes") for t in args.sizes.split(",")]
         return _sweep(cfg, store, device, args, sizes)
+    if args.remote:
+        from installation.tools.remote_bench import run_remote_bench
+
+        return run_remote_bench(cfg, store, device, args)
     if args.surfaces:
         from installation.tools.surfaces import run_surfaces
 

@@ -3,12 +3,14 @@ network, and who called."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from installation.models import ModelStore
 from installation.runtime import Device, OrtNetwork
-from installation.serve.backend import Runner, client_of, open_hosted
+from installation.serve.backend import Runner, client_of, open_batched, open_hosted
 
 
 def test_a_request_through_the_runner(store: ModelStore, cpu: Device) -> None:
@@ -39,3 +41,34 @@ def test_the_network_the_config_names(store: ModelStore) -> None:
 ])
 def test_who_called(said: str, client: str) -> None:
     assert client_of(said) == client
+
+
+def test_a_batch_is_one_call_of_the_batched_copy(store: ModelStore, cpu: Device,
+                                                 tmp_path: Path) -> None:
+    single = OrtNetwork(store.require("gan-faces"), cpu, "gan-faces")
+    many, line = open_batched({"network": "gan-faces", "device": "cpu",
+                               "engine": "onnxruntime", "cache_dir": str(tmp_path),
+                               "path": str(store.require("gan-faces"))}, single)
+    assert many is not None and "one call of the network" in line
+    runner = Runner(single, many)
+    rng = np.random.default_rng(4)
+    requests = [[rng.standard_normal((1, 1, 100)).astype(np.float32)] for _ in range(3)]
+    answers = runner.run_all(requests)
+    assert runner.runs == 1  # three requests, one call
+    for arrays, answer in zip(requests, answers, strict=True):
+        assert not isinstance(answer, Exception)
+        (out,) = answer
+        assert out.shape == (1, 1, 3, 64, 64)
+        np.testing.assert_allclose(out[0], single.run({"z": arrays[0][0]})[0], atol=1e-5)
+    # A malformed request meets its own error; the others are answered one by one.
+    answers = runner.run_all([requests[0], [np.zeros((1, 1, 7), np.float32)], requests[1]])
+    assert isinstance(answers[1], Exception)
+    assert not isinstance(answers[0], Exception) and not isinstance(answers[2], Exception)
+
+
+def test_a_network_without_a_batch_axis_is_served_one_by_one(store: ModelStore, cpu: Device,
+                                                             tmp_path: Path) -> None:
+    path = store.require("multistyle26")
+    many, line = open_batched({"network": "multistyle26", "path": str(path),
+                               "cache_dir": str(tmp_path)}, OrtNetwork(path, cpu, "m"))
+    assert many is None and "request by request (an input has no batch axis)" in line

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from serving import ROOT, Server, needs_triton, serving
+from serving import Spawned, needs_triton, serving
 
 from installation.effects import build_effect
 from installation.effects.config import StyleConfig
@@ -23,6 +23,7 @@ from installation.models import ModelStore
 from installation.runtime import Device, open_network
 from installation.runtime.device import RuntimeConfig
 from installation.runtime.remote import RemoteLink, ServedNetwork, attach_remote
+from installation.serve.spawn import MAIN
 from installation.show.config import SceneConfig
 from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
@@ -33,12 +34,12 @@ BATCH_DELAY_MS = 20.0  # long enough for two callers' requests to meet in one ba
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Spawned]:
     with serving(tmp_path_factory.mktemp("serve"), HOSTED, BATCH_DELAY_MS) as s:
         yield s
 
 
-def remote(cpu: Device, server: Server, name: str = "") -> Device:
+def remote(cpu: Device, server: Spawned, name: str = "") -> Device:
     device = attach_remote(cpu, RuntimeConfig(remote=server.grpc, remote_deadline_ms=5000,
                                               remote_client=name))
     assert device.remote is not None and device.remote.wait_up(10.0)
@@ -53,12 +54,12 @@ def metric(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-def scrape(server: Server) -> str:
+def scrape(server: Spawned) -> str:
     with urllib.request.urlopen(server.metrics_url, timeout=5) as answer:
         return str(answer.read().decode())
 
 
-def test_the_pictures_equal_the_local_ones(server: Server, store: ModelStore, cpu: Device,
+def test_the_pictures_equal_the_local_ones(server: Spawned, store: ModelStore, cpu: Device,
                                            photo: np.ndarray) -> None:
     device = remote(cpu, server)
     assert device.remote is not None
@@ -81,7 +82,7 @@ def test_the_pictures_equal_the_local_ones(server: Server, store: ModelStore, cp
     device.remote.close()
 
 
-def test_a_show_runs_against_it(server: Server, store: ModelStore, cpu: Device,
+def test_a_show_runs_against_it(server: Spawned, store: ModelStore, cpu: Device,
                                 tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(f"[source]\nuri = 'demo:carphone'\n[attract]\nenabled = false\n"
@@ -105,7 +106,7 @@ def test_a_show_runs_against_it(server: Server, store: ModelStore, cpu: Device,
     device.remote.close()
 
 
-def test_two_display_machines_are_batched(server: Server, store: ModelStore, cpu: Device,
+def test_two_display_machines_are_batched(server: Spawned, store: ModelStore, cpu: Device,
                                           until: Callable[..., bool]) -> None:
     rounds = 20
     nets: list[ServedNetwork] = []
@@ -140,8 +141,11 @@ def test_two_display_machines_are_batched(server: Server, store: ModelStore, cpu
                       - metric(before, "nv_inference_count", model="gan-eyes"))
         executions = (metric(after, "nv_inference_exec_count", model="gan-eyes")
                       - metric(before, "nv_inference_exec_count", model="gan-eyes"))
-        # Every call answered, in fewer executions than calls: requests were batched.
-        return inferences == 2 * rounds and 0 < executions < inferences
+        runs = (metric(after, "installation_network_runs_total", model="gan-eyes")
+                - metric(before, "installation_network_runs_total", model="gan-eyes"))
+        # Every call answered, in fewer executions than calls: requests were batched, and
+        # each batch was one call of the network itself.
+        return inferences == 2 * rounds and 0 < executions < inferences and runs == executions
 
     assert until(counted, 10.0), scrape(server)[-3000:]
     text = scrape(server)
@@ -155,9 +159,9 @@ def test_two_display_machines_are_batched(server: Server, store: ModelStore, cpu
 
 
 @pytest.mark.parametrize("args", [["--networks", "gan-eyes,nope"], ["--port", "PORT"]])
-def test_serve_refuses_in_one_line(server: Server, tmp_path: Path, args: list[str]) -> None:
+def test_serve_refuses_in_one_line(server: Spawned, tmp_path: Path, args: list[str]) -> None:
     args = [str(server.base) if a == "PORT" else a for a in args]  # a port in use
-    done = subprocess.run([sys.executable, "main.py", "serve", *args], cwd=ROOT,
+    done = subprocess.run([sys.executable, str(MAIN), "serve", *args], cwd=MAIN.parent,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()

@@ -1,0 +1,203 @@
+"""`bench --remote`: what sending the networks to a serving engine costs and gives.
+
+Against the server `[runtime] remote` names, or one it starts on loopback (`serve` with
+the same config, so both sides choose engines alike), for each network at `--size`:
+
+- added latency per call: the same feeds run locally and on the server, call by call in
+  turns (a busy moment on a shared machine falls on both), medians and 95th percentiles;
+  also with the requests gzip-compressed;
+- throughput with 1, 2 and 4 display clients calling at once (threads, each with its own
+  channel, as separate machines would have), against one local caller; the batch size
+  Triton's dynamic batcher reached, from its own metrics (inferences / executions).
+
+On one 2-core machine the server and its clients share the cores: the figures say what
+the protocol and the batcher cost, not what a GPU server would give.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import threading
+import time
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from installation.errors import UserError
+from installation.models import ModelStore
+from installation.runtime import Device, Network, open_network
+from installation.runtime.probes import probe_feeds
+from installation.runtime.remote import RemoteLink, ServedNetwork
+from installation.serve.networks import Hosted, hosted
+from installation.serve.spawn import Spawned, spawn
+from installation.show.config import Config
+from installation.tools.common import parse_size
+
+NETWORKS = ["multistyle26", "fast-dream:ripples", "gan-eyes"]
+CLIENTS = (1, 2, 4)
+DEADLINE_MS = 30_000  # a bench waits for every answer: it measures, it does not fall back
+WARMUP = 5  # calls per network and side before timing
+
+
+@dataclass(frozen=True)
+class Latency:
+    local_ms: float
+    local_p95_ms: float
+    remote_ms: float
+    remote_p95_ms: float
+    gzip_ms: float
+
+    @property
+    def added_ms(self) -> float:
+        return self.remote_ms - self.local_ms
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else 0.0
+
+
+def _timed(net: Network, feeds: Mapping[str, np.ndarray]) -> float:
+    t0 = time.perf_counter()
+    net.run(feeds)
+    return (time.perf_counter() - t0) * 1000.0
+
+
+def served(local: Network, server: str, client: str, path: Hosted,
+           compression: str = "none") -> ServedNetwork:
+    """`local` sent to `server` on a link of its own (a display machine of its own)."""
+    link = RemoteLink(server, DEADLINE_MS, client, compression).start()
+    if not link.wait_up(10.0):
+        raise UserError(f"bench --remote: the server at {server} does not answer "
+                        f"({link.state().reason})")
+    return ServedNetwork(local, link, path.path)
+
+
+def latency(local: Network, there: ServedNetwork, gzip: ServedNetwork,
+            feeds: Mapping[str, np.ndarray], calls: int) -> Latency:
+    for net in (local, there, gzip):
+        for _ in range(WARMUP):
+            net.run(feeds)
+    here_ms, there_ms, gzip_ms = [], [], []
+    for _ in range(calls):
+        here_ms.append(_timed(local, feeds))
+        there_ms.append(_timed(there, feeds))
+        gzip_ms.append(_timed(gzip, feeds))
+    if there.local_calls or gzip.local_calls:
+        raise UserError(f"bench --remote: {there.name} ran locally: the server failed "
+                        f"({there.link.state().reason or gzip.link.state().reason})")
+    return Latency(statistics.median(here_ms), _pct(here_ms, 95),
+                   statistics.median(there_ms), _pct(there_ms, 95), statistics.median(gzip_ms))
+
+
+def _batching(metrics_url: str | None, model: str) -> tuple[float, float]:
+    """Triton's (inferences, executions) of `model` so far ((0, 0) without metrics)."""
+    if metrics_url is None:
+        return 0.0, 0.0
+    with urllib.request.urlopen(metrics_url, timeout=5) as answer:
+        text = answer.read().decode()
+    found = {"nv_inference_count": 0.0, "nv_inference_exec_count": 0.0}
+    for line in text.splitlines():
+        name = line.split("{", 1)[0]
+        if name in found and f'model="{model}"' in line:
+            found[name] = float(line.rsplit(" ", 1)[1])
+    return found["nv_inference_count"], found["nv_inference_exec_count"]
+
+
+def throughput(nets: list[ServedNetwork], feeds: Mapping[str, np.ndarray], calls: int,
+               metrics_url: str | None) -> dict[str, float]:
+    """Calls answered per second with every client in `nets` calling at once."""
+    before = _batching(metrics_url, nets[0].served)
+    go = threading.Barrier(len(nets) + 1)
+
+    def client(net: ServedNetwork) -> None:
+        go.wait()
+        for _ in range(calls):
+            net.run(feeds)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in nets]
+    for t in threads:
+        t.start()
+    go.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    after = _batching(metrics_url, nets[0].served)
+    if any(n.local_calls for n in nets):
+        raise UserError("bench --remote: a call ran locally: the server failed "
+                        f"({nets[0].link.state().reason})")
+    executions = after[1] - before[1]
+    return {"clients": len(nets), "calls_per_s": len(nets) * calls / elapsed,
+            "batch_mean": (after[0] - before[0]) / executions if executions else 0.0}
+
+
+def bench_network(name: str, store: ModelStore, local_device: Device, server: str,
+                  metrics_url: str | None, size: tuple[int, int],
+                  calls: int) -> dict[str, object]:
+    (net,) = hosted(store, [name])
+    local = open_network(name, net.path, local_device, store.engine_cache,
+                         net.picture_scale, size)
+    feeds = probe_feeds(local.inputs, net.picture_scale, size)
+    there = served(local, server, "bench", net)
+    gzip = served(local, server, "bench-gzip", net, "gzip")
+    lat = latency(local, there, gzip, feeds, calls)
+    alone = 1000.0 / lat.local_ms
+    rows = []
+    for k in CLIENTS:
+        clients = [served(local, server, f"bench-{k}-{i}", net) for i in range(k)]
+        rows.append(throughput(clients, feeds, max(10, calls // 2), metrics_url))
+        for c in clients:
+            c.link.close()
+    for n in (there, gzip):
+        n.link.close()
+    wire_kb = sum(a.nbytes for a in feeds.values()) / 1024
+    return {"network": name, "engine": local.describe(), "request_kb": round(wire_kb, 1),
+            **{k: round(v, 2) for k, v in dataclasses.asdict(lat).items()},
+            "added_ms": round(lat.added_ms, 2), "local_calls_per_s": round(alone, 1),
+            "clients": [{k: round(v, 2) for k, v in r.items()} for r in rows]}
+
+
+def run_remote_bench(cfg: Config, store: ModelStore, device: Device,
+                     args: argparse.Namespace) -> int:
+    size = parse_size(args.size)
+    calls = max(20, min(args.frames, 200))
+    local_device = dataclasses.replace(device, remote=None)
+    if device.remote is not None:
+        device.remote.close()
+    spawned: Spawned | None = None
+    if cfg.runtime.remote:
+        server, metrics_url = cfg.runtime.remote, None
+    else:
+        spawned = spawn(NETWORKS, args.config, delay_ms=2.0)
+        server, metrics_url = spawned.grpc, spawned.metrics_url
+    try:
+        rows = [bench_network(name, store, local_device, server, metrics_url, size, calls)
+                for name in NETWORKS]
+    finally:
+        if spawned is not None:
+            spawned.stop()
+    result = {"device": local_device.describe(), "server": server,
+              "size": f"{size[0]}x{size[1]}", "calls": calls, "networks": rows}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print_rows(result)
+    return 0
+
+
+def print_rows(result: dict[str, object]) -> None:
+    print(f"{result['device']}\nserver {result['server']}, {result['size']}, "
+          f"{result['calls']} calls per side")
+    print(f"{'network':<20}{'request':>9}{'local':>9}{'remote':>9}{'added':>8}{'gzip':>8}"
+          f"   throughput, calls/s (mean batch): local 1 | remote 1 / 2 / 4 clients")
+    for row in result["networks"]:  # type: ignore[attr-defined]
+        ks = "  ".join(f"{c['calls_per_s']:6.1f} ({c['batch_mean']:.1f})"
+                       for c in row["clients"])
+        print(f"{row['network']:<20}{row['request_kb']:>7.0f}kB{row['local_ms']:>7.1f}ms"
+              f"{row['remote_ms']:>7.1f}ms{row['added_ms']:>6.1f}ms{row['gzip_ms']:>6.1f}ms"
+              f"   {row['local_calls_per_s']:6.1f} | {ks}")
