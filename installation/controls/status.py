@@ -111,6 +111,17 @@ class Metrics:
                               "0..1", registry=r)
         self.perception_ms = Gauge("installation_perception_ms", "analysis time of the "
                                    "newest analysed frame, ms", registry=r)
+        self.remote_up = Gauge("installation_remote_up", "1 while the serving engine "
+                               "([runtime] remote) answers the networks' calls", registry=r)
+        self.remote_rtt = Gauge("installation_remote_rtt_ms", "the serving engine's last "
+                                "ping round trip, ms", registry=r)
+        self.remote_calls = Gauge("installation_remote_calls", "network calls answered by "
+                                  "the serving engine so far", registry=r)
+        self.remote_local = Gauge("installation_remote_local_calls", "network calls run "
+                                  "locally so far while it was down or refused", registry=r)
+        self.remote_falls = Gauge("installation_remote_falls", "times the serving engine "
+                                  "failed and the show fell back to the local engine",
+                                  registry=r)
 
 
 class StatusServer:
@@ -238,6 +249,13 @@ class StatusServer:
                              (m.energy_gain, 0.0 if p is None else p.gain),
                              (m.presence, 0.0 if p is None else p.presence),
                              (m.perception_ms, 0.0 if p is None else p.ms)):
+            gauge.set(value)
+        r = state.remote
+        for gauge, value in ((m.remote_up, 0 if r is None else int(r.up)),
+                             (m.remote_rtt, 0.0 if r is None else r.rtt_ms or 0.0),
+                             (m.remote_calls, 0 if r is None else r.calls),
+                             (m.remote_local, 0 if r is None else r.local_calls),
+                             (m.remote_falls, 0 if r is None else r.falls)):
             gauge.set(value)
         self.state = state
 

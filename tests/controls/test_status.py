@@ -25,7 +25,13 @@ from installation.runtime import Device
 from installation.show.config import Config
 from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
-from installation.state import FrameState, PerceptionState, SourceState, VisitorState
+from installation.state import (
+    FrameState,
+    PerceptionState,
+    RemoteState,
+    SourceState,
+    VisitorState,
+)
 
 FPS = 30.0  # the replayed source's rate, frames/s: the show has headroom at 96x64
 
@@ -202,5 +208,40 @@ def test_the_visitors_in_health_and_metrics() -> None:
         text = fetch(server, "/metrics")[1].decode()
         assert gauge(text, "installation_visitors") == 0
         assert gauge(text, "installation_energy_gain") == 0
+    finally:
+        server.stop()
+
+
+def test_the_serving_engine_in_health_and_metrics() -> None:
+    """The display side names its server, the round trip and the calls; a fall back to
+    the local engine makes /health degraded with the reason."""
+    server = StatusServer(StatusConfig(enabled=True, host="127.0.0.1", port=0)).start()
+    try:
+        now = time.monotonic()
+        up = RemoteState("gpu-box:8001", True, rtt_ms=1.5, call_ms=9.0, calls=120)
+        server.publish(FrameState(t=now, t_present=now, source=SourceState("demo", "playing"),
+                                  remote=up))
+        code, body = fetch(server, "/health")
+        health = json.loads(body)
+        assert code == 200 and health["remote"]["server"] == "gpu-box:8001"
+        assert health["remote"]["rtt_ms"] == 1.5 and health["remote"]["calls"] == 120
+        text = fetch(server, "/metrics")[1].decode()
+        assert gauge(text, "installation_remote_up") == 1
+        assert gauge(text, "installation_remote_rtt_ms") == 1.5
+        assert gauge(text, "installation_remote_calls") == 120
+
+        down = RemoteState("gpu-box:8001", False, reason="ping: StatusCode.UNAVAILABLE",
+                           falls=1, calls=120, local_calls=30)
+        server.publish(FrameState(t=now, t_present=now, source=SourceState("demo", "playing"),
+                                  remote=down))
+        code, body = fetch(server, "/health")
+        health = json.loads(body)
+        assert code == 503 and health["status"] == "degraded"
+        assert health["reasons"] == ["remote gpu-box:8001 not used (ping: StatusCode."
+                                     "UNAVAILABLE): networks run locally"]
+        text = fetch(server, "/metrics")[1].decode()
+        assert gauge(text, "installation_remote_up") == 0
+        assert gauge(text, "installation_remote_local_calls") == 30
+        assert gauge(text, "installation_remote_falls") == 1
     finally:
         server.stop()
