@@ -117,6 +117,31 @@ def check_gpu(cfg: Config) -> Check:
     return Check("gpu", "ok", detail)
 
 
+def check_remote(cfg: Config) -> Check:
+    """The serving engine `[runtime] remote` names: does it answer, how far, what it
+    hosts. Not there is a note: the show runs locally until it answers."""
+    from installation.runtime.remote.link import client_for, short_error
+
+    server = cfg.runtime.remote
+    try:
+        client = client_for(server)
+        t0 = time.perf_counter()
+        ready = client.is_server_ready(client_timeout=3.0)
+        rtt_ms = (time.perf_counter() - t0) * 1000.0
+        index = client.get_model_repository_index(as_json=True, client_timeout=3.0)
+        client.close()
+    except Exception as exc:
+        return Check("remote", "note", f"{server} does not answer ({short_error(exc)}): the "
+                     "networks run locally until it does (`python main.py serve` there)")
+    names = sorted(m.get("name", "?") for m in index.get("models", [])
+                   if m.get("state") == "READY")
+    if not ready:
+        return Check("remote", "note", f"{server} answers but is not ready (loading?): the "
+                     "networks run locally until it is")
+    return Check("remote", "ok", f"{server} answers in {rtt_ms:.1f} ms and serves "
+                 f"{', '.join(names) or 'nothing'}")
+
+
 def check_models(store: ModelStore) -> Check:
     try:
         problems = store.verify()
@@ -308,6 +333,8 @@ def run_doctor(path: Path, store: ModelStore, say: Callable[[str], None] = print
     checks = [config_check]
     if cfg is not None:
         checks += [check_camera(cfg), check_display(), check_gpu(cfg)]
+        if cfg.runtime.remote:
+            checks.append(check_remote(cfg))
     models = check_models(store)
     checks.append(models)
     if cfg is not None:

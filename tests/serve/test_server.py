@@ -158,6 +158,17 @@ def test_two_display_machines_are_batched(server: Spawned, store: ModelStore, cp
         link.close()
 
 
+def test_doctor_names_what_the_server_serves(server: Spawned, tmp_path: Path) -> None:
+    from installation.tools.doctor import check_remote
+
+    path = tmp_path / "config.toml"
+    path.write_text(f"[runtime]\nremote = '{server.grpc}'\n")
+    check = check_remote(load_config(path))
+    assert check.verdict == "ok", check.detail
+    assert check.detail.endswith("serves fast-dream.ripples, gan-eyes, gan-faces, "
+                                 "multistyle26")
+
+
 @pytest.mark.parametrize("args", [["--networks", "gan-eyes,nope"], ["--port", "PORT"]])
 def test_serve_refuses_in_one_line(server: Spawned, tmp_path: Path, args: list[str]) -> None:
     args = [str(server.base) if a == "PORT" else a for a in args]  # a port in use

@@ -196,3 +196,15 @@ def test_a_broken_lock_file_is_a_finding_not_a_crash(tmp_path: Path, store: Mode
     models = next(ln for ln in lines if ln.split()[1] == "models")
     assert code == 2 and models.startswith("FIX") and "lock.json is not valid JSON" in models
     assert any(ln.startswith("note scenes") for ln in lines)
+
+
+def test_a_serving_engine_that_does_not_answer_is_a_note(tmp_path: Path) -> None:
+    from serving import free_base
+
+    from installation.tools.doctor import check_remote
+
+    path = tmp_path / "config.toml"
+    path.write_text(f"[runtime]\nremote = '127.0.0.1:{free_base()}'\n")
+    check = check_remote(load_config(path))
+    assert check.verdict == "note" and "does not answer" in check.detail
+    assert "run locally" in check.detail and "\n" not in check.detail
