@@ -23,7 +23,7 @@ from installation.errors import UserError
 from installation.section import Section
 
 if TYPE_CHECKING:
-    from installation.runtime.remote import RemoteLink
+    from installation.runtime.remote.link import RemoteLink
 
 log = logging.getLogger(__name__)
 

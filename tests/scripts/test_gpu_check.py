@@ -37,9 +37,11 @@ def gpu_check() -> ModuleType:
 
 
 def pins(text: str) -> dict[str, str]:
-    """{normalised name: version} of the `name==version` pins in `text`."""
+    """{normalised name: version} of the `name==version` pins in `text` (extras, as in
+    `name[extra]==version`, dropped)."""
     return {re.sub(r"[-_.]+", "-", n).lower(): v
-            for n, v in re.findall(r"^\s*([A-Za-z0-9_.\-]+)==([^\s#;]+)", text, re.M)}
+            for n, v in re.findall(r"^\s*([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?==([^\s#;]+)",
+                                   text, re.M)}
 
 
 def makefile_wheels() -> dict[str, str]:
