@@ -177,7 +177,11 @@ def _run(cfg: Any, store: Any, device: Any, args: argparse.Namespace) -> int:
     opts = RunOptions(headless=args.headless, duration_s=args.duration, record=args.record,
                       stats=args.stats, config_path=args.config or _default_config(),
                       config_overrides=_overrides(args))
-    report = Show(cfg, store, device, opts).run()
+    try:
+        report = Show(cfg, store, device, opts).run()
+    finally:
+        if device.remote is not None:  # its watcher and channels
+            device.remote.close()
     log.info("shown %d frames in %.1f s (%.1f fps), median latency %.0f ms",
              report.shown, report.elapsed_s, report.fps, report.median_latency_ms)
     if report.recording is not None:

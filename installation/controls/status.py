@@ -115,13 +115,13 @@ class Metrics:
                                "([runtime] remote) answers the networks' calls", registry=r)
         self.remote_rtt = Gauge("installation_remote_rtt_ms", "the serving engine's last "
                                 "ping round trip, ms", registry=r)
-        self.remote_calls = Gauge("installation_remote_calls", "network calls answered by "
-                                  "the serving engine so far", registry=r)
-        self.remote_local = Gauge("installation_remote_local_calls", "network calls run "
-                                  "locally so far while it was down or refused", registry=r)
-        self.remote_falls = Gauge("installation_remote_falls", "times the serving engine "
-                                  "failed and the show fell back to the local engine",
-                                  registry=r)
+        self.remote_counts = Counter("installation_remote_calls", "network calls, by where "
+                                     "they ran: the serving engine ('server') or the local "
+                                     "engine while it was down or refused ('local')",
+                                     ["where"], registry=r)
+        self.remote_falls = Counter("installation_remote_falls", "times the serving engine "
+                                    "failed and the show fell back to the local engine",
+                                    registry=r)
 
 
 class StatusServer:
@@ -251,12 +251,16 @@ class StatusServer:
                              (m.perception_ms, 0.0 if p is None else p.ms)):
             gauge.set(value)
         r = state.remote
-        for gauge, value in ((m.remote_up, 0 if r is None else int(r.up)),
-                             (m.remote_rtt, 0.0 if r is None else r.rtt_ms or 0.0),
-                             (m.remote_calls, 0 if r is None else r.calls),
-                             (m.remote_local, 0 if r is None else r.local_calls),
-                             (m.remote_falls, 0 if r is None else r.falls)):
-            gauge.set(value)
+        m.remote_up.set(0 if r is None else int(r.up))
+        m.remote_rtt.set(0.0 if r is None or r.rtt_ms is None else r.rtt_ms)
+        if r is not None:  # the link's running totals, counted on from the last state
+            for key, n, counter in (("server", r.calls, m.remote_counts.labels("server")),
+                                    ("local", r.local_calls, m.remote_counts.labels("local")),
+                                    ("falls", r.falls, m.remote_falls)):
+                before = self._counted.get(f"remote {key}", 0)
+                if n > before:
+                    counter.inc(n - before)
+                self._counted[f"remote {key}"] = n
         self.state = state
 
     def console_state(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ glue, importable only inside the backend's stub process (`triton_python_backend_
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import tempfile
@@ -38,6 +39,7 @@ from installation.serve.batching import batched_file, check
 log = logging.getLogger(__name__)
 
 MAX_CLIENTS = 64  # label sets per model: a misbehaving client cannot grow them for ever
+MAX_BATCH_FAILURES = 3  # batches in a row that fail as one call before the copy is dropped
 
 
 def _device(params: Mapping[str, str], engine: str | None = None,
@@ -76,15 +78,19 @@ def open_batched(params: Mapping[str, str], single: Network) -> tuple[Network | 
 
     name, scale = params[NETWORK], float(params.get("picture_scale", "1"))
     cache = _cache(params) or Path(tempfile.gettempdir()) / "installation-serve"
-    path = batched_file(Path(params["path"]), cache)
-    if path is None:
-        return None, f"{name}: served request by request (an input has no batch axis)"
+    path: Path | None = None
     try:
+        path = batched_file(Path(params["path"]), cache)
+        if path is None:
+            return None, f"{name}: served request by request (an input has no batch axis)"
         many = open_network(name, path, _device(params, single.engine, single.precision),
                             None, scale, _size(params))
         why = check(single, many, probe_feeds(single.inputs, scale, _size(params)))
-    except Exception as exc:  # an engine that cannot run the copy
+    except Exception as exc:  # a copy that cannot be made, opened or run
         why = reason(exc)
+        if path is not None:  # made again at the next start, in case it was damaged
+            with contextlib.suppress(OSError):
+                path.unlink()
     if why:
         return None, f"{name}: served request by request (its batched copy failed: {why})"
     return many, f"{name}: a batch of requests is one call of the network"
@@ -99,6 +105,7 @@ class Runner:
         self.many = many
         self.names = [p.name for p in network.inputs]
         self.runs = 0  # calls of the network (a batch is one)
+        self.batch_failures = 0  # batches in a row that failed as one call
 
     def run(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
         """One request's tensors (`in0`, `in1`, ... with the wire's batch axis) → its
@@ -114,8 +121,8 @@ class Runner:
         if self.many is not None and len(requests) > 1:
             try:
                 return self._together(requests)
-            except Exception:  # malformed or mismatched requests: each meets its own error
-                pass
+            except Exception as exc:  # each request then meets its own error, if any
+                self._batch_failed(exc)
         out: list[list[np.ndarray] | Exception] = []
         for arrays in requests:
             try:
@@ -124,14 +131,26 @@ class Runner:
                 out.append(exc)
         return out
 
+    def _batch_failed(self, exc: Exception) -> None:
+        """Said once; after MAX_BATCH_FAILURES in a row the copy is given up for good."""
+        self.batch_failures += 1
+        if self.batch_failures == 1:
+            log.warning("%s: a batch failed as one call (%s): its requests run one by "
+                        "one", self.network.name, reason(exc))
+        if self.batch_failures >= MAX_BATCH_FAILURES:
+            log.warning("%s: the batched copy failed %d times in a row: requests run one "
+                        "by one from now on", self.network.name, self.batch_failures)
+            self.many = None
+
     def _together(self, requests: list[list[np.ndarray]]) -> list[list[np.ndarray] | Exception]:
         assert self.many is not None
         each = [self._feeds(arrays) for arrays in requests]
         feeds = {n: np.concatenate([f[n] for f in each]) for n in self.names}
         outs = [np.array(o) for o in self.many.run(feeds)]
-        self.runs += 1
         if any(o.shape[0] != len(requests) for o in outs):
             raise ValueError("the batched network's outputs are not one per request")
+        self.runs += 1
+        self.batch_failures = 0
         return [[o[i:i + 1][np.newaxis] for o in outs] for i in range(len(requests))]
 
     def _feeds(self, arrays: list[np.ndarray]) -> dict[str, np.ndarray]:

@@ -11,7 +11,10 @@ batched: two screens may ask for different styles.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -81,9 +84,15 @@ def batched_file(path: Path, cache_dir: Path) -> Path | None:
     if copy is None:
         return None
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    onnx.save(copy, str(partial))
-    partial.replace(target)
+    # A file of its own, then renamed: two servers sharing the cache never mix writes.
+    fd, partial = tempfile.mkstemp(dir=target.parent, suffix=".partial")
+    os.close(fd)
+    try:
+        onnx.save(copy, partial)
+        os.replace(partial, target)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
     return target
 
 

@@ -146,6 +146,7 @@ def command(triton: Triton, repository: Path, backends: Path, host: str,
         f"--http-address={host}", f"--http-port={ports.http}",
         f"--grpc-address={host}", f"--grpc-port={ports.grpc}",
         f"--metrics-address={host}", f"--metrics-port={ports.metrics}",
+        "--model-control-mode=none",  # no network loaded or unloaded through the API
         "--exit-on-error=true", "--strict-readiness=true", f"--exit-timeout-secs={STOP_S:.0f}",
         "--log-verbose=0",
     ]
@@ -175,19 +176,25 @@ def serve(store: ModelStore, settings: ServeSettings, host: str, base_port: int,
     env = environment(triton)
     with tempfile.TemporaryDirectory(prefix="installation-serve-") as tmp:
         root = Path(tmp)
-        repository = write_repository(root / "models", networks, settings)
-        argv = command(triton, repository, backend_folder(root, triton), host, ports)
-        child = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
-                                 preexec_fn=_ends_with_parent)
+        try:
+            repository = write_repository(root / "models", networks, settings)
+            argv = command(triton, repository, backend_folder(root, triton), host, ports)
+            child = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                     preexec_fn=ends_with_parent)
+        except (OSError, ValueError) as exc:
+            raise UserError(f"serve: the serving engine cannot start ({exc})") from None
         stopping = _forward_signals(child)
         try:
             if not _wait_ready(child, host, ports):
+                if stopping():
+                    return 0
                 code = child.poll()
-                if code is None or stopping():
-                    return 0 if stopping() else 2
+                if code is None:
+                    raise UserError(f"the serving engine was not ready after {READY_S:.0f} s "
+                                    "(its log above says where it stands): stopped")
                 raise UserError(f"the serving engine ended before it was ready (exit "
-                                f"{code}): its log above says why (a port in use, a "
-                                "network that failed to load)")
+                                f"{code}): its log above says why (a network that failed "
+                                "to load, a library missing)")
             print(f"serving {len(networks)} networks ({', '.join(n.name for n in networks)}):"
                   f" gRPC {host}:{ports.grpc} (display machines: [runtime] remote), health "
                   f"http://{host}:{ports.http}/v2/health/ready, metrics "
@@ -198,9 +205,10 @@ def serve(store: ModelStore, settings: ServeSettings, host: str, base_port: int,
             _stop(child)
 
 
-def _ends_with_parent() -> None:
-    """In Triton's process before it starts: on Linux it is sent SIGTERM when `serve`
-    dies, however it dies (a SIGKILL leaves no Triton behind holding the ports)."""
+def ends_with_parent() -> None:
+    """In a child process before it starts (Triton's, or serve's when spawned): on Linux
+    it is sent SIGTERM when its parent dies, however it dies (a SIGKILL leaves no Triton
+    behind holding the ports)."""
     with contextlib.suppress(OSError, AttributeError):
         import ctypes
 

@@ -1,6 +1,7 @@
 """`python main.py serve` started as a process of its own, for `bench --remote` and the
 tests: on loopback ports found free, in a process group of its own (so it can be killed
-whole, as a crash would), ready once it prints its `serving ...` line."""
+whole, as a crash would; and sent SIGTERM when its starter dies), ready once it prints
+its `serving ...` line."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from installation.errors import UserError
+from installation.serve.server import ends_with_parent
 
 START_S = 600.0  # networks load in Triton's processes (engine choice, warm-up) on 2 cores
 MAIN = Path(__file__).resolve().parents[2] / "main.py"
@@ -79,9 +81,11 @@ def spawn(networks: list[str], config: Path | None = None, base: int | None = No
     if config is not None:
         argv[3:3] = ["--config", str(config)]
     process = subprocess.Popen(argv, cwd=MAIN.parent, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                               preexec_fn=ends_with_parent)
     server = Spawned(base, process)
-    ready = threading.Event()
+    said = threading.Event()  # it said `serving ...`, or its output ended
+    serving: list[bool] = []
 
     def read() -> None:
         assert process.stdout is not None
@@ -89,11 +93,12 @@ def spawn(networks: list[str], config: Path | None = None, base: int | None = No
             server.log.append(line.rstrip())
             del server.log[:-200]  # the newest lines only
             if line.startswith("serving "):
-                ready.set()
-        ready.set()  # it ended
+                serving.append(True)
+                said.set()
+        said.set()
 
     threading.Thread(target=read, name="serve-log", daemon=True).start()
-    if not ready.wait(timeout_s) or process.poll() is not None:
+    if not said.wait(timeout_s) or not serving or process.poll() is not None:
         server.kill()
         tail = " | ".join(server.log[-3:])
         raise UserError(f"serve did not start: {tail or 'no output'}")

@@ -191,6 +191,13 @@ class Config(Section):
                     return ("scenes", si, "layers"), scene.name, (
                         "a layer is masked by or placed on the visitors: set [perception] "
                         "enabled = true, or use placement \"motion\"")
+        deadline_s = self.runtime.remote_deadline_ms / 1000.0
+        if self.runtime.remote and deadline_s >= self.watchdog.stall_s / 2:
+            # A late call is painted locally after its deadline: within the watchdog's
+            # patience, or the effect is restarted before its fallback paints.
+            return ("runtime", "remote_deadline_ms"), self.runtime.remote_deadline_ms, (
+                f"must be under half of watchdog.stall_s ({self.watchdog.stall_s:g} s): "
+                "a late call is painted locally after it")
         axes = self.walk.axes
         for si, scene in enumerate(self.scenes):
             for i, m in enumerate(scene.mapping or []):

@@ -123,16 +123,17 @@ def check_remote(cfg: Config) -> Check:
     from installation.runtime.remote.link import client_for, short_error
 
     server = cfg.runtime.remote
+    client = client_for(server)
     try:
-        client = client_for(server)
         t0 = time.perf_counter()
         ready = client.is_server_ready(client_timeout=3.0)
         rtt_ms = (time.perf_counter() - t0) * 1000.0
         index = client.get_model_repository_index(as_json=True, client_timeout=3.0)
-        client.close()
     except Exception as exc:
         return Check("remote", "note", f"{server} does not answer ({short_error(exc)}): the "
                      "networks run locally until it does (`python main.py serve` there)")
+    finally:
+        client.close()
     names = sorted(m.get("name", "?") for m in index.get("models", [])
                    if m.get("state") == "READY")
     if not ready:

@@ -228,7 +228,7 @@ def test_the_serving_engine_in_health_and_metrics() -> None:
         text = fetch(server, "/metrics")[1].decode()
         assert gauge(text, "installation_remote_up") == 1
         assert gauge(text, "installation_remote_rtt_ms") == 1.5
-        assert gauge(text, "installation_remote_calls") == 120
+        assert 'installation_remote_calls_total{where="server"} 120.0' in text
 
         down = RemoteState("gpu-box:8001", False, reason="ping: StatusCode.UNAVAILABLE",
                            falls=1, calls=120, local_calls=30)
@@ -241,7 +241,7 @@ def test_the_serving_engine_in_health_and_metrics() -> None:
                                      "UNAVAILABLE): networks run locally"]
         text = fetch(server, "/metrics")[1].decode()
         assert gauge(text, "installation_remote_up") == 0
-        assert gauge(text, "installation_remote_local_calls") == 30
-        assert gauge(text, "installation_remote_falls") == 1
+        assert 'installation_remote_calls_total{where="local"} 30.0' in text
+        assert gauge(text, "installation_remote_falls_total") == 1
     finally:
         server.stop()

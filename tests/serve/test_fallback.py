@@ -24,13 +24,13 @@ def test_kill_the_server_mid_show_and_bring_it_back(
     server = start(tmp_path, HOSTED)
     path = tmp_path / "config.toml"
     path.write_text(f"[source]\nuri = 'demo:carphone'\n[attract]\nenabled = false\n"
-                    f"[runtime]\nremote = '{server.grpc}'\nremote_deadline_ms = 300\n"
+                    f"[runtime]\nremote = '{server.grpc}'\nremote_deadline_ms = 2000\n"
                     "[[scenes]]\nname = 'one'\nsize = [96, 64]\ngenerator = 'eyes'\n"
                     "layers = [{source = 'camera'}, {source = 'gan', opacity = 0.5}]\n")
     cfg = load_config(path)
     device = attach_remote(cpu, cfg.runtime)
     link = device.remote
-    assert link is not None and link.usable()
+    assert link is not None and link.wait_up(10.0)
     show = Show(cfg, store, device, RunOptions(headless=True, duration_s=600.0))
     runner = threading.Thread(target=show.run, daemon=True)
     runner.start()
@@ -57,10 +57,9 @@ def test_kill_the_server_mid_show_and_bring_it_back(
             assert until(lambda: link.state().calls > calls + 10, 60.0)
             state = show.reporter.refresh(0.0)
             assert state.remote is not None and state.remote.up
-            assert state.reasons() == []
+            assert not [r for r in state.reasons() if "remote" in r]
         finally:
-            again.process.terminate()
-            again.process.wait(60)
+            again.stop()
     finally:
         show.stop()
         runner.join(30)

@@ -66,6 +66,8 @@ class RemoteLink:
         self._calls: deque[float] = deque(maxlen=CALLS_KEPT)
         self.answered_calls = 0
         self.local_calls = 0
+        self._clients: list[InferenceServerClient] = []  # handed out: closed with the link
+        self._retired: list[InferenceServerClient] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -74,23 +76,41 @@ class RemoteLink:
     def usable(self) -> bool:
         return self._up
 
+    def current(self) -> int | None:
+        """The epoch the server is used in now (None: it is not). A call made in an
+        epoch hands it to `failed`: a late failure from before a return is ignored."""
+        with self._lock:
+            return self.epoch if self._up else None
+
     def client(self) -> InferenceServerClient:
-        return client_for(self.server)
+        """A client of its own for a caller; closed with the link."""
+        made = client_for(self.server)
+        with self._lock:
+            self._clients.append(made)
+        return made
+
+    def retire(self, client: InferenceServerClient) -> None:
+        """A caller is done with `client` (closed at the next return, or with the link:
+        a call on it in another thread is let finish)."""
+        with self._lock:
+            self._retired.append(client)
 
     def answered(self, ms: float) -> None:
         """A call came back in `ms`."""
-        self._calls.append(ms)
-        self.answered_calls += 1
+        with self._lock:
+            self._calls.append(ms)
+            self.answered_calls += 1
 
     def ran_locally(self) -> None:
-        self.local_calls += 1
+        with self._lock:
+            self.local_calls += 1
 
-    def failed(self, reason: str) -> None:
-        """A call or ping failed or was late: every network runs locally until the server
-        answers `need` pings in a row. Said once per fall."""
+    def failed(self, reason: str, epoch: int | None = None) -> None:
+        """A call (made in `epoch`) or a ping failed or was late: every network runs
+        locally until the server answers `need` pings in a row. Said once per fall."""
         now = time.monotonic()
         with self._lock:
-            if not self._up:
+            if not self._up or (epoch is not None and epoch != self.epoch):
                 return
             self._up = False
             self._reason = reason
@@ -103,11 +123,14 @@ class RemoteLink:
 
     def _returned(self, rtt_ms: float) -> None:
         with self._lock:
+            self.epoch += 1  # before `up`: no call is made in the old epoch once it is up
             self._up = True
             self._t_up = time.monotonic()
             self._rtt_ms = rtt_ms
-            self.epoch += 1
             first = self._falls == 0 and self.epoch == 1
+            retired, self._retired = self._retired, []
+        for old in retired:  # their calls ended (each had its deadline) before the fall
+            _close(old)
         if first:
             log.info("remote engine %s answers (%.1f ms): the networks run there",
                      self.server, rtt_ms)
@@ -116,11 +139,12 @@ class RemoteLink:
                         self.server, rtt_ms)
 
     def state(self) -> RemoteState:
-        calls = list(self._calls)
-        return RemoteState(self.server, self._up, self._rtt_ms,
-                           statistics.median(calls) if calls else None,
-                           None if self._up else self._reason, self._falls,
-                           self.answered_calls, self.local_calls)
+        with self._lock:
+            calls = list(self._calls)
+            return RemoteState(self.server, self._up, self._rtt_ms,
+                               statistics.median(calls) if calls else None,
+                               None if self._up else self._reason, self._falls,
+                               self.answered_calls, self.local_calls)
 
     # -- the watcher --------------------------------------------------------------------
 
@@ -140,32 +164,33 @@ class RemoteLink:
         return self._up
 
     def close(self) -> None:
+        """Stops the watcher and closes every client handed out."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2 * self.deadline_s + 1.0)
+        with self._lock:
+            clients, self._clients, self._retired = self._clients, [], []
+        for made in clients:
+            _close(made)
 
     def _watch(self) -> None:
         kept: InferenceServerClient | None = None  # while up: one channel, kept
         while not self._stop.is_set():
-            up = self._up
+            pinger = kept if kept is not None else client_for(self.server)
             try:
-                if not up and kept is not None:
-                    kept.close()
-                    kept = None
-                pinger = kept if up and kept is not None else self.client()
                 t0 = time.perf_counter()
                 ready = pinger.is_server_ready(client_timeout=self.deadline_s)
-                rtt = (time.perf_counter() - t0) * 1000.0
-                if up:
-                    kept = pinger
-                elif pinger is not kept:
-                    pinger.close()
-                self._pinged(bool(ready), rtt, "not ready")
+                self._pinged(bool(ready), (time.perf_counter() - t0) * 1000.0, "not ready")
             except Exception as exc:  # unreachable, refused, late: all mean "not now"
                 self._pinged(False, 0.0, short_error(exc))
+            if self._up:  # the channel is kept for the next ping
+                kept = pinger
+            else:  # a fresh one next time: a channel that saw it die waits out its backoff
+                _close(pinger)
+                kept = None
             self._stop.wait(PING_UP_S if self._up else PING_DOWN_S)
         if kept is not None:
-            kept.close()
+            _close(kept)
 
     def _pinged(self, ready: bool, rtt_ms: float, why: str) -> None:
         if self._up:
@@ -183,6 +208,27 @@ class RemoteLink:
         self._answers += 1
         if self._answers >= self._need:
             self._returned(rtt_ms)
+
+
+# Errors of the way there, not of one network: the server is gone, late or going away.
+LINK_ERRORS = ("StatusCode.UNAVAILABLE", "StatusCode.DEADLINE_EXCEEDED",
+               "StatusCode.CANCELLED", "StatusCode.RESOURCE_EXHAUSTED")
+
+
+def link_error(exc: BaseException) -> bool:
+    """Whether a failed call says the server is unreachable, late or overloaded (the link
+    falls) rather than that this one network failed there (that network stays local)."""
+    status = getattr(exc, "status", None)
+    said = str(status() if callable(status) else "") or str(exc)
+    return any(code in said for code in LINK_ERRORS) or isinstance(exc, (OSError,
+                                                                          TimeoutError))
+
+
+def _close(client: InferenceServerClient) -> None:
+    try:
+        client.close()
+    except Exception as exc:  # a channel that will not close is left to the collector
+        log.debug("a remote engine client did not close: %s", exc)
 
 
 def short_error(exc: BaseException) -> str:

@@ -2,14 +2,16 @@
 
 Each call goes to the server while the link is up and this network passed its check
 there (the server runs the same model file: its sha256 in the served model's config);
-a call that fails or misses its deadline takes the link down and is run locally at once,
-so the frame is not lost. A network the server does not host, or hosts from another
-file, runs locally, said once per time the link comes up.
+a call that misses its deadline or finds the server gone takes the link down, and is run
+locally at once, so the frame is not lost. A network the server does not host, hosts
+from another file, or fails to run there runs locally until the server returns, said
+once; the other networks go on being sent.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from installation.runtime.network import EngineName, Network, Port, Precision
-from installation.runtime.remote.link import RemoteLink, short_error
+from installation.runtime.remote.link import RemoteLink, link_error, short_error
 from installation.runtime.remote.wire import (
     CLIENT,
     SHA256,
@@ -51,8 +53,9 @@ class ServedNetwork:
         self.sha256 = file_sha256(path)
         self.remote_calls = 0
         self.local_calls = 0
+        self._lock = threading.Lock()
         self._client: InferenceServerClient | None = None
-        self._epoch = -1  # the link's epoch this network was last checked in
+        self._epoch: int | None = -1  # the link's epoch this network was last checked in
         self._refused: str | None = None  # why the server's copy is not used this epoch
 
     @property
@@ -63,12 +66,17 @@ class ServedNetwork:
         return f"{self.local.describe()}; sent to the serving engine at {self.link.server}"
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
-        if self.link.usable() and self._checked():
+        epoch = self.link.current()
+        client = self._checked(epoch) if epoch is not None else None
+        if client is not None:
             t0 = time.perf_counter()
             try:
-                out = self._remote(feeds)
+                out = self._remote(client, feeds)
             except Exception as exc:
-                self.link.failed(f"{self.name}: {short_error(exc)}")
+                if link_error(exc):  # the server is gone or late: every network local
+                    self.link.failed(f"{self.name}: {short_error(exc)}", epoch)
+                else:  # this network failed there: it alone runs locally until a return
+                    self._refuse(epoch, f"it failed there ({short_error(exc)})")
             else:
                 self.link.answered((time.perf_counter() - t0) * 1000.0)
                 self.remote_calls += 1
@@ -77,36 +85,58 @@ class ServedNetwork:
         self.link.ran_locally()
         return self.local.run(feeds)
 
-    def _checked(self) -> bool:
-        """Whether the server's copy may be used in the link's current epoch (asked once
-        per epoch: a server that came back may host other files)."""
-        epoch = self.link.epoch
-        if epoch == self._epoch:
-            return self._refused is None
-        if self._client is not None:
-            self._client.close()
-        self._client = self.link.client()  # a fresh channel for a (re)turned server
-        try:
-            config: dict[str, Any] = self._client.get_model_config(
-                self.served, as_json=True, client_timeout=self.link.deadline_s)
-        except Exception as exc:
-            refused: str | None = f"the server does not host it ({short_error(exc)})"
-        else:
-            params = config.get("config", {}).get("parameters", {})
-            theirs = params.get(SHA256, {}).get("string_value", "")
-            refused = None if theirs == self.sha256 else (
-                f"the server runs another file (sha256 {theirs[:12] or 'unknown'}, "
-                f"here {self.sha256[:12]})")
-        self._epoch, self._refused = epoch, refused
-        if refused is not None:
-            log.warning("%s runs locally: %s", self.name, refused)
-        return refused is None
+    def close(self) -> None:
+        """Its client is the link's to close (RemoteLink.close)."""
+        with self._lock:
+            if self._client is not None:
+                self.link.retire(self._client)
+            self._client = None
 
-    def _remote(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    def _checked(self, epoch: int | None) -> InferenceServerClient | None:
+        """The client to call the server with in `epoch`, or None when this network's
+        copy there may not be used (asked once per epoch: a server that came back may
+        host other files). Threads that share the network wait for one check."""
+        with self._lock:
+            if epoch == self._epoch:
+                return self._client if self._refused is None else None
+            if self._client is not None:
+                self.link.retire(self._client)  # another thread may still be calling on it
+            self._client = self.link.client()  # a fresh channel for a (re)turned server
+            try:
+                config: dict[str, Any] = self._client.get_model_config(
+                    self.served, as_json=True, client_timeout=self.link.deadline_s)
+            except Exception as exc:
+                if link_error(exc):
+                    self.link.failed(f"{self.name}: {short_error(exc)}", epoch)
+                    return None  # not checked: asked again at the next return
+                refused: str | None = f"the server does not host it ({short_error(exc)})"
+            else:
+                params = config.get("config", {}).get("parameters", {})
+                theirs = params.get(SHA256, {}).get("string_value", "")
+                refused = None if theirs == self.sha256 else (
+                    f"the server runs another file (sha256 {theirs[:12] or 'unknown'}, "
+                    f"here {self.sha256[:12]})")
+            self._epoch, self._refused = epoch, refused
+            client = self._client
+        if refused is not None:
+            log.warning("%s runs locally until the serving engine returns: %s", self.name,
+                        refused)
+            return None
+        return client
+
+    def _refuse(self, epoch: int | None, why: str) -> None:
+        """This network runs locally until the server returns (said once)."""
+        with self._lock:
+            if self._epoch != epoch or self._refused is not None:
+                return
+            self._refused = why
+        log.warning("%s runs locally until the serving engine returns: %s", self.name, why)
+
+    def _remote(self, client: InferenceServerClient,
+                feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
         from tritonclient.grpc import InferInput, InferRequestedOutput
         from tritonclient.utils import np_to_triton_dtype
 
-        assert self._client is not None  # made by _checked
         inputs = []
         for i, port in enumerate(self.inputs):
             a = batched(feeds[port.name])
@@ -114,7 +144,7 @@ class ServedNetwork:
             tensor.set_data_from_numpy(a)
             inputs.append(tensor)
         wanted = [InferRequestedOutput(output_name(i)) for i in range(len(self.outputs))]
-        result = self._client.infer(self.served, inputs, outputs=wanted,
+        result = client.infer(self.served, inputs, outputs=wanted,
                                     client_timeout=self.link.deadline_s,
                                     compression_algorithm=self.link.compression,
                                     parameters={CLIENT: self.link.client_name})

@@ -63,3 +63,90 @@ def test_the_config_checks_the_address(tmp_path: Path) -> None:
     path.write_text("[runtime]\nremote = 'grpc://gpu-box:8001'\n")
     cfg: Config = load_config(path)
     assert cfg.runtime.remote == "gpu-box:8001"
+
+
+def test_the_deadline_stays_within_the_watchdogs_patience(tmp_path: Path) -> None:
+    from installation.errors import UserError
+    from installation.show.loading import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text("[runtime]\nremote = 'gpu-box:8001'\nremote_deadline_ms = 3000\n"
+                    "[watchdog]\nstall_s = 5\n")
+    with pytest.raises(UserError, match="remote_deadline_ms") as err:
+        load_config(path)
+    assert "watchdog.stall_s" in str(err.value) and "\n" not in str(err.value)
+    path.write_text("[runtime]\nremote = 'gpu-box:8001'\nremote_deadline_ms = 2000\n")
+    assert load_config(path).runtime.remote_deadline_ms == 2000
+
+
+class FakeClient:
+    """Stands in for Triton's gRPC client where no server is needed: answers pings as
+    `world` says (a network's calls are tested against the real server, tests/serve/)."""
+
+    def __init__(self, world: dict[str, bool]) -> None:
+        self.world = world
+        self.closed = False
+
+    def is_server_ready(self, client_timeout: float | None = None) -> bool:
+        if not self.world["up"]:
+            raise ConnectionRefusedError("StatusCode.UNAVAILABLE] failed to connect")
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_falls_and_returns_with_hysteresis(monkeypatch: pytest.MonkeyPatch,
+                                           until: Callable[..., bool]) -> None:
+    from installation.runtime.remote import link as link_module
+
+    world = {"up": True}
+    made: list[FakeClient] = []
+
+    def client_for(server: str) -> FakeClient:
+        made.append(FakeClient(world))
+        return made[-1]
+
+    monkeypatch.setattr(link_module, "client_for", client_for)
+    monkeypatch.setattr(link_module, "PING_DOWN_S", 0.01)
+    monkeypatch.setattr(link_module, "PING_UP_S", 0.01)
+    link = RemoteLink("127.0.0.1:1", 100).start()
+    try:
+        assert until(link.usable, 5.0) and link.current() == 1  # one answer at start
+        caller = link.client()
+        world["up"] = False  # (its pings may find that first: one fall either way)
+        link.failed("a call: StatusCode.DEADLINE_EXCEEDED", epoch=1)
+        assert not link.usable() and link.state().falls == 1
+        world["up"] = True
+        # Back after NEED answers in a row, in a new epoch; a late failure from the old
+        # epoch is ignored.
+        assert until(link.usable, 5.0) and link.current() == 2
+        link.failed("late, from before", epoch=1)
+        assert link.usable()
+        # A second fall soon after: twice the answers are needed.
+        world["up"] = False
+        assert until(lambda: not link.usable(), 5.0)
+        assert link.state().falls == 2 and "UNAVAILABLE" in (link.state().reason or "")
+        assert link._need == 2 * link_module.NEED
+        world["up"] = True
+        assert until(link.usable, 5.0) and link.current() == 3
+        link.retire(caller)
+    finally:
+        link.close()
+    assert all(c.closed for c in made)  # the watcher's, and the one handed out
+
+
+@pytest.mark.parametrize(("said", "falls"), [
+    ("StatusCode.UNAVAILABLE] failed to connect", True),
+    ("StatusCode.DEADLINE_EXCEEDED] Deadline Exceeded", True),
+    ("StatusCode.NOT_FOUND] Request for unknown model", False),
+    ("StatusCode.INTERNAL] Failed to process the request(s)", False),
+])
+def test_which_failures_take_the_link_down(said: str, falls: bool) -> None:
+    from tritonclient.utils import InferenceServerException
+
+    from installation.runtime.remote.link import link_error
+
+    status, _, msg = said.partition("] ")
+    assert link_error(InferenceServerException(msg, status=status)) is falls
+    assert link_error(ValueError("a tensor of shape (2, 3)")) is False
