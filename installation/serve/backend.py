@@ -1,7 +1,7 @@
 """The project's model inside Triton's Python backend: one hosted network, opened with the
 project's own engine choice on the server machine (`runtime/choice.py`: OpenVINO, ONNX
-Runtime or torch on CUDA, whichever its `auto` measures fastest there), so a picture made
-there is the one the display machine would have made.
+Runtime or torch on CUDA, whichever its `auto` measures fastest there, after the same
+parity check against fp32 ONNX Runtime the display machine's engine passed).
 
 Triton hands `execute` every request its dynamic batcher gathered; where the network has
 a checked batch-free copy (batching.py) they are one call of it, else one call each (a

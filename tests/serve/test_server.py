@@ -168,6 +168,32 @@ def test_two_display_machines_are_batched(server: Spawned, store: ModelStore, cp
                       model="gan-eyes") > 0
 
 
+def test_a_network_the_server_cannot_run_alone_runs_locally(
+        server: Spawned, store: ModelStore, cpu: Device, links: list[RemoteLink],
+        caplog: pytest.LogCaptureFixture) -> None:
+    device = remote(cpu, server, links)
+    assert device.remote is not None
+    missing = open_network("arbitrary-predict", store.require("arbitrary-predict"), device)
+    faces = open_network("gan-faces", store.require("gan-faces"), cpu)  # a local network
+    other = ServedNetwork(faces, device.remote, store.require("gan-eyes"))  # wrong file
+    hosted_net = open_network("gan-faces", store.require("gan-faces"), device)
+    assert isinstance(missing, ServedNetwork) and isinstance(hosted_net, ServedNetwork)
+    picture = np.zeros((1, 256, 256, 3), np.float32)
+    z = np.random.default_rng(3).standard_normal((1, 100)).astype(np.float32)
+    for _ in range(3):
+        missing.run({"style_image": picture})
+        other.run({"z": z})
+        hosted_net.run({"z": z})
+    assert missing.local_calls == 3 and missing.remote_calls == 0
+    assert other.local_calls == 3 and other.remote_calls == 0
+    assert hosted_net.remote_calls == 3 and hosted_net.local_calls == 0
+    assert device.remote.usable() and device.remote.state().falls == 0
+    said = [r.getMessage() for r in caplog.records if "runs locally" in r.getMessage()]
+    assert len(said) == 2  # once each, not per call
+    assert any("does not host it" in m for m in said)
+    assert any("another file" in m for m in said)
+
+
 def test_doctor_names_what_the_server_serves(server: Spawned, tmp_path: Path) -> None:
     from installation.tools.doctor import check_remote
 

@@ -4,8 +4,8 @@ Each call goes to the server while the link is up and this network passed its ch
 there (the server runs the same model file: its sha256 in the served model's config);
 a call that misses its deadline or finds the server gone takes the link down, and is run
 locally at once, so the frame is not lost. A network the server does not host, hosts
-from another file, or fails to run there runs locally until the server returns, said
-once; the other networks go on being sent.
+from another file, or fails to run there runs locally and asks again every RETRY_S
+(said once per reason); the other networks go on being sent.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+RETRY_S = 30.0  # a network refused there (not hosted, another file, failed) asks again, s
+
 
 class ServedNetwork:
     """`local` (any engine), run on the server behind `link` whenever it can be."""
@@ -57,6 +59,8 @@ class ServedNetwork:
         self._client: InferenceServerClient | None = None
         self._epoch: int | None = -1  # the link's epoch this network was last checked in
         self._refused: str | None = None  # why the server's copy is not used this epoch
+        self._retry_at = 0.0  # monotonic s: a refused network asks the server again then
+        self._said: str | None = None  # the last refusal said in the log
 
     @property
     def metadata(self) -> dict[str, str]:
@@ -75,7 +79,7 @@ class ServedNetwork:
             except Exception as exc:
                 if link_error(exc):  # the server is gone or late: every network local
                     self.link.failed(f"{self.name}: {short_error(exc)}", epoch)
-                else:  # this network failed there: it alone runs locally until a return
+                else:  # this network failed there: it alone runs locally for a while
                     self._refuse(epoch, f"it failed there ({short_error(exc)})")
             else:
                 self.link.answered((time.perf_counter() - t0) * 1000.0)
@@ -97,7 +101,8 @@ class ServedNetwork:
         copy there may not be used (asked once per epoch: a server that came back may
         host other files). Threads that share the network wait for one check."""
         with self._lock:
-            if epoch == self._epoch:
+            if epoch == self._epoch and (self._refused is None
+                                         or time.monotonic() < self._retry_at):
                 return self._client if self._refused is None else None
             if self._client is not None:
                 self.link.retire(self._client)  # another thread may still be calling on it
@@ -117,20 +122,30 @@ class ServedNetwork:
                     f"the server runs another file (sha256 {theirs[:12] or 'unknown'}, "
                     f"here {self.sha256[:12]})")
             self._epoch, self._refused = epoch, refused
+            self._retry_at = time.monotonic() + RETRY_S
             client = self._client
         if refused is not None:
-            log.warning("%s runs locally until the serving engine returns: %s", self.name,
-                        refused)
+            self._say(refused)
             return None
         return client
 
     def _refuse(self, epoch: int | None, why: str) -> None:
-        """This network runs locally until the server returns (said once)."""
+        """This network runs locally for RETRY_S (said once), the others go on."""
         with self._lock:
             if self._epoch != epoch or self._refused is not None:
                 return
             self._refused = why
-        log.warning("%s runs locally until the serving engine returns: %s", self.name, why)
+            self._retry_at = time.monotonic() + RETRY_S
+        self._say(why)
+
+    def _say(self, why: str) -> None:
+        """A refusal in the log: once as a warning, again (every RETRY_S) only when the
+        reason changed."""
+        if why == self._said:
+            log.debug("%s still runs locally: %s", self.name, why)
+            return
+        self._said = why
+        log.warning("%s runs locally (asked again every %.0f s): %s", self.name, RETRY_S, why)
 
     def _remote(self, client: InferenceServerClient,
                 feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
