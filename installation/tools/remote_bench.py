@@ -6,9 +6,10 @@ the same config, so both sides choose engines alike), for each network at `--siz
 - added latency per call: the same feeds run locally and on the server, call by call in
   turns (a busy moment on a shared machine falls on both), medians and 95th percentiles;
   also with the requests gzip-compressed;
-- throughput with 1, 2 and 4 display clients calling at once (threads, each with its own
-  channel, as separate machines would have), against one local caller; the batch size
-  Triton's dynamic batcher reached, from its own metrics (inferences / executions).
+- throughput with 1, 2 and 4 display clients calling at once (a process each, with its
+  own interpreter and channel, as separate machines would have), against one local
+  caller; the batch size Triton's dynamic batcher reached, from its own metrics
+  (inferences / executions).
 
 On one 2-core machine the server and its clients share the cores: the figures say what
 the protocol and the batcher cost, not what a GPU server would give.
@@ -19,12 +20,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import multiprocessing
+import queue
 import statistics
 import threading
 import time
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +38,7 @@ from installation.models import ModelStore
 from installation.runtime import Device, Network, open_network
 from installation.runtime.probes import probe_feeds
 from installation.runtime.remote import RemoteLink, ServedNetwork
+from installation.runtime.remote.wire import served_name
 from installation.serve.networks import Hosted, hosted
 from installation.serve.spawn import Spawned, spawn
 from installation.show.config import Config
@@ -108,31 +114,71 @@ def _batching(metrics_url: str | None, model: str) -> tuple[float, float]:
     return found["nv_inference_count"], found["nv_inference_exec_count"]
 
 
-def throughput(nets: list[ServedNetwork], feeds: Mapping[str, np.ndarray], calls: int,
-               metrics_url: str | None) -> dict[str, float]:
-    """Calls answered per second with every client in `nets` calling at once."""
-    before = _batching(metrics_url, nets[0].served)
-    go = threading.Barrier(len(nets) + 1)
+@dataclass(frozen=True)
+class ClientJob:
+    """What one display client process needs: the network, the server, how many calls."""
 
-    def client(net: ServedNetwork) -> None:
-        go.wait()
-        for _ in range(calls):
+    name: str
+    path: str
+    picture_scale: float
+    size: tuple[int, int]
+    server: str
+    client: str
+    calls: int
+
+
+def display_client(job: ClientJob, go: Any, results: Any) -> None:
+    """One display machine of its own (a process: its own interpreter and channel): warms
+    up, waits for the others, calls `job.calls` times, says (calls, local calls)."""
+    from installation.runtime import OrtNetwork, choose_device
+
+    local = OrtNetwork(Path(job.path), choose_device("cpu", engine="onnxruntime"), job.name)
+    link = RemoteLink(job.server, DEADLINE_MS, job.client).start()
+    try:
+        link.wait_up(10.0)
+        net = ServedNetwork(local, link, Path(job.path))
+        feeds = probe_feeds(local.inputs, job.picture_scale, job.size)
+        for _ in range(WARMUP):
             net.run(feeds)
+        go.wait(timeout=120)
+        for _ in range(job.calls):
+            net.run(feeds)
+        results.put((job.calls, net.local_calls))
+    except Exception as exc:  # said to the parent, which stops the bench in one line
+        results.put((0, f"{type(exc).__name__}: {exc}"))
+    finally:
+        link.close()
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in nets]
-    for t in threads:
-        t.start()
-    go.wait()
-    t0 = time.perf_counter()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
-    after = _batching(metrics_url, nets[0].served)
-    if any(n.local_calls for n in nets):
-        raise UserError("bench --remote: a call ran locally: the server failed "
-                        f"({nets[0].link.state().reason})")
+
+def throughput(jobs: list[ClientJob], metrics_url: str | None) -> dict[str, float]:
+    """Calls answered per second with every client (a process each) calling at once, and
+    Triton's mean batch meanwhile."""
+    ctx = multiprocessing.get_context("spawn")  # a clean interpreter, as a machine would be
+    go, results = ctx.Barrier(len(jobs) + 1), ctx.Queue()
+    procs = [ctx.Process(target=display_client, args=(job, go, results), daemon=True)
+             for job in jobs]
+    for proc in procs:
+        proc.start()
+    try:
+        go.wait(timeout=180)  # every client warmed up
+        before = _batching(metrics_url, served_name(jobs[0].name))
+        t0 = time.perf_counter()
+        said = [results.get(timeout=600) for _ in jobs]
+        elapsed = time.perf_counter() - t0
+        after = _batching(metrics_url, served_name(jobs[0].name))
+    except (threading.BrokenBarrierError, queue.Empty) as exc:
+        raise UserError(f"bench --remote: a display client did not finish ({exc!r})") from None
+    finally:
+        for proc in procs:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.kill()
+    failed = [f for _, f in said if not isinstance(f, int) or f]
+    if failed:
+        raise UserError(f"bench --remote: a client did not run on the server ({failed[0]} "
+                        "local calls or error)")
     executions = after[1] - before[1]
-    return {"clients": len(nets), "calls_per_s": len(nets) * calls / elapsed,
+    return {"clients": len(jobs), "calls_per_s": sum(n for n, _ in said) / elapsed,
             "batch_mean": (after[0] - before[0]) / executions if executions else 0.0}
 
 
@@ -149,10 +195,9 @@ def bench_network(name: str, store: ModelStore, local_device: Device, server: st
     alone = 1000.0 / lat.local_ms
     rows = []
     for k in CLIENTS:
-        clients = [served(local, server, f"bench-{k}-{i}", net) for i in range(k)]
-        rows.append(throughput(clients, feeds, max(10, calls // 2), metrics_url))
-        for c in clients:
-            c.link.close()
+        jobs = [ClientJob(name, str(net.path), net.picture_scale, size, server,
+                          f"bench-{k}-{i}", max(10, calls // 2)) for i in range(k)]
+        rows.append(throughput(jobs, metrics_url))
     for n in (there, gzip):
         n.link.close()
     wire_kb = sum(a.nbytes for a in feeds.values()) / 1024

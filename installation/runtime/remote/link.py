@@ -129,6 +129,7 @@ class RemoteLink:
             self._rtt_ms = rtt_ms
             first = self._falls == 0 and self.epoch == 1
             retired, self._retired = self._retired, []
+            self._clients = [c for c in self._clients if c not in retired]  # no growth
         for old in retired:  # their calls ended (each had its deadline) before the fall
             _close(old)
         if first:
