@@ -71,7 +71,12 @@ class ServedNetwork:
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
         epoch = self.link.current()
-        client = self._checked(epoch) if epoch is not None else None
+        client = None
+        if epoch is not None:
+            try:
+                client = self._checked(epoch)
+            except Exception as exc:  # a client that cannot even be made: not this frame
+                self.link.failed(f"{self.name}: {short_error(exc)}", epoch)
         if client is not None:
             t0 = time.perf_counter()
             try:
