@@ -83,7 +83,8 @@ def open_batched(params: Mapping[str, str], single: Network) -> tuple[Network | 
         path = batched_file(Path(params["path"]), cache)
         if path is None:
             return None, f"{name}: served request by request (an input has no batch axis)"
-        many = open_network(name, path, _device(params, single.engine, single.precision),
+        many = open_network(f"{name} (batched)", path,
+                            _device(params, single.engine, single.precision),
                             None, scale, _size(params))
         why = check(single, many, probe_feeds(single.inputs, scale, _size(params)))
     except Exception as exc:  # a copy that cannot be made, opened or run

@@ -149,7 +149,20 @@ def command(triton: Triton, repository: Path, backends: Path, host: str,
         "--model-control-mode=none",  # no network loaded or unloaded through the API
         "--exit-on-error=true", "--strict-readiness=true", f"--exit-timeout-secs={STOP_S:.0f}",
         "--log-verbose=0",
+        *([] if gpu_driver() else CPU_ONLY),
     ]
+
+
+# Without an NVIDIA driver Triton still tries the GPU's pinned memory, CUDA pool and GPU
+# metrics, and says so in lines that start with "Error": not asked for, not said.
+CPU_ONLY = ("--allow-gpu-metrics=false", "--pinned-memory-pool-byte-size=0")
+
+
+def gpu_driver() -> bool:
+    """Whether this machine shows the NVIDIA driver (its device nodes)."""
+    from installation.runtime.device import DRIVER_NODES
+
+    return any(os.path.exists(p) for p in DRIVER_NODES)
 
 
 def ready(host: str, ports: Ports, timeout_s: float = 1.0) -> bool:
