@@ -218,15 +218,28 @@ def serve(store: ModelStore, settings: ServeSettings, host: str, base_port: int,
             _stop(child)
 
 
-def ends_with_parent() -> None:
-    """In a child process before it starts (Triton's, or serve's when spawned): on Linux
-    it is sent SIGTERM when its parent dies, however it dies (a SIGKILL leaves no Triton
-    behind holding the ports)."""
-    with contextlib.suppress(OSError, AttributeError):
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, looked up now: a child between fork and exec may not load anything
+    (another thread could hold the loader's lock)."""
+    try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+PRCTL = _prctl()
+PR_SET_PDEATHSIG = 1
+
+
+def ends_with_parent() -> None:
+    """In a child process before it starts (Triton's, or serve's when spawned): on Linux
+    it is sent SIGTERM when the thread that started it ends, however it ends (a SIGKILL
+    leaves no Triton behind holding the ports). Start it from a thread that lives as long
+    as the process: the main thread, as serve, the bench and the tests do."""
+    if PRCTL is not None:
+        PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _wait_ready(child: subprocess.Popen[bytes], host: str, ports: Ports) -> bool:

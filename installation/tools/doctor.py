@@ -123,8 +123,9 @@ def check_remote(cfg: Config) -> Check:
     from installation.runtime.remote.link import client_for, short_error
 
     server = cfg.runtime.remote
-    client = client_for(server)
+    client = None
     try:
+        client = client_for(server)
         t0 = time.perf_counter()
         ready = client.is_server_ready(client_timeout=3.0)
         rtt_ms = (time.perf_counter() - t0) * 1000.0
@@ -133,7 +134,8 @@ def check_remote(cfg: Config) -> Check:
         return Check("remote", "note", f"{server} does not answer ({short_error(exc)}): the "
                      "networks run locally until it does (`python main.py serve` there)")
     finally:
-        client.close()
+        if client is not None:
+            client.close()
     names = sorted(m.get("name", "?") for m in index.get("models", [])
                    if m.get("state") == "READY")
     if not ready:

@@ -170,7 +170,10 @@ def test_two_display_machines_are_batched(server: Spawned, store: ModelStore, cp
 
 def test_a_network_the_server_cannot_run_alone_runs_locally(
         server: Spawned, store: ModelStore, cpu: Device, links: list[RemoteLink],
-        caplog: pytest.LogCaptureFixture) -> None:
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    from installation.runtime.remote import network as network_module
+
+    monkeypatch.setattr(network_module, "RETRY_S", 0.0)  # asked again at every call
     device = remote(cpu, server, links)
     assert device.remote is not None
     missing = open_network("arbitrary-predict", store.require("arbitrary-predict"), device)
@@ -188,6 +191,7 @@ def test_a_network_the_server_cannot_run_alone_runs_locally(
     assert other.local_calls == 3 and other.remote_calls == 0
     assert hosted_net.remote_calls == 3 and hosted_net.local_calls == 0
     assert device.remote.usable() and device.remote.state().falls == 0
+    assert len(device.remote._clients) == 3  # asking again reuses each network's channel
     said = [r.getMessage() for r in caplog.records if "runs locally" in r.getMessage()]
     assert len(said) == 2  # once each, not per call
     assert any("does not host it" in m for m in said)

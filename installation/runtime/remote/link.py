@@ -2,11 +2,13 @@
 
     up ──(a call fails or is late, or a ping fails)──► down: every network runs locally
     ▲                                                  │ a fresh channel pings every second
-    └──── `need` answers in a row (3; doubled after ───┘
-          a fall soon after a return, up to 48)
+    └──── 3 answers in a row, and `hold` since the ────┘
+          fall (3 s; doubled after a fall soon after
+          a return, up to 5 minutes)
 
-A fall is said once in the log (and in the HUD and /health while it lasts); the return
-once too. While up, a ping every 2 s keeps the round-trip time and finds a server that
+A fall is said in the log (and in the HUD and /health while it lasts), the return too; a
+server that keeps falling is said at most once each per 10 minutes, the next line saying
+how many were left out. While up, a ping every 2 s keeps the round-trip time and finds a server that
 went away while no network was called. Each caller keeps a client of its own (`client`):
 gRPC channels are cheap, and a channel that saw the server die waits out its reconnect
 backoff, so the watcher pings on a fresh channel each time it is down.
@@ -22,6 +24,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING
 
+from installation.logs import RateLimitedLog
 from installation.runtime.remote.wire import parse_url
 from installation.state import RemoteState
 
@@ -33,8 +36,10 @@ log = logging.getLogger(__name__)
 PING_DOWN_S = 1.0  # between pings while down, s
 PING_UP_S = 2.0  # between pings while up (round-trip time; a server gone quiet), s
 NEED = 3  # answers in a row before the server is used again
-NEED_MAX = 48  # ... at most, after falls that keep coming back
-STABLE_S = 30.0  # up this long: a later fall is a new story (need back to NEED), s
+HOLD_S = 3.0  # ... and at least this long after a fall, s
+HOLD_MAX_S = 300.0  # ... doubled after each fall soon after a return, up to this, s
+STABLE_S = 30.0  # up this long: a later fall is a new story (hold back to HOLD_S), s
+SAID_EVERY_S = 600.0  # falls and returns said at most once each this often, s
 CALLS_KEPT = 50  # call times kept for the median
 
 
@@ -60,7 +65,10 @@ class RemoteLink:
         self._reason = "not reached yet"
         self._need = 1  # at start one answer is enough: there was no fall
         self._answers = 0
+        self._hold_s = 0.0  # since the last fall, before the server is used again
+        self._t_fall = 0.0
         self._t_up = 0.0
+        self._said = RateLimitedLog(log, SAID_EVERY_S)
         self._falls = 0
         self._rtt_ms: float | None = None
         self._calls: deque[float] = deque(maxlen=CALLS_KEPT)
@@ -116,10 +124,11 @@ class RemoteLink:
             self._reason = reason
             self._falls += 1
             quick = now - self._t_up < STABLE_S
-            self._need = min(NEED_MAX, max(NEED, self._need * 2)) if quick else NEED
-            self._answers = 0
-        log.warning("remote engine %s failed (%s): the networks run locally until it "
-                    "answers %d pings in a row", self.server, reason, self._need)
+            self._hold_s = min(HOLD_MAX_S, max(HOLD_S, self._hold_s * 2)) if quick else HOLD_S
+            self._need, self._answers, self._t_fall = NEED, 0, now
+            hold = self._hold_s
+        self._said.log(logging.WARNING, "fall", f"remote engine {self.server} failed "
+                       f"({reason}): the networks run locally, for {hold:.0f} s at least")
 
     def _returned(self, rtt_ms: float) -> None:
         with self._lock:
@@ -136,8 +145,8 @@ class RemoteLink:
             log.info("remote engine %s answers (%.1f ms): the networks run there",
                      self.server, rtt_ms)
         else:
-            log.warning("remote engine %s answers again (%.1f ms): the networks run there",
-                        self.server, rtt_ms)
+            self._said.log(logging.WARNING, "return", f"remote engine {self.server} answers "
+                           f"again ({rtt_ms:.1f} ms): the networks run there")
 
     def state(self) -> RemoteState:
         with self._lock:
@@ -177,28 +186,36 @@ class RemoteLink:
     def _watch(self) -> None:
         kept: InferenceServerClient | None = None  # while up: one channel, kept
         while not self._stop.is_set():
-            pinger = kept if kept is not None else client_for(self.server)
             try:
-                t0 = time.perf_counter()
-                ready = pinger.is_server_ready(client_timeout=self.deadline_s)
-                self._pinged(bool(ready), (time.perf_counter() - t0) * 1000.0, "not ready")
-            except Exception as exc:  # unreachable, refused, late: all mean "not now"
-                self._pinged(False, 0.0, short_error(exc))
-            if self._up:  # the channel is kept for the next ping
-                kept = pinger
-            else:  # a fresh one next time: a channel that saw it die waits out its backoff
-                _close(pinger)
+                kept = self._ping(kept)
+            except Exception as exc:  # a bug here must not leave the link stuck
+                self._said.log(logging.ERROR, "watcher", f"remote engine {self.server}: "
+                               f"its watcher failed ({type(exc).__name__}: {exc}); it goes on")
                 kept = None
             self._stop.wait(PING_UP_S if self._up else PING_DOWN_S)
         if kept is not None:
             _close(kept)
+
+    def _ping(self, kept: InferenceServerClient | None) -> InferenceServerClient | None:
+        """One ping; the channel to keep for the next (None: a fresh one then)."""
+        pinger = kept if kept is not None else client_for(self.server)
+        try:
+            t0 = time.perf_counter()
+            ready = pinger.is_server_ready(client_timeout=self.deadline_s)
+            self._pinged(bool(ready), (time.perf_counter() - t0) * 1000.0, "not ready")
+        except Exception as exc:  # unreachable, refused, late: all mean "not now"
+            self._pinged(False, 0.0, short_error(exc))
+        if self._up:  # the channel is kept for the next ping
+            return pinger
+        _close(pinger)  # a fresh one next time: a channel that saw it die waits its backoff
+        return None
 
     def _pinged(self, ready: bool, rtt_ms: float, why: str) -> None:
         if self._up:
             if ready:
                 self._rtt_ms = rtt_ms
                 if time.monotonic() - self._t_up > STABLE_S:
-                    self._need = NEED
+                    self._hold_s = HOLD_S
             else:
                 self.failed(f"ping: {why}")
             return
@@ -207,7 +224,8 @@ class RemoteLink:
             self._reason = why
             return
         self._answers += 1
-        if self._answers >= self._need:
+        held = time.monotonic() - self._t_fall >= self._hold_s
+        if self._answers >= self._need and held:
             self._returned(rtt_ms)
 
 

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRY_S = 30.0  # a network refused there (not hosted, another file, failed) asks again, s
+MIN_LEFT_S = 0.02  # the least a call is given of its deadline after its check, s
+LINK_DOWN = "the server did not answer"  # _ask: the link fell, nothing learned
 
 
 class ServedNetwork:
@@ -70,6 +72,7 @@ class ServedNetwork:
         return f"{self.local.describe()}; sent to the serving engine at {self.link.server}"
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        t0 = time.perf_counter()
         epoch = self.link.current()
         client = None
         if epoch is not None:
@@ -78,9 +81,10 @@ class ServedNetwork:
             except Exception as exc:  # a client that cannot even be made: not this frame
                 self.link.failed(f"{self.name}: {short_error(exc)}", epoch)
         if client is not None:
-            t0 = time.perf_counter()
+            # One deadline for the whole call, its check included: then the local run.
+            left_s = max(MIN_LEFT_S, self.link.deadline_s - (time.perf_counter() - t0))
             try:
-                out = self._remote(client, feeds)
+                out = self._remote(client, feeds, left_s)
             except Exception as exc:
                 if link_error(exc):  # the server is gone or late: every network local
                     self.link.failed(f"{self.name}: {short_error(exc)}", epoch)
@@ -101,46 +105,69 @@ class ServedNetwork:
                 self.link.retire(self._client)
             self._client = None
 
-    def _checked(self, epoch: int | None) -> InferenceServerClient | None:
+    def _checked(self, epoch: int) -> InferenceServerClient | None:
         """The client to call the server with in `epoch`, or None when this network's
-        copy there may not be used (asked once per epoch: a server that came back may
-        host other files). Threads that share the network wait for one check."""
-        with self._lock:
+        copy there may not be used now. Asked once per epoch (a server that came back may
+        host other files), and again every RETRY_S while refused. While one thread asks,
+        the others sharing the network run locally: nobody waits for another's check."""
+        # Checked already (the usual case): no lock. The check writes `_epoch` last.
+        if epoch == self._epoch:
+            refused, client = self._refused, self._client
+            if refused is None:
+                return client
+            if time.monotonic() < self._retry_at:
+                return None
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
             if epoch == self._epoch and (self._refused is None
                                          or time.monotonic() < self._retry_at):
                 return self._client if self._refused is None else None
-            if self._client is not None:
-                self.link.retire(self._client)  # another thread may still be calling on it
-            self._client = self.link.client()  # a fresh channel for a (re)turned server
-            try:
-                config: dict[str, Any] = self._client.get_model_config(
-                    self.served, as_json=True, client_timeout=self.link.deadline_s)
-            except Exception as exc:
-                if link_error(exc):
-                    self.link.failed(f"{self.name}: {short_error(exc)}", epoch)
-                    return None  # not checked: asked again at the next return
-                refused: str | None = f"the server does not host it ({short_error(exc)})"
-            else:
-                params = config.get("config", {}).get("parameters", {})
-                theirs = params.get(SHA256, {}).get("string_value", "")
-                refused = None if theirs == self.sha256 else (
-                    f"the server runs another file (sha256 {theirs[:12] or 'unknown'}, "
-                    f"here {self.sha256[:12]})")
-            self._epoch, self._refused = epoch, refused
-            self._retry_at = time.monotonic() + RETRY_S
+            if self.link.current() != epoch:  # it fell meanwhile
+                return None
+            if epoch != self._epoch or self._client is None:
+                if self._client is not None:
+                    self.link.retire(self._client)  # a call on it may still be running
+                self._client = self.link.client()  # a fresh channel for a (re)turned server
+            refused = self._ask(self._client, epoch)
+            if refused == LINK_DOWN:
+                return None  # not checked: asked again in the next epoch
+            self._refused, self._retry_at = refused, time.monotonic() + RETRY_S
+            self._epoch = epoch  # last: a reader without the lock sees the rest with it
             client = self._client
+        finally:
+            self._lock.release()
         if refused is not None:
             self._say(refused)
             return None
+        self._said = None  # a later refusal is news again
         return client
+
+    def _ask(self, client: InferenceServerClient, epoch: int) -> str | None:
+        """Why the server's copy may not be used (None: it may; LINK_DOWN: the server
+        did not answer, and the link fell)."""
+        try:
+            config: dict[str, Any] = client.get_model_config(
+                self.served, as_json=True, client_timeout=self.link.deadline_s)
+        except Exception as exc:
+            if link_error(exc):
+                self.link.failed(f"{self.name}: {short_error(exc)}", epoch)
+                return LINK_DOWN
+            return f"the server does not host it ({short_error(exc)})"
+        params = config.get("config", {}).get("parameters", {})
+        theirs = params.get(SHA256, {}).get("string_value", "")
+        if theirs == self.sha256:
+            return None
+        return (f"the server runs another file (sha256 {theirs[:12] or 'unknown'}, here "
+                f"{self.sha256[:12]})")
 
     def _refuse(self, epoch: int | None, why: str) -> None:
         """This network runs locally for RETRY_S (said once), the others go on."""
         with self._lock:
             if self._epoch != epoch or self._refused is not None:
                 return
-            self._refused = why
             self._retry_at = time.monotonic() + RETRY_S
+            self._refused = why  # after its time: a reader without the lock sees both
         self._say(why)
 
     def _say(self, why: str) -> None:
@@ -152,8 +179,8 @@ class ServedNetwork:
         self._said = why
         log.warning("%s runs locally (asked again every %.0f s): %s", self.name, RETRY_S, why)
 
-    def _remote(self, client: InferenceServerClient,
-                feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    def _remote(self, client: InferenceServerClient, feeds: Mapping[str, np.ndarray],
+                deadline_s: float) -> list[np.ndarray]:
         from tritonclient.grpc import InferInput, InferRequestedOutput
         from tritonclient.utils import np_to_triton_dtype
 
@@ -165,7 +192,7 @@ class ServedNetwork:
             inputs.append(tensor)
         wanted = [InferRequestedOutput(output_name(i)) for i in range(len(self.outputs))]
         result = client.infer(self.served, inputs, outputs=wanted,
-                                    client_timeout=self.link.deadline_s,
+                                    client_timeout=deadline_s,
                                     compression_algorithm=self.link.compression,
                                     parameters={CLIENT: self.link.client_name})
         out = []

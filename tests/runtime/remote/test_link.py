@@ -110,6 +110,7 @@ def test_falls_and_returns_with_hysteresis(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(link_module, "client_for", client_for)
     monkeypatch.setattr(link_module, "PING_DOWN_S", 0.01)
     monkeypatch.setattr(link_module, "PING_UP_S", 0.01)
+    monkeypatch.setattr(link_module, "HOLD_S", 0.2)
     link = RemoteLink("127.0.0.1:1", 100).start()
     try:
         assert until(link.usable, 5.0) and link.current() == 1  # one answer at start
@@ -123,11 +124,11 @@ def test_falls_and_returns_with_hysteresis(monkeypatch: pytest.MonkeyPatch,
         assert until(link.usable, 5.0) and link.current() == 2
         link.failed("late, from before", epoch=1)
         assert link.usable()
-        # A second fall soon after: twice the answers are needed.
+        # A second fall soon after: twice the hold.
         world["up"] = False
         assert until(lambda: not link.usable(), 5.0)
         assert link.state().falls == 2 and "UNAVAILABLE" in (link.state().reason or "")
-        assert link._need == 2 * link_module.NEED
+        assert link._hold_s == 2 * link_module.HOLD_S
         world["up"] = True
         assert until(link.usable, 5.0) and link.current() == 3
         link.retire(caller)
