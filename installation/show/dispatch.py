@@ -27,7 +27,7 @@ from installation.logs import RateLimitedLog
 from installation.show.presets import Preset, check_name
 
 if TYPE_CHECKING:  # the show builds its dispatcher: only the type is needed here
-    from installation.show.loop import Show
+    from installation.show.core import ShowCore
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ HEAVY_EVERY_S = 1.0  # at most one of each heavy command per this long, s
 class Dispatcher:
     """`apply(command)` from the loop; `errors` counts commands refused."""
 
-    def __init__(self, show: Show) -> None:
+    def __init__(self, show: ShowCore) -> None:
         self.show = show
         self.faults = RateLimitedLog(log)
         self.errors = 0

@@ -25,12 +25,12 @@ from installation.errors import UserError
 from installation.storage import cap_folder
 
 if TYPE_CHECKING:  # the show calls these with itself
-    from installation.show.loop import Show
+    from installation.show.core import ShowCore
 
 log = logging.getLogger(__name__)
 
 
-def open_show(show: Show) -> float | None:
+def open_show(show: ShowCore) -> float | None:
     """Open the sinks and surfaces, take the stop signals, start the threads; the
     run's duration (None: until quit)."""
     show.reporter.open_stats(show.opts.stats)
@@ -62,7 +62,7 @@ def open_show(show: Show) -> float | None:
     return duration
 
 
-def close_show(show: Show) -> None:
+def close_show(show: ShowCore) -> None:
     """Stop the threads (the source first: it wakes the effect thread at once), close
     the sinks (a recording is finished and playable), account them in the report."""
     for surface in show.surfaces:
@@ -86,7 +86,7 @@ def close_show(show: Show) -> None:
         show.screen.close()
 
 
-def open_outputs(show: Show) -> list[ThreadedSink]:
+def open_outputs(show: ShowCore) -> list[ThreadedSink]:
     """The sinks to start with: NDI out, the recording (its path goes into the report) and
     the web console's preview. Those that may refuse (a UserError) open first, with
     nothing to undo."""
@@ -112,14 +112,14 @@ def open_outputs(show: Show) -> list[ThreadedSink]:
     return outputs
 
 
-def account(show: Show) -> None:
+def account(show: ShowCore) -> None:
     """After the sinks are closed: the frames the recording holds, for the report."""
     for sink in show.outputs:
         if isinstance(sink.sink, RecorderSink):
             show.report.recorded_frames = sink.sink.frames_written
 
 
-def headless_recording(show: Show) -> Path | None:
+def headless_recording(show: ShowCore) -> Path | None:
     """The automatic recording of a headless run: never of a live camera (privacy)."""
     cfg = show.cfg.headless
     if not cfg.record:

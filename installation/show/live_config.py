@@ -34,7 +34,7 @@ from installation.show.playlist import Playlist
 from installation.show.scenes import Built, SceneSet
 
 if TYPE_CHECKING:  # the show calls `adopt` with itself
-    from installation.show.loop import Show
+    from installation.show.core import ShowCore
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ class Reloader:
             self._ready = Edit(error=f"{type(exc).__name__}: {exc}")
 
 
-def adopt(show: Show, edit: Edit) -> bool:
+def adopt(show: ShowCore, edit: Edit) -> bool:
     """Swap a prepared edit into `show` between frames; a refused one is reported (log,
     HUD, /health) and the last good config runs on. False when refused."""
     if edit.cfg is None:

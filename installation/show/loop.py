@@ -17,9 +17,7 @@ import contextlib
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -31,20 +29,21 @@ from installation.controls.status import open_status
 from installation.display.sinks import Shown, ThreadedSink, WindowSink
 from installation.display.snapshots import write_snapshot
 from installation.display.window import Window
-from installation.effects.base import Effect
 from installation.effects.worker import EffectWorker
 from installation.models import ModelStore
 from installation.runtime import Device
 from installation.show import lifecycle
 from installation.show.composition import Composition
-from installation.show.config import Config, SceneConfig
+from installation.show.config import Config
+from installation.show.core import RunOptions as RunOptions
+from installation.show.core import ShowCore, ShowReport
 from installation.show.dispatch import Dispatcher
 from installation.show.faults import LoopFaults
 from installation.show.interaction import Interaction, Moment
 from installation.show.live_config import Edit, Reloader, adopt, prepare
 from installation.show.playlist import Playlist
 from installation.show.presets import Presets, presets_path
-from installation.show.report import Reporter, ShowReport
+from installation.show.report import Reporter
 from installation.show.scenes import SceneSet
 from installation.show.watchdog import watch
 from installation.slots import Frame
@@ -56,19 +55,11 @@ HEADLESS_WAIT_S = 0.05  # longest wait for a new result before checking the cloc
 FAULT_PAUSE_S = 0.05  # after a turn that failed, before the next one, s
 
 
-@dataclass
-class RunOptions:
-    headless: bool = False
-    duration_s: float | None = None  # None: run until quit (headless: headless.duration_s)
-    record: Path | None = None
-    stats: Path | None = None
-    max_frames: int | None = None  # stop after this many shown frames (benchmarks)
-    config_path: Path | None = None  # watched while running: valid edits apply live
-    config_overrides: dict[str, Any] = field(default_factory=dict)  # flags, kept on reload
-
-
-class Show:
+class Show(ShowCore):
     """The installation: one source, the scenes' effects, the sinks, the operator's reach."""
+
+    reporter: Reporter  # (ShowCore sees these two through what its parts ask of them)
+    reloader: Reloader | None
 
     def __init__(self, cfg: Config, store: ModelStore, device: Device, opts: RunOptions,
                  source: Source | None = None) -> None:
@@ -108,28 +99,6 @@ class Show:
         self.outputs: list[ThreadedSink] = []
         self.screen: WindowSink | None = None  # the window as a sink, once open
         self._stop = threading.Event()
-
-    @property
-    def scene(self) -> str:
-        return self.scene_names[self.scene_index]
-
-    @property
-    def scene_cfg(self) -> SceneConfig:
-        return self.cfg.scenes[self.scene_index]
-
-    @property
-    def effects(self) -> dict[str, Effect]:
-        return self.scenes.effects
-
-    @property
-    def report(self) -> ShowReport:
-        return self.reporter.report
-
-    @property
-    def processing(self) -> tuple[int, int]:
-        """The effect's processing size now (W, H), px: the scene's, or the adaptive one."""
-        ctl = self.worker.controller
-        return ctl.size if ctl is not None else self.scene_cfg.size
 
     def run(self) -> ShowReport:
         t_start = time.monotonic()

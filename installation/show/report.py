@@ -11,11 +11,8 @@ stalled camera or effect reaches /health too.
 
 from __future__ import annotations
 
-import statistics
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +23,7 @@ from installation.controls.status import StatusServer
 from installation.display.overlay import Mark, Overlay
 from installation.effects import stabiliser_of, strength_of
 from installation.perception import Visitors
+from installation.show.core import SAMPLES, ShowCore, ShowReport
 from installation.slots import Frame
 from installation.state import (
     LIVE_SOURCE_STATES,
@@ -39,10 +37,6 @@ from installation.state import (
 )
 from installation.telemetry import FpsMeter, StatsWriter
 
-if TYPE_CHECKING:  # the show builds its reporter: only the type is needed here
-    from installation.show.loop import Show
-
-SAMPLES = 20_000  # per-frame figures kept for the report: ~10 min at 30 fps
 HEALTH_EVERY_S = 1.0  # /health refreshed at least this often with no frame shown, s
 SAMPLE_STEP = 8  # the picture checks look at every 8th pixel each way
 BLACK_LEVEL = 8  # a picture whose sampled pixels all lie below this level (0..255) is black
@@ -136,34 +130,11 @@ class PictureWatch:
         return None
 
 
-@dataclass
-class ShowReport:
-    """What a run did: for the closing message, tests and the benchmark."""
-
-    shown: int = 0
-    elapsed_s: float = 0.0
-    # The newest SAMPLES shown frames: a show runs for weeks, memory must not grow with it.
-    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=SAMPLES))
-    present_times: deque[float] = field(default_factory=lambda: deque(maxlen=SAMPLES))
-    stage_ms: dict[str, deque[float]] = field(default_factory=dict)
-    recording: Path | None = None
-    recorded_frames: int = 0
-    effect_errors: int = 0
-
-    @property
-    def fps(self) -> float:
-        return self.shown / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-    @property
-    def median_latency_ms(self) -> float:
-        return statistics.median(self.latencies_ms) if self.latencies_ms else 0.0
-
-
 class Reporter:
     """Builds the frame state and hands it to the readers: stats file, status server, OSC
     out."""
 
-    def __init__(self, show: Show, status: StatusServer | None,
+    def __init__(self, show: ShowCore, status: StatusServer | None,
                  sender: OscSender | None = None) -> None:
         self.show = show
         self.stats: StatsWriter | None = None
@@ -340,7 +311,7 @@ def visitor_overlay(v: Visitors, size: tuple[int, int]) -> Overlay:
     return Overlay(marks, mask[y0:y1, x0:x1])
 
 
-def camera_shown(show: Show) -> bool:
+def camera_shown(show: ShowCore) -> bool:
     """Whether the camera's picture is in what the show composes now (a scene whose layers
     are all generated imagery shows no camera: its stillness says nothing about it)."""
     m = show.moment

@@ -15,12 +15,12 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the show calls this with itself
-    from installation.show.loop import Show
+    from installation.show.core import ShowCore
 
 log = logging.getLogger(__name__)
 
 
-def watch(show: Show) -> None:
+def watch(show: ShowCore) -> None:
     """Restart what stalled, bypass what keeps stalling, move out-of-memory effects to the
     CPU; each event counted in `show.stalls` (the frame state reports them)."""
     worker, wd, now = show.worker, show.cfg.watchdog, time.monotonic()
