@@ -29,7 +29,8 @@ def triton_missing() -> str:
     return ""
 
 
-needs_triton = pytest.mark.skipif(bool(triton_missing()), reason=triton_missing() or "-")
+_MISSING = triton_missing()
+needs_triton = pytest.mark.skipif(bool(_MISSING), reason=_MISSING or "-")
 
 
 def start(tmp: Path, networks: list[str], base: int | None = None,

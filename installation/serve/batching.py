@@ -22,8 +22,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from installation.models import sha256_file
 from installation.runtime.network import Network
-from installation.runtime.remote.wire import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def _keep_first_axis(tensor: onnx.TensorProto) -> None:
 def batched_file(path: Path, cache_dir: Path) -> Path | None:
     """The batch-free copy of the model at `path`, written once under `cache_dir`
     (None when the network cannot have one)."""
-    target = cache_dir / "batched" / f"{path.stem}-{file_sha256(path)[:16]}.onnx"
+    target = cache_dir / "batched" / f"{path.stem}-{sha256_file(path)[:16]}.onnx"
     if target.is_file():
         return target
     copy = batch_free(onnx.load(str(path)))

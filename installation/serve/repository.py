@@ -19,10 +19,10 @@ from pathlib import Path
 
 import onnx
 
+from installation.models import sha256_file
 from installation.runtime.remote.wire import (
     NETWORK,
     SHA256,
-    file_sha256,
     input_name,
     output_name,
     served_name,
@@ -84,7 +84,7 @@ def config_text(net: Hosted, settings: ServeSettings) -> str:
     weights = {t.name for t in model.graph.initializer}
     inputs = [v for v in model.graph.input if v.name not in weights]
     params = {
-        NETWORK: net.name, "path": str(net.path.resolve()), SHA256: file_sha256(net.path),
+        NETWORK: net.name, "path": str(net.path.resolve()), SHA256: sha256_file(net.path),
         "picture_scale": str(net.picture_scale), "device": settings.device,
         "engine": settings.engine, "precision": settings.precision,
         "threads": str(settings.threads), "cache_dir": settings.cache_dir,

@@ -43,7 +43,7 @@ from installation.runtime import Device
 from installation.show.config import Config, SceneConfig
 from installation.show.loop import RunOptions, Show
 from installation.state import SinkState
-from installation.tools.common import bench_config, measured_scene, parse_size
+from installation.tools.common import bench_config, measured_scene, parse_size, percentile
 from installation.tools.engines import (
     WARMUP,
     EngineSpec,
@@ -52,10 +52,6 @@ from installation.tools.engines import (
     parse_engines,
     print_networks,
 )
-
-
-def _pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else 0.0
 
 
 def bench_perception(frames: list[np.ndarray], cfg: PerceptionConfig, store: ModelStore,
@@ -68,7 +64,7 @@ def bench_perception(frames: list[np.ndarray], cfg: PerceptionConfig, store: Mod
                  if loaded is not None else Perceiver(cfg))
     step = 1.0 / cfg.rate_hz
     ms = [perceiver.update(f, i * step).ms for i, f in enumerate(frames)][WARMUP:]
-    return {"ms_p50": _pct(ms, 50), "ms_p95": _pct(ms, 95),
+    return {"ms_p50": percentile(ms, 50), "ms_p95": percentile(ms, 95),
             "ms_mean": float(np.mean(ms)) if ms else 0.0, "frames": len(ms),
             "size": "x".join(map(str, perceiver.size)),
             "network": loaded is not None and loaded.segmenter is not None,
@@ -109,14 +105,14 @@ def bench_pipeline(frames: list[np.ndarray], cfg: Config, device: Device, store:
     gaps = [(b - a) * 1000.0 for a, b in itertools.pairwise(presents)]
     return {
         "fps": (len(presents) - 1) / span if span > 0 else 0.0,
-        "frame_ms_p50": _pct(gaps, 50),
-        "frame_ms_p95": _pct(gaps, 95),
-        "latency_ms_p50": _pct(lat, 50),
-        "latency_ms_p95": _pct(lat, 95),
+        "frame_ms_p50": percentile(gaps, 50),
+        "frame_ms_p95": percentile(gaps, 95),
+        "latency_ms_p50": percentile(lat, 50),
+        "latency_ms_p95": percentile(lat, 95),
         "cpu_cores": cpu_s / wall_s if wall_s > 0 else 0.0,  # 1.0 = one core busy
         "peak_rss_mb": peak_rss_mb(),
         "gpu_mem_mb": gpu_memory_mb(device),
-        "stages_ms_p50": {k: round(_pct(list(v)[WARMUP:], 50), 2)
+        "stages_ms_p50": {k: round(percentile(list(v)[WARMUP:], 50), 2)
                           for k, v in rep.stage_ms.items()},
         "recording": None if path is None else _recording(cfg, rep.recorded_frames,
                                                           sinks.get("recording"), size_mb),
@@ -158,8 +154,8 @@ def bench_naive(frames: list[np.ndarray], cfg: Config, scene: SceneConfig, devic
         if window is not None:
             window.close()
     elapsed = time.perf_counter() - t0
-    return {"fps": len(frames) / elapsed, "frame_ms_p50": _pct(times, 50),
-            "latency_ms_p50": _pct(times, 50), "latency_ms_p95": _pct(times, 95)}
+    return {"fps": len(frames) / elapsed, "frame_ms_p50": percentile(times, 50),
+            "latency_ms_p50": percentile(times, 50), "latency_ms_p95": percentile(times, 95)}
 
 
 def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Namespace) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from installation.compositor.layers import PLAIN
 from installation.errors import UserError
 from installation.show.config import Config, SceneConfig
@@ -69,3 +71,8 @@ def bench_config(cfg: Config, scene: SceneConfig) -> Config:
         "display": cfg.display.model_copy(update={"fullscreen": False, "vsync": False}),
         "adaptive": cfg.adaptive.model_copy(update={"target_fps": 0.0}),  # a fixed size
     })
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile of `values` (0 when there are none)."""
+    return float(np.percentile(values, q)) if values else 0.0

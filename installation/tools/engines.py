@@ -27,6 +27,7 @@ from installation.runtime.device import EngineChoice, PrecisionChoice
 from installation.runtime.network import reason
 from installation.runtime.probes import copy_outputs, parity, probe_feeds, quantized
 from installation.show.config import SceneConfig
+from installation.tools.common import percentile
 
 WARMUP = 10  # frames run before timing starts
 NETWORK_RUNS = 20  # timed calls per network and engine in `bench --networks`, in turns
@@ -162,10 +163,6 @@ def print_networks(rows: list[dict[str, Any]], size: tuple[int, int]) -> None:
               f"{r['max']:6.1f} {verdict}   [{r['runs_on']}]")
 
 
-def _pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else 0.0
-
-
 def bench_bare(frames: list[np.ndarray], scene: SceneConfig, spec: EngineSpec,
                device: Device, store: ModelStore) -> dict[str, object]:
     """The multi-style network alone on prepared inputs (the pipeline's ceiling on that
@@ -186,8 +183,8 @@ def bench_bare(frames: list[np.ndarray], scene: SceneConfig, spec: EngineSpec,
         times.append((time.perf_counter() - t) * 1000.0)
     elapsed = time.perf_counter() - t0
     diff = picture_difference(net, inputs[::DIFF_EVERY], names, weights, device, store)
-    return {"fps": len(inputs) / elapsed, "frame_ms_p50": _pct(times, 50),
-            "frame_ms_p95": _pct(times, 95), "engine": net.describe(),
+    return {"fps": len(inputs) / elapsed, "frame_ms_p50": percentile(times, 50),
+            "frame_ms_p95": percentile(times, 95), "engine": net.describe(),
             "vs_onnxruntime_fp32": diff}
 
 

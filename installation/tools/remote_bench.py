@@ -42,7 +42,7 @@ from installation.runtime.remote.wire import served_name
 from installation.serve.networks import Hosted, hosted
 from installation.serve.spawn import Spawned, spawn
 from installation.show.config import Config
-from installation.tools.common import parse_size
+from installation.tools.common import parse_size, percentile
 
 NETWORKS = ["multistyle26", "fast-dream:ripples", "gan-eyes"]
 CLIENTS = (1, 2, 4)
@@ -63,24 +63,20 @@ class Latency:
         return self.remote_ms - self.local_ms
 
 
-def _pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else 0.0
-
-
 def _timed(net: Network, feeds: Mapping[str, np.ndarray]) -> float:
     t0 = time.perf_counter()
     net.run(feeds)
     return (time.perf_counter() - t0) * 1000.0
 
 
-def served(local: Network, server: str, client: str, path: Hosted,
+def served(local: Network, server: str, client: str, net: Hosted,
            compression: str = "none") -> ServedNetwork:
     """`local` sent to `server` on a link of its own (a display machine of its own)."""
     link = RemoteLink(server, DEADLINE_MS, client, compression).start()
     if not link.wait_up(10.0):
         raise UserError(f"bench --remote: the server at {server} does not answer "
                         f"({link.state().reason})")
-    return ServedNetwork(local, link, path.path)
+    return ServedNetwork(local, link, net.path)
 
 
 def latency(local: Network, there: ServedNetwork, gzip: ServedNetwork,
@@ -96,8 +92,9 @@ def latency(local: Network, there: ServedNetwork, gzip: ServedNetwork,
     if there.local_calls or gzip.local_calls:
         raise UserError(f"bench --remote: {there.name} ran locally: the server failed "
                         f"({there.link.state().reason or gzip.link.state().reason})")
-    return Latency(statistics.median(here_ms), _pct(here_ms, 95),
-                   statistics.median(there_ms), _pct(there_ms, 95), statistics.median(gzip_ms))
+    return Latency(statistics.median(here_ms), percentile(here_ms, 95),
+                   statistics.median(there_ms), percentile(there_ms, 95),
+                   statistics.median(gzip_ms))
 
 
 def _batching(metrics_url: str | None, model: str) -> tuple[float, float]:

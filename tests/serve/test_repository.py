@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from installation.errors import UserError
-from installation.models import ModelStore
-from installation.runtime.remote.wire import file_sha256, served_name
+from installation.models import ModelStore, sha256_file
+from installation.runtime.remote.wire import served_name
 from installation.serve.networks import hosted, known_names
 from installation.serve.repository import MAX_BATCH, ServeSettings, write_repository
 
@@ -34,7 +34,7 @@ def test_the_repository(store: ModelStore, tmp_path: Path) -> None:
         assert f'name: "{served_name(net.name)}"' in text
         assert f"max_batch_size: {MAX_BATCH}" in text
         assert "max_queue_delay_microseconds: 500" in text
-        assert f'string_value: "{file_sha256(net.path)}"' in text
+        assert f'string_value: "{sha256_file(net.path)}"' in text
         assert 'key: "engine" value: { string_value: "openvino" }' in text
         model = (folder / "1" / "model.py").read_text()
         compile(model, "model.py", "exec")  # valid Python

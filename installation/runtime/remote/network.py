@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from installation.models import sha256_file
 from installation.runtime.network import EngineName, Network, Port, Precision
 from installation.runtime.remote.link import RemoteLink, link_error, short_error
 from installation.runtime.remote.wire import (
     CLIENT,
     SHA256,
     batched,
-    file_sha256,
     input_name,
     output_name,
     served_name,
@@ -54,7 +54,7 @@ class ServedNetwork:
         self.inputs: list[Port] = local.inputs
         self.outputs: list[Port] = local.outputs
         self.served = served_name(local.name)
-        self.sha256 = file_sha256(path)
+        self.sha256 = sha256_file(path)
         self.remote_calls = 0
         self.local_calls = 0
         self._lock = threading.Lock()

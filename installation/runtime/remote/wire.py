@@ -8,9 +8,7 @@ batcher stacks requests along it) and the parameters a model's config and a requ
 
 from __future__ import annotations
 
-import hashlib
 import re
-from pathlib import Path
 
 import numpy as np
 
@@ -45,14 +43,6 @@ def parse_url(url: str) -> str:
         raise UserError(f"runtime.remote = {url!r}: give the server's gRPC address as "
                         "'HOST:PORT' (the port `python main.py serve` prints), or '' for none")
     return f"{m['host']}:{m['port']}"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def batched(a: np.ndarray) -> np.ndarray:
