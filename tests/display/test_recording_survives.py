@@ -10,7 +10,6 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import threading
 import tomllib
 from collections.abc import Callable
@@ -18,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import ROOT, start_show
 
 from installation.display.recorder import recorded
 from installation.models import ModelStore
 from installation.runtime import Device
 from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def stats_lines(path: Path) -> list[dict[str, Any]]:
@@ -56,21 +54,16 @@ SHOWN_S = 12.0
 def test_a_killed_show_leaves_a_recording_of_what_was_shown(
         tmp_path: Path, until: Callable[..., bool]) -> None:
     rec, stats = tmp_path / "killed.mp4", tmp_path / "stats.jsonl"
-    config = ROOT / "config.toml"
-    fps = float(tomllib.loads(config.read_text())["recording"]["fps"])
-    cmd = [sys.executable, str(ROOT / "main.py"), "--config", str(config), "--headless",
-           "--source", "demo:carphone", "--duration", "60", "--record", str(rec),
-           "--stats", str(stats)]
-    with (tmp_path / "stderr.txt").open("w") as err:
-        proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=err,
-                                env={**os.environ, "SDL_VIDEODRIVER": "dummy",
-                                     "SDL_AUDIODRIVER": "dummy"})
-        try:
-            assert until(lambda: shown_span(stats) >= SHOWN_S or proc.poll() is not None, 120)
-            assert proc.poll() is None, (tmp_path / "stderr.txt").read_text()
-        finally:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(30)
+    fps = float(tomllib.loads((ROOT / "config.toml").read_text())["recording"]["fps"])
+    show = start_show(tmp_path, "--headless", "--source", "demo:carphone", "--duration", "60",
+                      "--record", str(rec), "--stats", str(stats))
+    proc = show.proc
+    try:
+        assert until(lambda: shown_span(stats) >= SHOWN_S or proc.poll() is not None, 120)
+        assert proc.poll() is None, show.output()[1]
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
     assert proc.returncode == -signal.SIGKILL
     # The frames shown before the kill, as the recorder keeps them: one per 1/fps of show
     # time from the first shown frame to the last.

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +18,7 @@ import numpy as np
 import pygame
 import pytest
 from fakes import FakeWorld, SlowMachine, opener_for
+from processes import size_of, start_show
 
 from installation.capture import CameraSource, ReplaySource
 from installation.capture.base import Source
@@ -30,8 +28,6 @@ from installation.runtime import Device
 from installation.show.config import Config
 from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def config(tmp_path: Path, extra: str = "") -> Config:
@@ -250,14 +246,16 @@ def test_sigterm_closes_the_recording(tmp_path: Path, sig: signal.Signals,
     """systemd's stop (SIGTERM) and a closed terminal or ssh session (SIGHUP) end the show
     cleanly, the recording closed and playable."""
     rec = tmp_path / "term.mp4"
-    cmd = [sys.executable, str(ROOT / "main.py"), "--config", str(ROOT / "config.toml"),
-           "--source", "demo:carphone", "--headless", "--duration", "60", "--record", str(rec)]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "SDL_VIDEODRIVER": "dummy"})
-    until(lambda: rec.exists() and rec.stat().st_size > 20_000, 60)  # frames are written
-    proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
+    show = start_show(tmp_path, "--source", "demo:carphone", "--headless", "--duration", "60",
+                      "--record", str(rec))
+    try:
+        assert until(lambda: size_of(rec) > 20_000 or show.proc.poll() is not None, 60)
+        assert show.proc.poll() is None, show.output()[1]  # frames are written
+        show.proc.send_signal(sig)
+        out, err = show.wait(60)
+    finally:
+        show.stop()
+    assert show.proc.returncode == 0, err
     assert "Traceback" not in err
     assert f"recording: {rec}" in out
     assert decoded_frames(rec, 30.0) > 0  # any rate: it decodes to its end
