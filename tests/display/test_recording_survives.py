@@ -38,7 +38,12 @@ def stats_lines(path: Path) -> list[dict[str, Any]]:
 
 
 def shown_span(path: Path) -> float:
-    lines = stats_lines(path) if path.exists() else []
+    """Show time the stats file spans so far, s (0 while it is missing: the command line's
+    write check makes and removes it once at start-up)."""
+    try:
+        lines = stats_lines(path)
+    except FileNotFoundError:
+        lines = []
     return lines[-1]["t_present"] - lines[0]["t_present"] if len(lines) > 1 else 0.0
 
 
