@@ -13,8 +13,13 @@ from installation.errors import UserError
 from installation.serve.spawn import Spawned, free_base, spawn
 
 CONFIG = "[runtime]\ndevice = 'cpu'\nengine = 'onnxruntime'\n"  # as the `cpu` fixture
+# The display side's deadline per call in the tests, and the watchdog's stall time it must
+# stay under half of: server and show share 2 loaded cores, and a call late by a stall of
+# the machine would take the link down where a test expects it up.
+DEADLINE_MS = 5000
+STALL_S = 15.0
 
-__all__ = ["Spawned", "free_base", "needs_triton", "serving", "start"]
+__all__ = ["DEADLINE_MS", "STALL_S", "Spawned", "free_base", "needs_triton", "serving", "start"]
 
 
 def triton_missing() -> str:

@@ -9,6 +9,7 @@ Lite variant: no squeeze-and-excitation, ReLU6, TensorFlow "same" padding, Batch
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -110,8 +111,13 @@ class EfficientNetLite0(nn.Module):
 def load_backbone(store: ModelStore, device: str = "cpu") -> EfficientNetLite0:
     """The verified ImageNet weights, loaded strictly, in eval mode, gradients off for the
     weights (the dream differentiates with respect to the picture only)."""
+    return load_backbone_file(store.require("dream-backbone"), device)
+
+
+def load_backbone_file(path: str | Path, device: str = "cpu") -> EfficientNetLite0:
+    """`load_backbone` from a weights file already verified (the serving side's)."""
     net = EfficientNetLite0()
-    state = torch.load(store.require("dream-backbone"), map_location="cpu", weights_only=True)
+    state = torch.load(path, map_location="cpu", weights_only=True)
     net.load_state_dict(state, strict=True)
     net.eval().requires_grad_(False)
     return net.to(device)

@@ -4,8 +4,10 @@ Each frame starts from the last dream, warped along the optical flow from the la
 picture to this one (so the dream sticks to what it grew on), blended with the new camera
 picture by how much each region moved: where a visitor stands still the dream carries on
 and deepens; where they move it dissolves back to the camera and starts again. An optional
-slow zoom gives the classic endless dream for attract mode. Runs in torch (gradients with
-respect to the picture), on the GPU when there is one.
+slow zoom gives the classic endless dream for attract mode. The ascent itself (torch:
+gradients with respect to the picture) is one network call (ascender.py): on this
+machine's torch device, the GPU when there is one, or sent to a serving engine; the flow
+and the feedback stay here with the dream's state.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ import cv2
 import numpy as np
 
 from installation.commands import DREAM_FIELDS
-from installation.dream.ascent import dream, to_tensor
-from installation.dream.backbone import EfficientNetLite0
+from installation.dream.ascender import settings_vector
 from installation.dream.config import DreamConfig
 from installation.farneback import farneback, small_grey
 from installation.motion.analyzer import bounded_analysis_size
 from installation.motion.config import MotionConfig
 from installation.pictures import resize_to
+from installation.runtime import Network
 from installation.section import with_value
 from installation.stage import require_finite
 
@@ -31,15 +33,14 @@ GAP_S = 1.0  # a pause longer than this (the scene was away) starts the dream af
 
 
 class DreamEffect:
-    """An `Effect`: the scene's camera picture dreamt at `size` (W, H)."""
+    """An `Effect`: the scene's camera picture dreamt at `size` (W, H) by `ascent` (the
+    live dream's network, ascender.py: local or served)."""
 
     name = "dream"
     scalable = True
 
-    def __init__(self, net: EfficientNetLite0, cfg: DreamConfig, size: tuple[int, int],
-                 device: str = "cpu") -> None:
-        self.net, self.cfg, self.size, self.device = net, cfg, size, device
-        self.layers = cfg.weights()
+    def __init__(self, ascent: Network, cfg: DreamConfig, size: tuple[int, int]) -> None:
+        self.ascent, self.cfg, self.size = ascent, cfg, size
         self.attract = False  # set from the main thread when attract mode starts and ends
         self._last: np.ndarray | None = None  # the last dream, float32 HxWx3 0..255
         self._grey: np.ndarray | None = None  # the last camera picture, small grey
@@ -58,6 +59,11 @@ class DreamEffect:
 
     def reset(self) -> None:
         self._last = self._grey = self._t = None
+
+    @property
+    def layers(self) -> dict[int, float]:
+        """The blocks dreamt on and their weights."""
+        return self.cfg.weights()
 
     def tune(self, field: str, value: float) -> None:
         """One setting changed live (OSC); ValueError when out of its range."""
@@ -106,17 +112,16 @@ class DreamEffect:
 
     def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
         start, _ = self.start_from(image, t)
-        x = to_tensor(start)
-        c = self.cfg
         self._frame += 1
-        out = dream(self.net, x.to(self.device), self.layers, c.steps, c.step_size, c.octaves,
-                    c.octave_scale, c.jitter_px, seed=self._frame)
-        result = out[0].permute(1, 2, 0).detach().cpu().numpy()
+        picture = np.ascontiguousarray(start.transpose(2, 0, 1), np.float32)[np.newaxis]
+        (out,) = self.ascent.run({"picture": picture,
+                                  "settings": settings_vector(self.cfg, self._frame)})
+        result = np.ascontiguousarray(out[0].transpose(1, 2, 0), np.float32)
         if not np.isfinite(result).all():
             self.reset()  # never feed a NaN back: the next frame dreams afresh
             require_finite(result, "live dream output")
         self._last = result
-        return (result + 0.5).astype(np.uint8)  # `dream` clamps to 0..255
+        return (np.clip(result, 0.0, 255.0) + 0.5).astype(np.uint8)  # in 0..255 from any engine
 
     def step_style(self, delta: int, t: float) -> None:
         """Nothing to step: a dream scene has one look (its layers)."""

@@ -27,7 +27,7 @@ from installation.effects.config import EffectSettings, StyleConfig
 from installation.effects.style import MultiStyleEffect, StyleMixer, padded_shape
 from installation.models import ModelStore
 from installation.pictures import resize_to
-from installation.runtime import Device, Network, open_network, torch_device
+from installation.runtime import Device, Network, open_network
 from installation.temporal import Stabiliser
 from installation.temporal.stabiliser import Steadier
 
@@ -169,7 +169,7 @@ def strength_of(effect: Effect) -> float | None:
     return painters[0].strength if painters else None
 
 
-Loaded = dict[str, Any]  # model name → its network (any engine) or torch module
+Loaded = dict[str, Any]  # model name → its network (any engine)
 
 
 def build_effect(
@@ -238,13 +238,12 @@ def _one(step: str, scene: EffectSettings, style_cfg: StyleConfig, device: Devic
     if step == "none":
         return PassThrough(scene)
     if step == "dream":
-        from installation.dream.backbone import load_backbone
+        from installation.dream.ascender import LIVE_DREAM, open_ascent
         from installation.dream.live import DreamEffect
 
-        where = torch_device(device)
-        if "dream-backbone" not in shared:
-            shared["dream-backbone"] = load_backbone(store, where)
-        return DreamEffect(shared["dream-backbone"], scene.dream, scene.size, where)
+        if LIVE_DREAM not in shared:
+            shared[LIVE_DREAM] = open_ascent(store, device)
+        return DreamEffect(shared[LIVE_DREAM], scene.dream, scene.size)
     if step.startswith("fast-dream:"):
         from installation.dream.fast import FastDreamEffect, network_path
 

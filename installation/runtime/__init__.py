@@ -2,7 +2,7 @@
 interface (onnxrt.py, openvino.py, torchnet.py), and the one place that picks an engine per
 network and says why (choice.py)."""
 
-from installation.runtime.choice import open_network
+from installation.runtime.choice import beside_server, open_network
 from installation.runtime.device import (
     CPU,
     CUDA,
@@ -18,5 +18,6 @@ from installation.runtime.onnxrt import OrtNetwork, create_session
 
 __all__ = [
     "CPU", "CUDA", "TENSORRT", "Device", "Network", "OrtNetwork", "Port", "RuntimeConfig",
-    "choose_device", "create_session", "muted_stderr", "open_network", "torch_device",
+    "beside_server", "choose_device", "create_session", "muted_stderr", "open_network",
+    "torch_device",
 ]

@@ -220,7 +220,13 @@ def open_network(name: str, path: Path, device: Device, cache_dir: Path | None =
     `size` (W, H) px the picture size it will mostly see (free dimensions only); `flags`
     the CPU's features (None: read from the machine). With a serving engine
     (`device.remote`) the network is sent there, the local one standing by."""
-    local = _open_local(name, path, device, cache_dir, picture_scale, size, flags)
+    return beside_server(_open_local(name, path, device, cache_dir, picture_scale, size, flags),
+                         device, path)
+
+
+def beside_server(local: Network, device: Device, path: Path) -> Network:
+    """`local`, sent to the serving engine when `device` has one (the server must run the
+    same file `path`), the local copy standing by; else `local` itself."""
     if device.remote is None:
         return local
     from installation.runtime.remote import ServedNetwork

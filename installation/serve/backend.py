@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from installation.dream.ascender import LIVE_DREAM, open_ascent_file
 from installation.runtime.device import Device
 from installation.runtime.network import Network, reason
 from installation.runtime.remote.wire import CLIENT, NETWORK, batched, unbatched
@@ -62,9 +63,12 @@ def _cache(params: Mapping[str, str]) -> Path | None:
 
 
 def open_hosted(params: Mapping[str, str]) -> Network:
-    """The network the model config's parameters name, on the engine chosen for it."""
-    from installation.runtime import open_network
+    """The network the model config's parameters name, on the engine chosen for it (the
+    live dream's ascent: on the machine's torch device, the GPU when there is one)."""
+    from installation.runtime import open_network, torch_device
 
+    if params[NETWORK] == LIVE_DREAM:
+        return open_ascent_file(params["path"], torch_device(_device(params)))
     return open_network(params[NETWORK], Path(params["path"]), _device(params),
                         _cache(params), float(params.get("picture_scale", "1")),
                         _size(params))
@@ -77,6 +81,8 @@ def open_batched(params: Mapping[str, str], single: Network) -> tuple[Network | 
     from installation.runtime.probes import probe_feeds
 
     name, scale = params[NETWORK], float(params.get("picture_scale", "1"))
+    if name == LIVE_DREAM:
+        return None, f"{name}: served request by request (each its own picture and settings)"
     cache = _cache(params) or Path(tempfile.gettempdir()) / "installation-serve"
     path: Path | None = None
     try:

@@ -1,12 +1,13 @@
 """Which networks a server hosts: every network a scene may send (style, arbitrary style,
-fast dream, the GAN generators), by the names the display side opens them with. The live
-dream is not among them: it is torch code around a backbone, not one network call."""
+fast dream, the GAN generators, the live dream's ascent), by the names the display side
+opens them with."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from installation.dream.ascender import BACKBONE, LIVE_DREAM
 from installation.dream.fast import network_path
 from installation.errors import UserError
 from installation.gan.renderer import MODELS as GENERATORS
@@ -26,7 +27,7 @@ class Hosted:
 def known_names(store: ModelStore) -> list[str]:
     dreams = sorted(f"{FAST_DREAM}{m.removeprefix('dream-')}" for m in store.manifest.models
                     if m.startswith("dream-") and m != "dream-backbone")
-    return [*STYLE, *dreams, *(model for model, _ in GENERATORS.values())]
+    return [*STYLE, *dreams, *(model for model, _ in GENERATORS.values()), LIVE_DREAM]
 
 
 def hosted(store: ModelStore, names: list[str] | None = None) -> list[Hosted]:
@@ -42,6 +43,8 @@ def hosted(store: ModelStore, names: list[str] | None = None) -> list[Hosted]:
     for name in wanted:
         if name.startswith(FAST_DREAM):
             out.append(Hosted(name, network_path(store, name.removeprefix(FAST_DREAM)), 255.0))
+        elif name == LIVE_DREAM:  # torch weights, not an ONNX file
+            out.append(Hosted(name, store.require(BACKBONE), 255.0))
         else:
             out.append(Hosted(name, store.require(name), 1.0))
     return out

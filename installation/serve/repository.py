@@ -17,9 +17,13 @@ import site
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import onnx
 
+from installation.dream import ascender
+from installation.dream.ascender import LIVE_DREAM
 from installation.models import sha256_file
+from installation.runtime.network import Port
 from installation.runtime.remote.wire import (
     NETWORK,
     SHA256,
@@ -50,6 +54,8 @@ TRITON_TYPES: dict[int, str] = {
     onnx.TensorProto.INT64: "TYPE_INT64", onnx.TensorProto.INT32: "TYPE_INT32",
     onnx.TensorProto.UINT8: "TYPE_UINT8", onnx.TensorProto.BOOL: "TYPE_BOOL",
 }
+NUMPY_TYPES: dict[np.dtype, str] = {np.dtype(np.float32): "TYPE_FP32",
+                                    np.dtype(np.float64): "TYPE_FP64"}
 
 
 @dataclass(frozen=True)
@@ -65,24 +71,45 @@ class ServeSettings:
     queue_delay_us: int = 2000  # how long the batcher waits for more requests, µs
 
 
-def _tensors(graph_values: list[onnx.ValueInfoProto], name: str) -> list[str]:
+Tensor = tuple[str, list[int]]  # Triton's data type, dims (-1: free)
+
+
+def _onnx_tensors(graph_values: list[onnx.ValueInfoProto]) -> list[Tensor]:
     out = []
-    for i, v in enumerate(graph_values):
+    for v in graph_values:
         kind = v.type.tensor_type.elem_type
         if kind not in TRITON_TYPES:
             raise ValueError(f"{v.name}: element type {kind} is not served")
-        dims = [d.dim_value if d.HasField("dim_value") else -1
-                for d in v.type.tensor_type.shape.dim]
-        out.append(f'  {{ name: "{name}{i}" data_type: {TRITON_TYPES[kind]} '
-                   f"dims: {json.dumps(dims or [1])} }}")
+        out.append((TRITON_TYPES[kind], [d.dim_value if d.HasField("dim_value") else -1
+                                         for d in v.type.tensor_type.shape.dim]))
     return out
+
+
+def _port_tensors(ports: list[Port], types: tuple[type, ...]) -> list[Tensor]:
+    return [(NUMPY_TYPES[np.dtype(t)], [d if isinstance(d, int) else -1 for d in p.shape])
+            for p, t in zip(ports, types, strict=True)]
+
+
+def tensors(net: Hosted) -> tuple[list[Tensor], list[Tensor]]:
+    """The network's inputs and outputs as the model config declares them: read from its
+    ONNX file, or the live dream's ascent's own ports (torch weights, no graph)."""
+    if net.name == LIVE_DREAM:
+        return (_port_tensors(ascender.INPUTS, ascender.INPUT_TYPES),
+                _port_tensors(ascender.OUTPUTS, ascender.OUTPUT_TYPES))
+    model = onnx.load(str(net.path), load_external_data=False)
+    weights = {t.name for t in model.graph.initializer}
+    return (_onnx_tensors([v for v in model.graph.input if v.name not in weights]),
+            _onnx_tensors(list(model.graph.output)))
+
+
+def _lines(tensors: list[Tensor], name: str) -> str:
+    return ",\n".join(f'  {{ name: "{name}{i}" data_type: {kind} dims: {json.dumps(dims or [1])} }}'
+                       for i, (kind, dims) in enumerate(tensors))
 
 
 def config_text(net: Hosted, settings: ServeSettings) -> str:
     """The network's config.pbtxt (protobuf text format)."""
-    model = onnx.load(str(net.path), load_external_data=False)
-    weights = {t.name for t in model.graph.initializer}
-    inputs = [v for v in model.graph.input if v.name not in weights]
+    inputs, outputs = tensors(net)
     params = {
         NETWORK: net.name, "path": str(net.path.resolve()), SHA256: sha256_file(net.path),
         "picture_scale": str(net.picture_scale), "device": settings.device,
@@ -94,8 +121,8 @@ def config_text(net: Hosted, settings: ServeSettings) -> str:
         f'name: "{served_name(net.name)}"',
         'backend: "python"',
         f"max_batch_size: {MAX_BATCH}",
-        "input [", ",\n".join(_tensors(inputs, input_name(0)[:-1])), "]",
-        "output [", ",\n".join(_tensors(list(model.graph.output), output_name(0)[:-1])), "]",
+        "input [", _lines(inputs, input_name(0)[:-1]), "]",
+        "output [", _lines(outputs, output_name(0)[:-1]), "]",
         f"dynamic_batching {{ max_queue_delay_microseconds: {settings.queue_delay_us} }}",
         "instance_group [ { kind: KIND_CPU count: 1 } ]",
     ]

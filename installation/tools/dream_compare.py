@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from installation.capture import clip_file, decode_frames
+from installation.dream.ascender import DreamAscent
 from installation.dream.ascent import objective, to_tensor
 from installation.dream.backbone import EfficientNetLite0, load_backbone
 from installation.dream.config import DreamConfig, parse_layers
@@ -79,8 +80,8 @@ def compare(frames: list[np.ndarray], names: list[str], live_cfg: DreamConfig,
         fast = FastDreamEffect(network, name, size)
         layers_text = fast.net.layers
         layers = {int(k): w for k, w in parse_layers(layers_text).items()}
-        live = DreamEffect(net, live_cfg.model_copy(update={"layers": parse_layers(layers_text)}),
-                           size, where)
+        live = DreamEffect(DreamAscent(net, where),
+                           live_cfg.model_copy(update={"layers": parse_layers(layers_text)}), size)
         # The fast network first: torch's worker threads spin for a while after the live
         # dream's last call and would steal the cores from a network timed just after.
         fast_out, fast_ms = _timed(fast, frames)

@@ -104,6 +104,14 @@ def test_damaged_file_warns_once_and_loops(carphone: Path, tmp_path: Path, until
     assert len(warnings) == 1 and "looping back" in warnings[0]
 
 
+def put(path: Path, data: bytes) -> None:
+    """`data` as `path` at once (the source retrying every few ms never opens it half
+    written, which would be a second failure)."""
+    part = path.with_suffix(".part")
+    part.write_bytes(data)
+    part.replace(path)
+
+
 def test_file_without_pictures_is_retried_with_backoff(carphone: Path, tmp_path: Path,
                                                       until: Until,
                                                       caplog: pytest.LogCaptureFixture) -> None:
@@ -118,7 +126,7 @@ def test_file_without_pictures_is_retried_with_backoff(carphone: Path, tmp_path:
         assert until(lambda: source.status == "reconnecting")
         assert source._thread is not None and source._thread.is_alive()
         assert source.frames == 0
-        empty.write_bytes(whole)  # repaired: it plays again
+        put(empty, whole)  # repaired: it plays again
         assert until(lambda: source.status == "playing" and source.frames > 0)
         assert source.reconnects == 1
     finally:
@@ -138,7 +146,7 @@ def test_a_file_that_vanishes_and_comes_back_plays_again(carphone: Path, tmp_pat
         clip.unlink()
         assert until(lambda: source.status == "reconnecting")
         frames = source.frames
-        clip.write_bytes(carphone.read_bytes())
+        put(clip, carphone.read_bytes())
         assert until(lambda: source.status == "playing" and source.frames > frames)
         assert source.reconnects == 1
     finally:

@@ -32,6 +32,7 @@ from installation.state import (
     SourceState,
     VisitorState,
 )
+from installation.temporal import stabiliser
 
 FPS = 30.0  # the replayed source's rate, frames/s: the show has headroom at 96x64
 
@@ -72,7 +73,10 @@ def frames(n: int = 8) -> list[np.ndarray]:
 
 
 def test_health_and_metrics(tmp_path: Path, store: ModelStore, cpu: Device,
-                            until: Callable[..., bool]) -> None:
+                            until: Callable[..., bool], monkeypatch: pytest.MonkeyPatch) -> None:
+    # A flow job late by a stall of the shared machine would cost a frame its blending
+    # (and "unblended" below its 0): here it is waited for.
+    monkeypatch.setattr(stabiliser, "FLOW_TIMEOUT_S", 30.0)
     show = Show(config(tmp_path), store, cpu, RunOptions(headless=True, duration_s=120),
                 source=ReplaySource(frames(), FPS))
     with running(show, until):

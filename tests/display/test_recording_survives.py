@@ -37,16 +37,6 @@ def stats_lines(path: Path) -> list[dict[str, Any]]:
     return lines
 
 
-def shown_span(path: Path) -> float:
-    """Show time the stats file spans so far, s (0 while it is missing: the command line's
-    write check makes and removes it once at start-up)."""
-    try:
-        lines = stats_lines(path)
-    except FileNotFoundError:
-        lines = []
-    return lines[-1]["t_present"] - lines[0]["t_present"] if len(lines) > 1 else 0.0
-
-
 # Shown before the kill, s. An unclean end loses the pictures the encoder holds (B-frames
 # and lookahead: 4 pictures), the fragment being filled and the picture in the recording
 # thread's hand: about 0.7 s when the shipped scene runs at 7 frames/s on 2 busy cores. The
@@ -54,17 +44,29 @@ def shown_span(path: Path) -> float:
 # file, every repeat encoded, once fell seconds behind the show with OpenVINO painting
 # every frame: 407 of 457 frames after 15 s.)
 SHOWN_S = 12.0
+# ... and pictures: the loss is a number of pictures (about 6), so a machine slowed to 5
+# pictures/s would lose 1.2 s of 12. With at least 90 shown it stays under 7 %.
+SHOWN_PICTURES = 90
+
+
+def shown_enough(path: Path) -> bool:
+    try:
+        lines = stats_lines(path)
+    except FileNotFoundError:
+        return False
+    return (len(lines) >= SHOWN_PICTURES
+            and lines[-1]["t_present"] - lines[0]["t_present"] >= SHOWN_S)
 
 
 def test_a_killed_show_leaves_a_recording_of_what_was_shown(
         tmp_path: Path, until: Callable[..., bool]) -> None:
     rec, stats = tmp_path / "killed.mp4", tmp_path / "stats.jsonl"
     fps = float(tomllib.loads((ROOT / "config.toml").read_text())["recording"]["fps"])
-    show = start_show(tmp_path, "--headless", "--source", "demo:carphone", "--duration", "60",
-                      "--record", str(rec), "--stats", str(stats))
+    show = start_show(tmp_path, "--headless", "--source", "demo:carphone", "--duration", "300",
+                      "--record", str(rec), "--stats", str(stats))  # killed long before
     proc = show.proc
     try:
-        assert until(lambda: shown_span(stats) >= SHOWN_S or proc.poll() is not None, 120)
+        assert until(lambda: shown_enough(stats) or proc.poll() is not None, 180)
         assert proc.poll() is None, show.output()[1]
     finally:
         proc.send_signal(signal.SIGKILL)

@@ -9,6 +9,7 @@ import pytest
 import torch
 from motion.scenes import Scene
 
+from installation.dream.ascender import DreamAscent
 from installation.dream.ascent import objective
 from installation.dream.backbone import EfficientNetLite0, load_backbone
 from installation.dream.config import DreamConfig
@@ -30,7 +31,7 @@ def score(net: EfficientNetLite0, effect: DreamEffect, rgb: np.ndarray) -> float
 
 def test_a_still_scene_dreams_deeper_frame_after_frame(net: EfficientNetLite0) -> None:
     scene = Scene(seed=4, noise=2.0)
-    effect = DreamEffect(net, DreamConfig(steps=1, jitter_px=4), SIZE)
+    effect = DreamEffect(DreamAscent(net), DreamConfig(steps=1, jitter_px=4), SIZE)
     scores = [score(net, effect, effect(scene.picture(None), i / 30)) for i in range(6)]
     assert all(b > a for a, b in itertools.pairwise(scores))
     first = effect(scene.picture(None), 1.0)  # and the picture moves away from the camera
@@ -39,7 +40,7 @@ def test_a_still_scene_dreams_deeper_frame_after_frame(net: EfficientNetLite0) -
 
 def test_a_moving_region_drops_its_dream(net: EfficientNetLite0) -> None:
     scene = Scene(seed=4, noise=0.0)
-    effect = DreamEffect(net, DreamConfig(steps=1), SIZE)
+    effect = DreamEffect(DreamAscent(net), DreamConfig(steps=1), SIZE)
     for i in range(5):
         effect(scene.picture(None), i / 30)  # a deep dream of the empty room
     effect(scene.picture(140.0), 5 / 30)  # a visitor steps in on the right...
@@ -62,7 +63,8 @@ def test_the_dream_zooms_when_asked(net: EfficientNetLite0, zoom: str, attract: 
     looks 1 / 1.5 of the way out from the centre, so the left edge shows the ramp's value
     at x = w/2 · (1 − 1/1.5) = w/6; without zoom it keeps its own value."""
     w, h = SIZE
-    effect = DreamEffect(net, DreamConfig(zoom=zoom, zoom_per_s=0.5, feedback=1.0), SIZE)
+    effect = DreamEffect(DreamAscent(net),
+                         DreamConfig(zoom=zoom, zoom_per_s=0.5, feedback=1.0), SIZE)
     effect.set_attract(attract)
     grey = np.full((h, w, 3), 128, np.uint8)
     effect.start_from(grey, 0.0)
@@ -76,7 +78,7 @@ def test_the_dream_zooms_when_asked(net: EfficientNetLite0, zoom: str, attract: 
 
 
 def test_settings_tuned_live_are_checked(net: EfficientNetLite0) -> None:
-    effect = DreamEffect(net, DreamConfig(), SIZE)
+    effect = DreamEffect(DreamAscent(net), DreamConfig(), SIZE)
     effect.tune("feedback", 0.5)
     effect.tune("steps", 3.0)  # OSC numbers are floats; whole ones fill integer settings
     assert effect.cfg.feedback == 0.5 and effect.cfg.steps == 3
@@ -87,20 +89,20 @@ def test_settings_tuned_live_are_checked(net: EfficientNetLite0) -> None:
 
 def test_a_dream_that_is_not_finite_is_refused_and_never_fed_back(
         net: EfficientNetLite0, monkeypatch: pytest.MonkeyPatch) -> None:
-    from installation.dream import live
+    from installation.dream import ascender
 
     scene = Scene(seed=4, noise=2.0)
-    effect = DreamEffect(net, DreamConfig(steps=1), SIZE)
+    effect = DreamEffect(DreamAscent(net), DreamConfig(steps=1), SIZE)
     effect(scene.picture(None), 0.0)
-    real = live.dream
+    real = ascender.dream
 
     def nan_dream(*args: object, **kw: object) -> torch.Tensor:
         out = real(*args, **kw)  # type: ignore[arg-type]
         return out * float("nan")
 
-    monkeypatch.setattr(live, "dream", nan_dream)
+    monkeypatch.setattr(ascender, "dream", nan_dream)
     with pytest.raises(ValueError, match="live dream output is not finite"):
         effect(scene.picture(None), 1 / 30)
     assert effect._last is None  # the next frame starts afresh, not from NaN
-    monkeypatch.setattr(live, "dream", real)
+    monkeypatch.setattr(ascender, "dream", real)
     assert np.isfinite(effect(scene.picture(None), 2 / 30).astype(float)).all()

@@ -111,6 +111,6 @@ def test_the_live_dream_runs_on_cuda_when_usable(store: ModelStore) -> None:
 
     scene = SceneConfig(name="d", effect="dream", size=(320, 180))
     effect = build_effect(scene, StyleConfig(), choose_device("cuda"), store)
-    assert isinstance(effect, DreamEffect) and effect.device == "cuda"
+    assert isinstance(effect, DreamEffect) and getattr(effect.ascent, "torch_device", "") == "cuda"
     out = effect(np.full((180, 320, 3), 128, np.uint8), 0.0)
     assert out.shape == (180, 320, 3) and out.std() > 0

@@ -53,8 +53,8 @@ def makefile_wheels() -> dict[str, str]:
 def test_the_cpu_half_writes_real_figures(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--cpu", "--out", str(tmp_path), "--av", "standin",
-         "--budget-s", "150"],
-        cwd=ROOT, capture_output=True, text=True, timeout=170, check=False,
+         "--budget-s", "400"],  # a ceiling (about 50 s here): room for a loaded machine
+        cwd=ROOT, capture_output=True, text=True, timeout=430, check=False,
         env={k: v for k, v in os.environ.items() if k != "INSTALLATION_MODELS"})
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads((tmp_path / "gpu-check.json").read_text())

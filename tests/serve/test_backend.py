@@ -8,6 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from installation.dream.ascender import (
+    BACKBONE,
+    LIVE_DREAM,
+    DreamAscent,
+    settings_vector,
+)
+from installation.dream.backbone import load_backbone
+from installation.dream.config import DreamConfig
 from installation.models import ModelStore
 from installation.runtime import Device, OrtNetwork
 from installation.serve.backend import Runner, client_of, open_batched, open_hosted
@@ -33,6 +41,27 @@ def test_the_network_the_config_names(store: ModelStore) -> None:
     net = open_hosted({"network": "gan-faces", "path": str(store.require("gan-faces")),
                        "device": "cpu", "engine": "onnxruntime", "size": "64x64"})
     assert net.name == "gan-faces" and net.engine == "onnxruntime"
+
+
+def test_the_live_dream_is_served_request_by_request(store: ModelStore) -> None:
+    """Its ascent on the machine's torch device; each request its own picture and
+    settings, so no batched copy; the wire's tensors give the local ascent's picture."""
+    params = {"network": LIVE_DREAM, "path": str(store.require(BACKBONE)), "device": "cpu"}
+    net = open_hosted(params)
+    assert isinstance(net, DreamAscent) and net.torch_device == "cpu"
+    many, line = open_batched(params, net)
+    assert many is None and "request by request" in line
+    picture = np.random.default_rng(2).uniform(0, 255, (1, 3, 40, 56)).astype(np.float32)
+    settings = settings_vector(DreamConfig(steps=1, layers={"4": 1.0}), 9)
+    (out,) = Runner(net).run([picture[None], settings[None]])
+    assert out.shape == (1, 1, 3, 40, 56)
+    np.testing.assert_array_equal(
+        out[0], DreamAscent(load_backbone(store)).run({"picture": picture,
+                                                       "settings": settings})[0])
+    bad = settings.copy()
+    bad[0] = 10**6  # steps
+    with pytest.raises(ValueError, match="settings: steps"):  # a bad request: refused
+        Runner(net).run([picture[None], bad[None]])
 
 
 @pytest.mark.parametrize(("said", "client"), [

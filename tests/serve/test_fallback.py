@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from serving import needs_triton, start
+from serving import DEADLINE_MS, STALL_S, needs_triton, start
 
 from installation.models import ModelStore
 from installation.runtime import Device
@@ -24,7 +24,8 @@ def test_kill_the_server_mid_show_and_bring_it_back(
     server = start(tmp_path, HOSTED)
     path = tmp_path / "config.toml"
     path.write_text(f"[source]\nuri = 'demo:carphone'\n[attract]\nenabled = false\n"
-                    f"[runtime]\nremote = '{server.grpc}'\nremote_deadline_ms = 2000\n"
+                    f"[runtime]\nremote = '{server.grpc}'\nremote_deadline_ms = {DEADLINE_MS}\n"
+                    f"[watchdog]\nstall_s = {STALL_S}\n"
                     "[[scenes]]\nname = 'one'\nsize = [96, 64]\ngenerator = 'eyes'\n"
                     "layers = [{source = 'camera'}, {source = 'gan', opacity = 0.5}]\n")
     cfg = load_config(path)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from installation.dream.ascender import SETTINGS
 from installation.errors import UserError
 from installation.models import ModelStore, sha256_file
 from installation.runtime.remote.wire import served_name
@@ -17,7 +18,7 @@ from installation.serve.repository import MAX_BATCH, ServeSettings, write_reposi
 def test_every_network_a_scene_sends_is_known(store: ModelStore) -> None:
     names = known_names(store)
     for name in ("multistyle26", "arbitrary-predict", "arbitrary-transform",
-                 "fast-dream:ripples", "gan-eyes", "gan-faces"):
+                 "fast-dream:ripples", "gan-eyes", "gan-faces", "live-dream"):
         assert name in names
     with pytest.raises(UserError, match="nope is not a network") as err:
         hosted(store, ["gan-faces", "nope"])
@@ -25,7 +26,7 @@ def test_every_network_a_scene_sends_is_known(store: ModelStore) -> None:
 
 
 def test_the_repository(store: ModelStore, tmp_path: Path) -> None:
-    nets = hosted(store, ["multistyle26", "fast-dream:ripples", "gan-eyes"])
+    nets = hosted(store, ["multistyle26", "fast-dream:ripples", "gan-eyes", "live-dream"])
     settings = ServeSettings(engine="openvino", threads=2, queue_delay_us=500)
     root = write_repository(tmp_path / "models", nets, settings)
     for net in nets:
@@ -47,3 +48,10 @@ def test_the_repository(store: ModelStore, tmp_path: Path) -> None:
     eyes = (root / "gan-eyes" / "config.pbtxt").read_text()
     assert re.search(r'name: "in1" data_type: TYPE_FP32 dims: \[1, 8\]', eyes)
     assert 'name: "out0" data_type: TYPE_FP32 dims: [1, 3, 128, 128]' in eyes
+    # The live dream's ascent: torch weights, its ports declared by the project (the
+    # settings in float64: a frame-count seed stays exact).
+    dream = (root / "live-dream" / "config.pbtxt").read_text()
+    assert f'string_value: "{sha256_file(store.require("dream-backbone"))}"' in dream
+    assert '{ name: "in0" data_type: TYPE_FP32 dims: [1, 3, -1, -1] }' in dream
+    assert f'{{ name: "in1" data_type: TYPE_FP64 dims: [{SETTINGS}] }}' in dream
+    assert '{ name: "out0" data_type: TYPE_FP32 dims: [1, 3, -1, -1] }' in dream

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from serving import Spawned, needs_triton, serving
+from serving import DEADLINE_MS, STALL_S, Spawned, needs_triton, serving
 
 from installation.effects import build_effect
 from installation.effects.config import StyleConfig
@@ -29,7 +29,7 @@ from installation.show.loading import load_config
 from installation.show.loop import RunOptions, Show
 
 pytestmark = needs_triton
-HOSTED = ["multistyle26", "fast-dream:ripples", "gan-eyes", "gan-faces"]
+HOSTED = ["multistyle26", "fast-dream:ripples", "gan-eyes", "gan-faces", "live-dream"]
 BATCH_DELAY_MS = 20.0  # long enough for two callers' requests to meet in one batch
 
 
@@ -50,7 +50,8 @@ def links() -> Iterator[list[RemoteLink]]:
 
 
 def remote(cpu: Device, server: Spawned, links: list[RemoteLink], name: str = "") -> Device:
-    device = attach_remote(cpu, RuntimeConfig(remote=server.grpc, remote_deadline_ms=2000,
+    device = attach_remote(cpu, RuntimeConfig(remote=server.grpc,
+                                              remote_deadline_ms=DEADLINE_MS,
                                               remote_client=name))
     assert device.remote is not None
     links.append(device.remote)
@@ -90,15 +91,24 @@ def test_the_pictures_equal_the_local_ones(server: Spawned, store: ModelStore, c
     labels = np.eye(8, dtype=np.float32)[5]
     np.testing.assert_allclose(eyes_there.render(z, labels), eyes_here.render(z, labels),
                                atol=1)
+    # The live dream: its ascent there, the flow and the feedback here, frame after frame.
+    dreamt = SceneConfig.model_validate({"name": "d", "size": (64, 48), "effect": "dream",
+                                         "dream": {"steps": 1, "layers": {"4": 1.0}}})
+    dream_there = build_effect(dreamt, StyleConfig(), device, store)
+    dream_here = build_effect(dreamt, StyleConfig(), cpu, store)
+    for i, t in enumerate((0.0, 0.1, 0.2)):
+        frame = np.roll(photo, 8 * i, axis=1)
+        np.testing.assert_allclose(dream_there(frame, t), dream_here(frame, t), atol=1)
     state = device.remote.state()
-    assert state.calls >= before + 6 + 1 and state.local_calls == 0 and state.up
+    assert state.calls >= before + 6 + 1 + 3 and state.local_calls == 0 and state.up
 
 
 def test_a_show_runs_against_it(server: Spawned, store: ModelStore, cpu: Device,
                                 tmp_path: Path, links: list[RemoteLink]) -> None:
     path = tmp_path / "config.toml"
     path.write_text(f"[source]\nuri = 'demo:carphone'\n[attract]\nenabled = false\n"
-                    f"[runtime]\nremote = '{server.grpc}'\nremote_deadline_ms = 2000\n"
+                    f"[runtime]\nremote = '{server.grpc}'\nremote_deadline_ms = {DEADLINE_MS}\n"
+                    f"[watchdog]\nstall_s = {STALL_S}\n"
                     "[[scenes]]\nname = 'dreamt'\nsize = [96, 64]\n"
                     "effect = ['style', 'fast-dream:ripples']\ngenerator = 'eyes'\n"
                     "layers = [{source = 'camera'}, {source = 'gan', opacity = 0.5}]\n")
@@ -206,7 +216,7 @@ def test_doctor_names_what_the_server_serves(server: Spawned, tmp_path: Path) ->
     check = check_remote(load_config(path))
     assert check.verdict == "ok", check.detail
     assert check.detail.endswith("serves fast-dream.ripples, gan-eyes, gan-faces, "
-                                 "multistyle26")
+                                 "live-dream, multistyle26")
 
 
 @pytest.mark.parametrize("args", [["--networks", "gan-eyes,nope"], ["--port", "PORT"]])

