@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +35,21 @@ def _logging_as_it_was() -> Iterator[None]:
     for lg, handlers, level in before:
         lg.handlers[:] = handlers
         lg.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def _signals_as_they_were() -> Iterator[None]:
+    """The signal handlers as they were before each test: a show run on the main thread
+    installs its own for SIGTERM and SIGHUP (to end cleanly); left there, a SIGTERM to the
+    test run would only stop a show long finished, and the run would not end."""
+    caught = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+    before = {sig: signal.getsignal(sig) for sig in caught}
+    yield
+    for sig, handler in before.items():
+        if signal.getsignal(sig) is not handler and handler is not None:
+            signal.signal(sig, handler)
+
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests import `fakes`
 
 

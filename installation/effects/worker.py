@@ -87,6 +87,8 @@ class EffectWorker(StageThread[Frame, Frame]):
     def _work(self, frame: Frame) -> Frame:
         t0 = time.monotonic()
         with self._lock:
+            if self._held():  # swapped to a held effect since this frame was taken
+                return self._pass(frame)
             effect, controller = pair = self._stage
             if threading.current_thread() is self._thread:  # not one given up on
                 self._running = pair

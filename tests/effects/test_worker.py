@@ -98,8 +98,13 @@ def test_a_hanging_effect_is_restarted_then_bypassed_until_swapped(
         assert until(painted)
         worker.swap(hang)  # back, with its two hung calls still running: not called again
         assert worker.restarts == 2 and worker.held and worker.abandoned == 2
-        seen, frame = worker.slot.get(after=worker.slot.peek()[0], timeout=DEADLINE_S)
-        assert frame is not None and frame.image.shape == (64, 96, 3)  # unpainted
+
+        def unpainted() -> bool:  # (a frame `other` was painting at the swap may come first)
+            nonlocal seen
+            seen, frame = worker.slot.get(after=seen, timeout=0.1)
+            return frame is not None and frame.image.shape == (64, 96, 3)
+
+        assert until(unpainted)
         assert hang.calls == 2
         hang.release.set()  # the hung calls return: their threads end, it is painted again
         assert until(lambda: worker.abandoned == 0 and not worker.held)

@@ -91,10 +91,12 @@ def test_a_stalled_analysis_is_restarted_with_a_fresh_analyser(scene: Scene, unt
         assert hanging.wait(30)
         busy = worker.busy_since
         assert busy is not None
-        version, last = worker.slot.peek()
+        version = worker.slot.peek()[0]
         event = worker.watch(busy + 10.0, 5.0, most_restarts=1)
         assert event is not None and event.startswith("motion analysis stalled (10.0 s")
-        assert worker.analyzer is not stuck and worker.slot.peek() == (version, last)
+        assert worker.analyzer is not stuck
+        # The last signals stay (the fresh analyser may have answered already).
+        assert worker.slot.peek()[0] >= version and worker.slot.peek()[1] is not None
         assert until(lambda: worker.slot.peek()[0] > version)  # analysing again
         assert worker.restarts == 1 and worker.errors == 0
     finally:
