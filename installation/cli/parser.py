@@ -196,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead: each network on a serving engine ([runtime] remote, or "
                    "one started on loopback) against locally: added latency per call, and "
                    "throughput with 1, 2 and 4 display clients at once")
+    b.add_argument("--served", metavar="NAME,NAME,...",
+                   help="with --remote: the networks measured (default: multistyle26, "
+                   "fast-dream:ripples, gan-eyes; any that serve hosts, e.g. live-dream)")
     b.add_argument("--networks", action="store_true",
                    help="instead: every network alone on each --engine at --size, with "
                    "its parity against fp32 onnxruntime")
@@ -212,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--networks", metavar="NAME,NAME,...",
                     help="the networks to host (default: all): multistyle26, "
                     "arbitrary-predict, arbitrary-transform, fast-dream:NAME, gan-eyes, "
-                    "gan-faces")
+                    "gan-faces, live-dream")
     sv.add_argument("--batch-delay-ms", type=_positive(1000.0), default=2.0,
                     help="how long a request may wait for others to batch with, ms "
                     "(default: 2)")

@@ -31,6 +31,7 @@ from installation.dream.config import BLOCKS, DreamConfig
 from installation.models import ModelStore
 from installation.runtime import Device, Network, Port, beside_server, torch_device
 from installation.runtime.network import EngineName, Precision
+from installation.runtime.probes import probe_feeds
 
 LIVE_DREAM = "live-dream"  # the network's name: in the log, on the server, in its metrics
 BACKBONE = "dream-backbone"  # its weights' model name in the manifest
@@ -120,6 +121,14 @@ class DreamAscent:
 
     def describe(self) -> str:
         return f"{LIVE_DREAM}: torch {self.torch_device} fp32 (EfficientNet-Lite0, gradient ascent)"
+
+
+def probe(size: tuple[int, int], cfg: DreamConfig | None = None, seed: int = 1
+          ) -> dict[str, np.ndarray]:
+    """Feeds for measuring the ascent: the probe photo at `size` (W, H) and `cfg`'s settings
+    (None: a scene's default dream)."""
+    picture = probe_feeds(INPUTS[:1], 255.0, size)
+    return {**picture, "settings": settings_vector(cfg or DreamConfig(), seed)}
 
 
 def open_ascent(store: ModelStore, device: Device) -> Network:

@@ -33,9 +33,11 @@ from typing import Any
 
 import numpy as np
 
+from installation.dream.ascender import LIVE_DREAM, open_ascent_file
+from installation.dream.ascender import probe as ascent_probe
 from installation.errors import UserError
 from installation.models import ModelStore
-from installation.runtime import Device, Network, open_network
+from installation.runtime import Device, Network, open_network, torch_device
 from installation.runtime.probes import probe_feeds
 from installation.runtime.remote import RemoteLink, ServedNetwork
 from installation.runtime.remote.wire import served_name
@@ -129,12 +131,17 @@ def display_client(job: ClientJob, go: Any, results: Any) -> None:
     up, waits for the others, calls `job.calls` times, says (calls, local calls)."""
     from installation.runtime import OrtNetwork, choose_device
 
-    local = OrtNetwork(Path(job.path), choose_device("cpu", engine="onnxruntime"), job.name)
+    local: Network
+    if job.name == LIVE_DREAM:
+        local = open_ascent_file(job.path, "cpu")
+    else:
+        local = OrtNetwork(Path(job.path), choose_device("cpu", engine="onnxruntime"),
+                           job.name)
     link = RemoteLink(job.server, DEADLINE_MS, job.client).start()
     try:
         link.wait_up(10.0)
         net = ServedNetwork(local, link, Path(job.path))
-        feeds = probe_feeds(local.inputs, job.picture_scale, job.size)
+        feeds = feeds_for(local, job.picture_scale, job.size)
         for _ in range(WARMUP):
             net.run(feeds)
         go.wait(timeout=120)
@@ -179,13 +186,26 @@ def throughput(jobs: list[ClientJob], metrics_url: str | None) -> dict[str, floa
             "batch_mean": (after[0] - before[0]) / executions if executions else 0.0}
 
 
+def feeds_for(local: Network, picture_scale: float,
+              size: tuple[int, int]) -> dict[str, np.ndarray]:
+    """What each call sends: the probe picture at `size`, and for the live dream a scene's
+    default dream settings (steps 2, one octave)."""
+    if local.name == LIVE_DREAM:
+        return ascent_probe(size)
+    return probe_feeds(local.inputs, picture_scale, size)
+
+
 def bench_network(name: str, store: ModelStore, local_device: Device, server: str,
                   metrics_url: str | None, size: tuple[int, int],
                   calls: int) -> dict[str, object]:
     (net,) = hosted(store, [name])
-    local = open_network(name, net.path, local_device, store.engine_cache,
-                         net.picture_scale, size)
-    feeds = probe_feeds(local.inputs, net.picture_scale, size)
+    local: Network
+    if name == LIVE_DREAM:
+        local = open_ascent_file(net.path, torch_device(local_device))
+    else:
+        local = open_network(name, net.path, local_device, store.engine_cache,
+                             net.picture_scale, size)
+    feeds = feeds_for(local, net.picture_scale, size)
     there = served(local, server, "bench", net)
     gzip = served(local, server, "bench-gzip", net, "gzip")
     lat = latency(local, there, gzip, feeds, calls)
@@ -211,15 +231,17 @@ def run_remote_bench(cfg: Config, store: ModelStore, device: Device,
     local_device = dataclasses.replace(device, remote=None)
     if device.remote is not None:
         device.remote.close()
+    names = [n.strip() for n in args.served.split(",")] if args.served else NETWORKS
+    hosted(store, names)  # an unknown name: one line, before any server starts
     spawned: Spawned | None = None
     if cfg.runtime.remote:
         server, metrics_url = cfg.runtime.remote, None
     else:
-        spawned = spawn(NETWORKS, args.config, delay_ms=2.0)
+        spawned = spawn(names, args.config, delay_ms=2.0)
         server, metrics_url = spawned.grpc, spawned.metrics_url
     try:
         rows = [bench_network(name, store, local_device, server, metrics_url, size, calls)
-                for name in NETWORKS]
+                for name in names]
     finally:
         if spawned is not None:
             spawned.stop()
