@@ -1,19 +1,10 @@
 """The live dream's gradient ascent as one network call: a picture and its settings in, the
-dreamt picture out.
+dreamt picture out (the call's ports and their checks: ports.py, torch-free).
 
 So the heavy half of the live dream (the ascent through the backbone, steps × octaves of
 forward and backward passes) runs on the local torch device or is sent to a serving engine
 like any other network, while the light half (the flow and the feedback, live.py) stays on
 the display machine with its state.
-
-Ports, in the wire's order:
-  - `picture`: 1×3×H×W float32, 0..255 (RGB);
-  - `settings`: SETTINGS float64: steps, step_size, octaves, octave_scale, jitter_px, seed,
-    then each of the backbone's BLOCKS blocks' weight in the objective (0: not in it);
-  - out `dream`: 1×3×H×W float32, 0..255.
-float64, so a seed stays exact for any run length (a frame count: float32 would round it
-after 6 days at 30 frames/s). A server checks what it is sent as a scene's settings are
-checked (DreamConfig: no 10⁹ steps for one client) and bounds the picture (MAX_PIXELS).
 """
 
 from __future__ import annotations
@@ -23,75 +14,23 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from pydantic import ValidationError
 
 from installation.dream.ascent import dream
 from installation.dream.backbone import EfficientNetLite0, load_backbone_file
-from installation.dream.config import BLOCKS, DreamConfig
+from installation.dream.config import DreamConfig
+from installation.dream.ports import (
+    BACKBONE,
+    INPUTS,
+    LIVE_DREAM,
+    OUTPUTS,
+    check_picture,
+    read_settings,
+    settings_vector,
+)
 from installation.models import ModelStore
-from installation.runtime import Device, Network, Port, beside_server, torch_device
+from installation.runtime import Device, Network, beside_server, torch_device
 from installation.runtime.network import EngineName, Precision
 from installation.runtime.probes import probe_feeds
-
-LIVE_DREAM = "live-dream"  # the network's name: in the log, on the server, in its metrics
-BACKBONE = "dream-backbone"  # its weights' model name in the manifest
-HEAD = ("steps", "step_size", "octaves", "octave_scale", "jitter_px")  # then the seed
-SEED = len(HEAD)
-SETTINGS = SEED + 1 + BLOCKS  # the settings vector's length
-MAX_PIXELS = 3840 * 2160  # the largest picture dreamt in one call (4K UHD)
-
-
-def settings_vector(cfg: DreamConfig, seed: int) -> np.ndarray:
-    """`cfg`'s ascent settings and `seed` as the `settings` input."""
-    vec = np.zeros(SETTINGS, np.float64)
-    vec[:SEED] = [float(getattr(cfg, f)) for f in HEAD]
-    vec[SEED] = seed
-    for block, weight in cfg.weights().items():
-        vec[SEED + 1 + block] = weight
-    return vec
-
-
-def read_settings(vec: np.ndarray) -> tuple[DreamConfig, int]:
-    """The ascent settings and seed a `settings` input holds; ValueError naming what is
-    wrong (the same bounds as a scene's `dream` settings)."""
-    vec = np.asarray(vec, np.float64).reshape(-1)
-    if vec.shape != (SETTINGS,):
-        raise ValueError(f"settings: {vec.size} numbers, not {SETTINGS}")
-    seed = vec[SEED]
-    if not (np.isfinite(seed) and seed >= 0 and seed == np.floor(seed) and seed < 2**53):
-        raise ValueError(f"settings: seed {seed} is not a whole number in 0..2^53")
-    weights = vec[SEED + 1:]
-    layers = {str(b): float(w) for b, w in enumerate(weights) if w != 0}  # NaN is kept
-    fields = {f: _whole(vec[i]) if f in ("steps", "octaves", "jitter_px") else float(vec[i])
-              for i, f in enumerate(HEAD)}
-    try:
-        cfg = DreamConfig.model_validate({"layers": layers, **fields})
-    except ValidationError as exc:  # one line: the first thing wrong, and where
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ValueError(f"settings: {where}: {first['msg']}") from None
-    return cfg, int(seed)
-
-
-def _whole(v: float) -> int | float:
-    """An integer setting as an int when it is one (the config then checks its range),
-    else as it is (and refused there)."""
-    return int(v) if np.isfinite(v) and v == np.floor(v) else float(v)
-
-
-def check_picture(picture: np.ndarray) -> None:
-    """ValueError unless `picture` is one 1×3×H×W float32 picture of at most MAX_PIXELS."""
-    if picture.dtype != np.float32 or picture.ndim != 4 or picture.shape[:2] != (1, 3):
-        raise ValueError(f"picture: {picture.dtype} {picture.shape}, not float32 1x3xHxW")
-    h, w = picture.shape[2:]
-    if not 0 < h * w <= MAX_PIXELS:
-        raise ValueError(f"picture: {w}x{h} px; at most {MAX_PIXELS} px in one call")
-
-
-# The ports and their element types (a serving engine's model config is written from these).
-INPUTS = [Port("picture", (1, 3, "height", "width")), Port("settings", (SETTINGS,))]
-OUTPUTS = [Port("dream", (1, 3, "height", "width"))]
-INPUT_TYPES, OUTPUT_TYPES = (np.float32, np.float64), (np.float32,)
 
 
 class DreamAscent:

@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 
 from installation.commands import DREAM_FIELDS
-from installation.dream.ascender import settings_vector
 from installation.dream.config import DreamConfig
+from installation.dream.ports import settings_vector
 from installation.farneback import farneback, small_grey
 from installation.motion.analyzer import bounded_analysis_size
 from installation.motion.config import MotionConfig
@@ -120,8 +120,8 @@ class DreamEffect:
         if not np.isfinite(result).all():
             self.reset()  # never feed a NaN back: the next frame dreams afresh
             require_finite(result, "live dream output")
-        self._last = result
-        return (np.clip(result, 0.0, 255.0) + 0.5).astype(np.uint8)  # in 0..255 from any engine
+        self._last = np.clip(result, 0.0, 255.0, out=result)  # 0..255 whoever dreamt it
+        return (result + 0.5).astype(np.uint8)
 
     def step_style(self, delta: int, t: float) -> None:
         """Nothing to step: a dream scene has one look (its layers)."""

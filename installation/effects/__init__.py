@@ -238,8 +238,9 @@ def _one(step: str, scene: EffectSettings, style_cfg: StyleConfig, device: Devic
     if step == "none":
         return PassThrough(scene)
     if step == "dream":
-        from installation.dream.ascender import LIVE_DREAM, open_ascent
+        from installation.dream.ascender import open_ascent
         from installation.dream.live import DreamEffect
+        from installation.dream.ports import LIVE_DREAM
 
         if LIVE_DREAM not in shared:
             shared[LIVE_DREAM] = open_ascent(store, device)

@@ -53,6 +53,7 @@ class EffectWorker(StageThread[Frame, Frame]):
         # The pair the current generation's running call took (None between calls): the
         # hooks after the call and the log use it, not `_stage`, which a swap may change.
         self._running: tuple[Effect, ResolutionController | None] | None = None
+        self._passed_held = False  # `_work` passed its frame through (a held effect)
         # Watchdog restarts of each effect seen (by id), kept across scene changes, so a
         # scene that keeps hanging is bypassed sooner each visit; `restarts` is the current
         # effect's.
@@ -88,6 +89,7 @@ class EffectWorker(StageThread[Frame, Frame]):
         t0 = time.monotonic()
         with self._lock:
             if self._held():  # swapped to a held effect since this frame was taken
+                self._passed_held = True  # no effect ran: nothing for the hooks to see
                 return self._pass(frame)
             effect, controller = pair = self._stage
             if threading.current_thread() is self._thread:  # not one given up on
@@ -115,6 +117,7 @@ class EffectWorker(StageThread[Frame, Frame]):
 
     def _restarted(self) -> None:
         self._running = None  # the abandoned call's: no hook of this generation runs for it
+        self._passed_held = False
 
     def _call_tag(self) -> object:
         """The effect of the call a restart abandons (so `_held` can count them)."""
@@ -148,7 +151,8 @@ class EffectWorker(StageThread[Frame, Frame]):
     def _succeeded(self, frame: Frame, result: Frame | None) -> None:
         effect, controller = self._ran()
         self._running = None
-        if controller is None or result is None:
+        passed, self._passed_held = self._passed_held, False
+        if controller is None or result is None or passed:
             return
         ms = result.stages["effect"]
         size = controller.observe(ms, self.busy_since or time.monotonic())  # at the call's start

@@ -1,7 +1,9 @@
 """The project's model inside Triton's Python backend: one hosted network, opened with the
 project's own engine choice on the server machine (`runtime/choice.py`: OpenVINO, ONNX
 Runtime or torch on CUDA, whichever its `auto` measures fastest there, after the same
-parity check against fp32 ONNX Runtime the display machine's engine passed).
+parity check against fp32 ONNX Runtime the display machine's engine passed). The live
+dream's ascent is torch code, not an ONNX file: it runs on the machine's torch device (the
+GPU when there is one), with no engine choice and no parity check to make.
 
 Triton hands `execute` every request its dynamic batcher gathered; where the network has
 a checked batch-free copy (batching.py) they are one call of it, else one call each (a
@@ -31,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from installation.dream.ascender import LIVE_DREAM, open_ascent_file
+from installation.dream.ports import LIVE_DREAM
 from installation.runtime.device import Device
 from installation.runtime.network import Network, reason
 from installation.runtime.remote.wire import CLIENT, NETWORK, batched, unbatched
@@ -68,6 +70,8 @@ def open_hosted(params: Mapping[str, str]) -> Network:
     from installation.runtime import open_network, torch_device
 
     if params[NETWORK] == LIVE_DREAM:
+        from installation.dream.ascender import open_ascent_file
+
         return open_ascent_file(params["path"], torch_device(_device(params)))
     return open_network(params[NETWORK], Path(params["path"]), _device(params),
                         _cache(params), float(params.get("picture_scale", "1")),

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from installation.dream.ascender import BACKBONE, LIVE_DREAM
 from installation.dream.fast import network_path
+from installation.dream.ports import BACKBONE, LIVE_DREAM
 from installation.errors import UserError
 from installation.gan.renderer import MODELS as GENERATORS
 from installation.models import ModelStore
@@ -30,14 +30,16 @@ def known_names(store: ModelStore) -> list[str]:
     return [*STYLE, *dreams, *(model for model, _ in GENERATORS.values()), LIVE_DREAM]
 
 
-def hosted(store: ModelStore, names: list[str] | None = None) -> list[Hosted]:
+def hosted(store: ModelStore, names: list[str] | None = None,
+           flag: str = "--networks") -> list[Hosted]:
     """The networks named (None: all known), their files verified (ModelError in one
-    line when one is missing or altered; UserError for a name that is no network)."""
+    line when one is missing or altered; UserError naming `flag`, the option that named
+    them, for a name that is no network)."""
     known = known_names(store)
     wanted = names or known
     unknown = [n for n in wanted if n not in known]
     if unknown:
-        raise UserError(f"--networks: {', '.join(unknown)} is not a network this project "
+        raise UserError(f"{flag}: {', '.join(unknown)} is not a network this project "
                         f"serves; known: {', '.join(known)}")
     out = []
     for name in wanted:

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from installation.dream import ascender
-from installation.dream.ascender import LIVE_DREAM
+from installation.dream import ports as ascent
+from installation.dream.ports import LIVE_DREAM
 from installation.models import sha256_file
 from installation.runtime.network import Port
 from installation.runtime.remote.wire import (
@@ -94,8 +94,8 @@ def tensors(net: Hosted) -> tuple[list[Tensor], list[Tensor]]:
     """The network's inputs and outputs as the model config declares them: read from its
     ONNX file, or the live dream's ascent's own ports (torch weights, no graph)."""
     if net.name == LIVE_DREAM:
-        return (_port_tensors(ascender.INPUTS, ascender.INPUT_TYPES),
-                _port_tensors(ascender.OUTPUTS, ascender.OUTPUT_TYPES))
+        return (_port_tensors(ascent.INPUTS, ascent.INPUT_TYPES),
+                _port_tensors(ascent.OUTPUTS, ascent.OUTPUT_TYPES))
     model = onnx.load(str(net.path), load_external_data=False)
     weights = {t.name for t in model.graph.initializer}
     return (_onnx_tensors([v for v in model.graph.input if v.name not in weights]),

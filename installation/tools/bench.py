@@ -161,6 +161,8 @@ def bench_naive(frames: list[np.ndarray], cfg: Config, scene: SceneConfig, devic
 def run_bench(cfg: Config, store: ModelStore, device: Device, args: argparse.Namespace) -> int:
     if args.frames < 20:
         raise UserError(f"--frames {args.frames}: give at least 20")
+    if args.served and not args.remote:
+        raise UserError(f"--served {args.served}: the networks of --remote; add --remote")
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # present into memory, no screen
     if args.sizes:

@@ -33,8 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from installation.dream.ascender import LIVE_DREAM, open_ascent_file
+from installation.dream.ascender import open_ascent_file
 from installation.dream.ascender import probe as ascent_probe
+from installation.dream.ports import LIVE_DREAM
 from installation.errors import UserError
 from installation.models import ModelStore
 from installation.runtime import Device, Network, open_network, torch_device
@@ -232,7 +233,7 @@ def run_remote_bench(cfg: Config, store: ModelStore, device: Device,
     if device.remote is not None:
         device.remote.close()
     names = [n.strip() for n in args.served.split(",")] if args.served else NETWORKS
-    hosted(store, names)  # an unknown name: one line, before any server starts
+    hosted(store, names, "--served")  # an unknown name: one line, before any server starts
     spawned: Spawned | None = None
     if cfg.runtime.remote:
         server, metrics_url = cfg.runtime.remote, None

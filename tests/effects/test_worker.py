@@ -19,6 +19,7 @@ from installation.effects.adaptive import AdaptiveConfig, ResolutionController
 from installation.effects.worker import EffectWorker
 from installation.pictures import resize_to
 from installation.show.config import SceneConfig
+from installation.slots import Frame
 
 DEADLINE_S = 15.0  # a hang guard for waits, never a speed requirement
 
@@ -357,3 +358,32 @@ def test_a_stage_that_outputs_nan_is_caught_and_the_frame_passes_through(
     assert worker.errors == 3 and worker.streak == 3
     lines = [r.getMessage() for r in caplog.records if "not finite" in r.getMessage()]
     assert len(lines) == 1  # rate-limited
+
+
+class Counted(SlowMachine):
+    calls = 0
+
+    def __call__(self, image: np.ndarray, t: float) -> np.ndarray:
+        self.calls += 1
+        return super().__call__(image, t)
+
+
+def test_a_frame_passed_for_a_held_effect_is_not_an_effect_call() -> None:
+    """A frame taken before a swap to a held effect (its hung calls still running) passes
+    unpainted, and adaptive resolution does not read its near-zero time as the new
+    effect's."""
+    scene = SceneConfig(name="s", effect="none", size=(96, 64))
+    effect = Counted(PassThrough(scene), ms_per_kpx=1.0)
+    ctl = ResolutionController(AdaptiveConfig(target_fps=25.0), scene.size)
+    worker = EffectWorker(ReplaySource([np.zeros((64, 96, 3), np.uint8)], 30.0), effect, ctl)
+    worker.most_abandoned = 1
+    worker._abandoned[threading.Thread()] = effect  # one hung call of it still runs
+    frame = Frame(np.full((64, 96, 3), 9, np.uint8), seq=1, t_capture=0.0)
+    out = worker._work(frame)
+    assert out.image is frame.image and effect.calls == 0  # unpainted, the effect not called
+    worker._succeeded(frame, out)
+    assert ctl._mean_ms is None  # nothing observed
+    worker._abandoned.clear()  # the hung call returned: the next frame is painted and seen
+    out = worker._work(frame)
+    worker._succeeded(frame, out)
+    assert effect.calls == 1 and ctl._mean_ms is not None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from installation.dream.ascender import SETTINGS
+from installation.dream.ports import SETTINGS
 from installation.errors import UserError
 from installation.models import ModelStore, sha256_file
 from installation.runtime.remote.wire import served_name

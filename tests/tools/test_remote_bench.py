@@ -18,7 +18,6 @@ from installation.models import ModelStore
 from installation.runtime import Device
 from installation.tools.remote_bench import CLIENTS, bench_network
 
-pytestmark = needs_triton
 MEASURED = ["gan-eyes", "live-dream"]
 
 
@@ -28,6 +27,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Spawned]:
         yield s
 
 
+@needs_triton
 @pytest.mark.parametrize(("name", "engine"), [("gan-eyes", "onnxruntime"),
                                               ("live-dream", "torch cpu")])
 def test_one_network_measured(server: Spawned, store: ModelStore, cpu: Device,
@@ -45,9 +45,12 @@ def test_one_network_measured(server: Spawned, store: ModelStore, cpu: Device,
         assert c["calls_per_s"] > 0 and c["batch_mean"] >= 1.0
 
 
-def test_an_unknown_network_is_one_line(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "bench", "--remote",
-                           "--served", "gan-eyes,nope"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120, check=False)
+@pytest.mark.parametrize(("args", "says"), [
+    (["--remote", "--served", "gan-eyes,nope"], "--served: nope is not a network"),
+    (["--served", "gan-eyes"], "add --remote"),
+])
+def test_what_it_cannot_measure_is_one_line(tmp_path: Path, args: list[str], says: str) -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "bench", *args], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 2, done.stderr
-    assert "nope is not a network" in done.stderr and "Traceback" not in done.stderr
+    assert says in done.stderr and "Traceback" not in done.stderr
