@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 
@@ -100,25 +101,65 @@ def split_target(target: str) -> tuple[str, int]:
 
 
 class Target:
-    """One receiver: its address, resolved when first needed and again after a failure."""
+    """One receiver: its address, resolved when first needed and again after a failure.
 
-    def __init__(self, target: str) -> None:
+    A numeric address is read at once; a host name is looked up on a thread of its own (at
+    most one lookup at a time, and RESOLVE_EVERY_S after the last one ended): where the
+    name server does not answer, a lookup blocks for its whole timeout (seconds), and on
+    the sending thread it would hold up every other receiver as long."""
+
+    def __init__(self, target: str, clock: Callable[[], float] = time.monotonic) -> None:
         self.name = target
         self.host, self.port = split_target(target)
-        self.address: tuple[str, int] | None = None
+        self.clock = clock
         self.family = socket.AF_INET
-        self._tried = -RESOLVE_EVERY_S  # when it last failed to resolve, monotonic s
+        self.address: tuple[str, int] | None = None  # set last, after `family`
+        self.error: OSError | None = None  # the last lookup's failure, not yet reported
+        self._lock = threading.Lock()
+        self._looking = False
+        self._tried = -RESOLVE_EVERY_S  # when the last failed lookup ended, monotonic s
+        if _numeric(self.host):  # read at once (no name server asked, so no wait)
+            self._take(socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM,
+                                          flags=socket.AI_NUMERICHOST))
 
     def resolve(self, now: float) -> bool:
+        """Whether the address is known; if not, a lookup starts when one is due."""
         if self.address is not None:
             return True
-        if now - self._tried < RESOLVE_EVERY_S:
-            return False
-        self._tried = now
-        family, _, _, _, address = socket.getaddrinfo(self.host, self.port,
-                                                      type=socket.SOCK_DGRAM)[0]
-        self.family, self.address = family, (str(address[0]), int(address[1]))
-        return True
+        with self._lock:
+            if self._looking or now - self._tried < RESOLVE_EVERY_S:
+                return False
+            self._looking = True
+        threading.Thread(target=self._look_up, name="osc-out-lookup", daemon=True).start()
+        return False
+
+    def forget(self) -> None:
+        """The address failed: look the name up again (a numeric one is kept)."""
+        if not _numeric(self.host):
+            self.address = None
+
+    def _look_up(self) -> None:
+        try:
+            self._take(socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM))
+        except OSError as exc:  # unknown, or no name server: reported by the sender
+            self.error = exc
+        finally:
+            with self._lock:
+                self._looking = False
+                self._tried = self.clock()  # after the wait, however long it was
+
+    def _take(self, found: list[tuple[Any, ...]]) -> None:
+        family, _, _, _, address = found[0]
+        self.family = family
+        self.address = (str(address[0]), int(address[1]))
+
+
+def _numeric(host: str) -> bool:
+    try:
+        socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
+    except OSError:
+        return False
+    return True
 
 
 class OscSender:
@@ -126,7 +167,7 @@ class OscSender:
 
     def __init__(self, targets: list[str], hz: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.targets = [Target(t) for t in targets]
+        self.targets = [Target(t, clock) for t in targets]
         self.every_s = 1.0 / hz
         self.clock = clock
         self.faults = RateLimitedLog(log, interval_s=10.0, clock=clock)
@@ -168,16 +209,20 @@ class OscSender:
         """Each datagram to each target that resolves; a failure is a line, not a stop."""
         now = self.clock()
         for target in self.targets:
+            failed, target.error = target.error, None
             try:
-                if not target.resolve(now) or target.address is None:
+                if failed is not None:
+                    raise failed  # its lookup failed (on its own thread): said here
+                address = target.address
+                if not target.resolve(now) or address is None:
                     continue
                 sock = self._socket(target.family)
                 for datagram in datagrams:
-                    sock.sendto(datagram, target.address)
+                    sock.sendto(datagram, address)
                     self.sent += 1
             except OSError as exc:  # unresolvable, unreachable, refused: later again
                 if isinstance(exc, socket.gaierror):
-                    target.address = None
+                    target.forget()
                 self.faults.warning(f"osc out {target.name}",
                                     f"osc out: {target.name}: {exc.strerror or exc}; "
                                     "trying again")

@@ -142,6 +142,40 @@ def test_a_bad_receiver_costs_a_line_never_the_others(
     assert len(lines) <= 4  # rate-limited: one per bad receiver per 10 s (and the refusal)
 
 
+def test_a_name_server_that_does_not_answer_holds_up_no_receiver(
+        receiver: Receiver, until: Callable[..., bool], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """An installation's own network often has no name server: a lookup then waits its
+    whole timeout. It waits on its own thread, the others are sent to meanwhile, and its
+    failure is one line."""
+    caplog.set_level(logging.WARNING, "installation.controls.osc_out")
+    real, answer = socket.getaddrinfo, threading.Event()
+    asked: list[str] = []
+
+    def name_server(host: object, *args: Any, **kw: Any) -> Any:
+        if host == "lights.local" and not kw.get("flags", 0) & socket.AI_NUMERICHOST:
+            asked.append(str(host))  # (a numeric-only check asks no name server)
+            answer.wait(30)  # no answer until the test lets it fail
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(host, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", name_server)
+    sender = OscSender(["lights.local:7000", f"127.0.0.1:{receiver.port}"], 100.0)
+    sender.publish(state())
+    sender.start()
+    try:
+        assert until(lambda: len(asked) == 1, 10)
+        assert until(lambda: receiver.count("/installation/out/presence") >= 20, 10)
+        assert len(asked) == 1  # one lookup at a time, still waiting
+        answer.set()
+        assert until(lambda: any("lights.local" in r.getMessage() for r in caplog.records), 10)
+    finally:
+        answer.set()
+        sender.stop()
+    lines = [r.getMessage() for r in caplog.records if "lights.local" in r.getMessage()]
+    assert len(lines) == 1 and "Temporary failure in name resolution" in lines[0]
+
+
 @pytest.mark.parametrize("bad", ["nohost", "host:", ":9000", "h:0", "h:70000", "h:x"])
 def test_a_bad_address_is_refused_in_the_config(bad: str) -> None:
     with pytest.raises(ValueError, match="host:port"):
