@@ -6,12 +6,14 @@
           fall (3 s; doubled after a fall soon after
           a return, up to 5 minutes)
 
-A fall is said in the log (and in the HUD and /health while it lasts), the return too; a
-server that keeps falling is said at most once each per 10 minutes, the next line saying
-how many were left out. While up, a ping every 2 s keeps the round-trip time and finds a server that
-went away while no network was called. Each caller keeps a client of its own (`client`):
-gRPC channels are cheap, and a channel that saw the server die waits out its reconnect
-backoff, so the watcher pings on a fresh channel each time it is down.
+A call late while other calls came back meanwhile does not take the link down: that network
+is slow there, and it alone runs locally for a while (network.py). A fall is said in the log
+(and in the HUD and /health while it lasts), the return too; a server that keeps falling is
+said at most once each per 10 minutes, the next line saying how many were left out. While
+up, a ping every 2 s keeps the round-trip time and finds a server that went away while no
+network was called. Each caller keeps a client of its own (`client`): gRPC channels are
+cheap, and a channel that saw the server die waits out its reconnect backoff, so the watcher
+pings on a fresh channel each time it is down.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class RemoteLink:
         self._rtt_ms: float | None = None
         self._calls: deque[float] = deque(maxlen=CALLS_KEPT)
         self.answered_calls = 0
+        self._t_answer = float("-inf")  # when a call last came back, monotonic s
         self.local_calls = 0
         self._clients: list[InferenceServerClient] = []  # handed out: closed with the link
         self._retired: list[InferenceServerClient] = []
@@ -108,6 +111,12 @@ class RemoteLink:
         with self._lock:
             self._calls.append(ms)
             self.answered_calls += 1
+            self._t_answer = time.monotonic()
+
+    def answered_since(self, t: float) -> bool:
+        """Whether a call came back after monotonic time `t` (s): the server was serving
+        then, whatever one late call says."""
+        return self._t_answer > t
 
     def ran_locally(self) -> None:
         with self._lock:
@@ -232,6 +241,13 @@ class RemoteLink:
 # Errors of the way there, not of one network: the server is gone, late or going away.
 LINK_ERRORS = ("StatusCode.UNAVAILABLE", "StatusCode.DEADLINE_EXCEEDED",
                "StatusCode.CANCELLED", "StatusCode.RESOURCE_EXHAUSTED")
+
+
+def late(exc: BaseException) -> bool:
+    """Whether a failed call ran out of its deadline (rather than found no server)."""
+    status = getattr(exc, "status", None)
+    said = str(status() if callable(status) else "") or str(exc)
+    return "StatusCode.DEADLINE_EXCEEDED" in said or isinstance(exc, TimeoutError)
 
 
 def link_error(exc: BaseException) -> bool:

@@ -1,11 +1,13 @@
 """A network sent to the serving engine, with the local engine's copy beside it.
 
 Each call goes to the server while the link is up and this network passed its check
-there (the server runs the same model file: its sha256 in the served model's config);
-a call that misses its deadline or finds the server gone takes the link down, and is run
-locally at once, so the frame is not lost. A network the server does not host, hosts
-from another file, or fails to run there runs locally and asks again every RETRY_S
-(said once per reason); the other networks go on being sent.
+there (the server runs the same model file: its sha256 in the served model's config).
+A call that finds the server gone, or misses its deadline while no other call came back
+meanwhile, takes the link down and is run locally at once, so the frame is not lost. A
+call that misses its deadline while others came back says this network is slow there (a
+heavy live dream), not the server gone: it alone runs locally. So does a network the
+server does not host, hosts from another file, or fails to run; each asks again every
+RETRY_S (said once per reason), and the other networks go on being sent.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 
 from installation.models import sha256_file
 from installation.runtime.network import EngineName, Network, Port, Precision
-from installation.runtime.remote.link import RemoteLink, link_error, short_error
+from installation.runtime.remote.link import RemoteLink, late, link_error, short_error
 from installation.runtime.remote.wire import (
     CLIENT,
     SHA256,
@@ -72,7 +74,7 @@ class ServedNetwork:
         return f"{self.local.describe()}; sent to the serving engine at {self.link.server}"
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
-        t0 = time.perf_counter()
+        t0, started = time.perf_counter(), time.monotonic()
         epoch = self.link.current()
         client = None
         if epoch is not None:
@@ -86,7 +88,13 @@ class ServedNetwork:
             try:
                 out = self._remote(client, feeds, left_s)
             except Exception as exc:
-                if link_error(exc):  # the server is gone or late: every network local
+                if late(exc) and self.link.answered_since(started):
+                    # Late while the server answered other calls: this network is slow
+                    # there (a heavy live dream), not the server gone; it alone is local.
+                    ms = self.link.deadline_s * 1000.0
+                    self._refuse(epoch, f"it was late there (over the {ms:.0f} ms deadline) "
+                                 "while the server answered others")
+                elif link_error(exc):  # the server is gone or late: every network local
                     self.link.failed(f"{self.name}: {short_error(exc)}", epoch)
                 else:  # this network failed there: it alone runs locally for a while
                     self._refuse(epoch, f"it failed there ({short_error(exc)})")
