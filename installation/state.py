@@ -136,6 +136,9 @@ class RemoteState:
     falls: int = 0  # times it failed and the show fell back to the local engine
     calls: int = 0  # network calls answered by the server
     local_calls: int = 0  # network calls run locally meanwhile (it was down, or refused)
+    # While it is used: the networks that run locally all the same, and why ("live-dream:
+    # it was late there ..."): not hosted there, another file, failed or slow there.
+    refused: tuple[str, ...] = ()
 
     def line(self) -> str:
         """One line for the HUD and /health's reasons."""
@@ -143,7 +146,17 @@ class RemoteState:
             return f"remote {self.server} not used ({self.reason}): networks run locally"
         rtt = "" if self.rtt_ms is None else f"   rtt {self.rtt_ms:.1f} ms"
         call = "" if self.call_ms is None else f"   call {self.call_ms:.0f} ms"
-        return f"remote {self.server}{rtt}{call}"
+        local = f"   local: {', '.join(r.partition(': ')[0] for r in self.refused)}" \
+            if self.refused else ""
+        return f"remote {self.server}{rtt}{call}{local}"
+
+    def reasons(self) -> list[str]:
+        """Why the show is degraded by its server (/health): not used, or networks it
+        runs locally all the same."""
+        if not self.up:
+            return [self.line()]
+        return [f"remote {self.server}: {r.partition(': ')[0]} runs locally "
+                f"({r.partition(': ')[2]})" for r in self.refused]
 
 
 @dataclass(frozen=True)
@@ -201,8 +214,8 @@ class FrameState:
             out.append(f"picture {self.picture}")
         out.extend(self.bypassed)
         out.extend(self.failing)
-        if self.remote is not None and not self.remote.up:
-            out.append(self.remote.line())
+        if self.remote is not None:
+            out.extend(self.remote.reasons())
         if self.config_error:
             out.append(f"config edit not applied: {self.config_error}")
         target = self.target_fps

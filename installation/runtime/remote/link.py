@@ -43,6 +43,7 @@ HOLD_MAX_S = 300.0  # ... doubled after each fall soon after a return, up to thi
 STABLE_S = 30.0  # up this long: a later fall is a new story (hold back to HOLD_S), s
 SAID_EVERY_S = 600.0  # falls and returns said at most once each this often, s
 CALLS_KEPT = 50  # call times kept for the median
+REFUSED_KEPT_S = 90.0  # a refused network not asked about again since is forgotten, s
 
 
 def client_for(server: str) -> InferenceServerClient:
@@ -76,6 +77,9 @@ class RemoteLink:
         self._calls: deque[float] = deque(maxlen=CALLS_KEPT)
         self.answered_calls = 0
         self._t_answer = float("-inf")  # when a call last came back, monotonic s
+        # network → why it runs locally all the same, and when that was last found (a
+        # network no scene calls any more is forgotten after REFUSED_KEPT_S)
+        self._refused: dict[str, tuple[str, float]] = {}
         self.local_calls = 0
         self._clients: list[InferenceServerClient] = []  # handed out: closed with the link
         self._retired: list[InferenceServerClient] = []
@@ -117,6 +121,15 @@ class RemoteLink:
         """Whether a call came back after monotonic time `t` (s): the server was serving
         then, whatever one late call says."""
         return self._t_answer > t
+
+    def refused(self, network: str, why: str | None) -> None:
+        """`network` runs locally while the server is used, because `why` (None: it is
+        sent there again)."""
+        with self._lock:
+            if why is None:
+                self._refused.pop(network, None)
+            else:
+                self._refused[network] = (why, time.monotonic())
 
     def ran_locally(self) -> None:
         with self._lock:
@@ -163,7 +176,14 @@ class RemoteLink:
             return RemoteState(self.server, self._up, self._rtt_ms,
                                statistics.median(calls) if calls else None,
                                None if self._up else self._reason, self._falls,
-                               self.answered_calls, self.local_calls)
+                               self.answered_calls, self.local_calls,
+                               self._refusals())
+
+    def _refusals(self) -> tuple[str, ...]:
+        """"network: why" of each network refused lately (under the lock)."""
+        now = time.monotonic()
+        return tuple(f"{n}: {why}" for n, (why, t) in sorted(self._refused.items())
+                     if now - t < REFUSED_KEPT_S)
 
     # -- the watcher --------------------------------------------------------------------
 

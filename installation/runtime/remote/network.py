@@ -149,6 +149,7 @@ class ServedNetwork:
             self._say(refused)
             return None
         self._said = None  # a later refusal is news again
+        self.link.refused(self.name, None)
         return client
 
     def _ask(self, client: InferenceServerClient, epoch: int) -> str | None:
@@ -180,7 +181,8 @@ class ServedNetwork:
 
     def _say(self, why: str) -> None:
         """A refusal in the log: once as a warning, again (every RETRY_S) only when the
-        reason changed."""
+        reason changed; and in the link's state (HUD, /health) while it lasts."""
+        self.link.refused(self.name, why)
         if why == self._said:
             log.debug("%s still runs locally: %s", self.name, why)
             return

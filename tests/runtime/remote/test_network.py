@@ -17,6 +17,7 @@ from installation.models import ModelStore, sha256_file
 from installation.runtime import Device, OrtNetwork
 from installation.runtime.remote import RemoteLink, ServedNetwork
 from installation.runtime.remote import link as link_module
+from installation.state import FrameState, RemoteState
 
 LATE = "StatusCode.DEADLINE_EXCEEDED"
 
@@ -57,6 +58,11 @@ class ServingClient:
         pass
 
 
+def remote_reasons(state: RemoteState) -> list[str]:
+    """/health's reasons the server gives."""
+    return [r for r in FrameState(remote=state).reasons() if r.startswith("remote")]
+
+
 @pytest.fixture
 def served(store: ModelStore, cpu: Device,
            monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ServedNetwork, dict[str, Any]]]:
@@ -94,6 +100,23 @@ def test_late_while_others_were_answered_only_this_network_runs_locally(
     said = [r.getMessage() for r in caplog.records]
     assert len(said) == 1 and "gan-faces runs locally" in said[0]
     assert "late there (over the 100 ms deadline) while the server answered others" in said[0]
+    # ... and the HUD and /health say so while it lasts (the show is degraded: the server
+    # does not do all it was asked to).
+    state = net.link.state()
+    assert state.up and len(state.refused) == 1
+    assert state.line().endswith("local: gan-faces")
+    (reason,) = remote_reasons(state)
+    assert reason.startswith("remote 127.0.0.1:1: gan-faces runs locally (it was late there")
+
+
+def test_a_refusal_is_forgotten_once_that_network_is_not_called(
+        served: tuple[ServedNetwork, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    net, world = served
+    world["sha256"] = "0" * 64  # the server runs another file
+    net.run({"z": world["z"]})
+    assert net.local_calls == 1 and "another file" in net.link.state().refused[0]
+    monkeypatch.setattr(link_module, "REFUSED_KEPT_S", 0.0)  # (a scene change, long ago)
+    assert net.link.state().refused == () and remote_reasons(net.link.state()) == []
 
 
 def test_late_with_nothing_else_answered_takes_every_network_local(
