@@ -65,8 +65,14 @@ def frames_for(lines: list[dict[str, Any]], fps: float) -> int:
 
 
 # The pictures reach the recording stamped when composed, a few ms before `t_present`, and
-# the recording thread may take its first one a moment late: within 2 frames of the span.
-FRAMES_SLACK = 2
+# the recording thread may take its first one a moment late (on a loaded machine, a tenth
+# of a second or two): within a quarter of a second of the span.
+SLACK_S = 0.25
+
+
+def slack(fps: float) -> int:
+    """Frames the recording may be short of the shown span, or long (stamps)."""
+    return max(2, math.ceil(SLACK_S * fps))
 
 
 def test_headless_recording_and_stats(tmp_path: Path, store: ModelStore, cpu: Device) -> None:
@@ -82,8 +88,8 @@ def test_headless_recording_and_stats(tmp_path: Path, store: ModelStore, cpu: De
     # first shown frame to the last.
     assert decoded_frames(rec, cfg.recording.fps) == report.recorded_frames
     expected = frames_for(lines, cfg.recording.fps)
-    assert abs(report.recorded_frames - expected) <= FRAMES_SLACK, (report.recorded_frames,
-                                                                     expected)
+    assert abs(report.recorded_frames - expected) <= slack(cfg.recording.fps), (
+        report.recorded_frames, expected)
 
     assert [r["frame"] for r in lines] == list(range(1, len(lines) + 1))
     for r in lines:
@@ -205,8 +211,8 @@ def test_camera_dies_mid_run_and_the_show_goes_on(
     # (without it, outage_s x fps >= 8 frames fewer).
     expected = frames_for(lines, cfg.recording.fps)
     assert decoded_frames(rec, cfg.recording.fps) == report.recorded_frames
-    assert abs(report.recorded_frames - expected) <= FRAMES_SLACK, (report.recorded_frames,
-                                                                     expected)
+    assert abs(report.recorded_frames - expected) <= slack(cfg.recording.fps), (
+        report.recorded_frames, expected)
 
 
 def post_keys_then_quit(show: Show, keys: list[int], until: Callable[..., bool]) -> None:
