@@ -139,6 +139,7 @@ class RemoteState:
     # While it is used: the networks that run locally all the same, and why ("live-dream:
     # it was late there ..."): not hosted there, another file, failed or slow there.
     refused: tuple[str, ...] = ()
+    faults: tuple[str, ...] = ()  # those of them that degrade the show (not: not hosted)
 
     def line(self) -> str:
         """One line for the HUD and /health's reasons."""
@@ -156,7 +157,7 @@ class RemoteState:
         if not self.up:
             return [self.line()]
         return [f"remote {self.server}: {r.partition(': ')[0]} runs locally "
-                f"({r.partition(': ')[2]})" for r in self.refused]
+                f"({r.partition(': ')[2]})" for r in self.faults]
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,11 @@ def split_target(target: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
         raise ValueError(f"{target[:60]!r}: give host:port, e.g. 127.0.0.1:9001 (port "
                          "1..65535)")
+    if not _numeric(host):
+        try:  # what a lookup would refuse outright (an empty or over-long label)
+            host.encode("idna")
+        except UnicodeError:
+            raise ValueError(f"{target[:60]!r}: {host[:40]!r} is not a host name") from None
     return host, int(port)
 
 
@@ -113,7 +118,9 @@ class Target:
         self.host, self.port = split_target(target)
         self.clock = clock
         self.family = socket.AF_INET
-        self.address: tuple[str, int] | None = None  # set last, after `family`
+        # As the socket takes it (an IPv6 one keeps its flow and scope: fe80::1%eth0);
+        # set last, after `family`.
+        self.address: tuple[Any, ...] | None = None
         self.error: OSError | None = None  # the last lookup's failure, not yet reported
         self._lock = threading.Lock()
         self._looking = False
@@ -143,6 +150,8 @@ class Target:
             self._take(socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM))
         except OSError as exc:  # unknown, or no name server: reported by the sender
             self.error = exc
+        except (ValueError, UnicodeError) as exc:  # a name no lookup takes: said alike
+            self.error = OSError(str(exc))
         finally:
             with self._lock:
                 self._looking = False
@@ -151,13 +160,14 @@ class Target:
     def _take(self, found: list[tuple[Any, ...]]) -> None:
         family, _, _, _, address = found[0]
         self.family = family
-        self.address = (str(address[0]), int(address[1]))
+        self.address = tuple(address)
 
 
 def _numeric(host: str) -> bool:
+    """Whether `host` is an IP address (no name server is asked)."""
     try:
         socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
-    except OSError:
+    except (OSError, ValueError):  # a name (ValueError: one no lookup would take)
         return False
     return True
 
@@ -209,7 +219,9 @@ class OscSender:
         """Each datagram to each target that resolves; a failure is a line, not a stop."""
         now = self.clock()
         for target in self.targets:
-            failed, target.error = target.error, None
+            failed = target.error  # (cleared only when there is one: a lookup may be
+            if failed is not None:  # writing it now, and then it is read next tick)
+                target.error = None
             try:
                 if failed is not None:
                     raise failed  # its lookup failed (on its own thread): said here

@@ -182,6 +182,18 @@ def test_a_bad_address_is_refused_in_the_config(bad: str) -> None:
         OscConfig(send_to=[bad])
 
 
+@pytest.mark.parametrize("bad", ["lights..local:7000", "x" * 64 + ".local:7000", ".:7000"])
+def test_a_name_no_lookup_would_take_is_refused_in_the_config(bad: str) -> None:
+    with pytest.raises(ValueError, match="is not a host name"):
+        OscConfig(send_to=[bad])
+
+
+@pytest.mark.parametrize("good", ["lights.local:7000", "[::1]:7000", "10.0.0.5:7000",
+                                  "localhost:7000", "bühne.local:7000"])
+def test_names_and_addresses_are_taken(good: str) -> None:
+    assert OscConfig(send_to=[good]).send_to == [good]
+
+
 def test_the_address_list_answers_the_asking_port(until: Callable[..., bool]) -> None:
     # Time stands still: the second query falls in the same 1 s window however slowly a
     # loaded machine reads the first answer.

@@ -27,7 +27,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from installation.logs import RateLimitedLog
-from installation.runtime.remote.wire import parse_url
+from installation.runtime.remote.wire import NOT_HOSTED, parse_url
 from installation.state import RemoteState
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ HOLD_MAX_S = 300.0  # ... doubled after each fall soon after a return, up to thi
 STABLE_S = 30.0  # up this long: a later fall is a new story (hold back to HOLD_S), s
 SAID_EVERY_S = 600.0  # falls and returns said at most once each this often, s
 CALLS_KEPT = 50  # call times kept for the median
-REFUSED_KEPT_S = 90.0  # a refused network not asked about again since is forgotten, s
+REFUSED_KEPT_S = 10.0  # a refused network not called since is forgotten (HUD, /health), s
 
 
 def client_for(server: str) -> InferenceServerClient:
@@ -77,9 +77,9 @@ class RemoteLink:
         self._calls: deque[float] = deque(maxlen=CALLS_KEPT)
         self.answered_calls = 0
         self._t_answer = float("-inf")  # when a call last came back, monotonic s
-        # network → why it runs locally all the same, and when that was last found (a
-        # network no scene calls any more is forgotten after REFUSED_KEPT_S)
-        self._refused: dict[str, tuple[str, float]] = {}
+        # caller → the network it runs locally all the same, why, and when that was last
+        # found (each local call renews it: one no scene calls any more is forgotten)
+        self._refused: dict[int, tuple[str, str, float]] = {}
         self.local_calls = 0
         self._clients: list[InferenceServerClient] = []  # handed out: closed with the link
         self._retired: list[InferenceServerClient] = []
@@ -122,14 +122,17 @@ class RemoteLink:
         then, whatever one late call says."""
         return self._t_answer > t
 
-    def refused(self, network: str, why: str | None) -> None:
-        """`network` runs locally while the server is used, because `why` (None: it is
-        sent there again)."""
+    def refused(self, caller: object, network: str, why: str | None) -> None:
+        """`network` (called through `caller`: two scenes may each hold one) runs locally
+        while the server is used, because `why` (None: it is sent there again)."""
+        now = time.monotonic()
         with self._lock:
             if why is None:
-                self._refused.pop(network, None)
+                self._refused.pop(id(caller), None)
             else:
-                self._refused[network] = (why, time.monotonic())
+                self._refused[id(caller)] = (network, why, now)
+            for key in [k for k, (_, _, t) in self._refused.items() if now - t >= REFUSED_KEPT_S]:
+                del self._refused[key]  # no growth however many scenes came and went
 
     def ran_locally(self) -> None:
         with self._lock:
@@ -177,13 +180,16 @@ class RemoteLink:
                                statistics.median(calls) if calls else None,
                                None if self._up else self._reason, self._falls,
                                self.answered_calls, self.local_calls,
-                               self._refusals())
+                               *self._refusals())
 
-    def _refusals(self) -> tuple[str, ...]:
-        """"network: why" of each network refused lately (under the lock)."""
+    def _refusals(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """"network: why" of each network refused lately, once each; and those of them
+        that are faults (not hosted there is none). Under the lock."""
         now = time.monotonic()
-        return tuple(f"{n}: {why}" for n, (why, t) in sorted(self._refused.items())
-                     if now - t < REFUSED_KEPT_S)
+        lately = sorted({(n, why) for n, why, t in self._refused.values()
+                         if now - t < REFUSED_KEPT_S})
+        return (tuple(f"{n}: {why}" for n, why in lately),
+                tuple(f"{n}: {why}" for n, why in lately if not why.startswith(NOT_HOSTED)))
 
     # -- the watcher --------------------------------------------------------------------
 

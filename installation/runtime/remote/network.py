@@ -26,6 +26,7 @@ from installation.runtime.network import EngineName, Network, Port, Precision
 from installation.runtime.remote.link import RemoteLink, late, link_error, short_error
 from installation.runtime.remote.wire import (
     CLIENT,
+    NOT_HOSTED,
     SHA256,
     batched,
     input_name,
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 RETRY_S = 30.0  # a network refused there (not hosted, another file, failed) asks again, s
 MIN_LEFT_S = 0.02  # the least a call is given of its deadline after its check, s
 LINK_DOWN = "the server did not answer"  # _ask: the link fell, nothing learned
+
 
 
 class ServedNetwork:
@@ -101,6 +103,9 @@ class ServedNetwork:
             else:
                 self.link.answered((time.perf_counter() - t0) * 1000.0)
                 self.remote_calls += 1
+                if self._said is not None:  # served again: a later refusal is news again
+                    self._said = None
+                    self.link.refused(self, self.name, None)
                 return out
         self.local_calls += 1
         self.link.ran_locally()
@@ -124,6 +129,7 @@ class ServedNetwork:
             if refused is None:
                 return client
             if time.monotonic() < self._retry_at:
+                self.link.refused(self, self.name, refused)  # still so (HUD, /health)
                 return None
         if not self._lock.acquire(blocking=False):
             return None
@@ -148,8 +154,6 @@ class ServedNetwork:
         if refused is not None:
             self._say(refused)
             return None
-        self._said = None  # a later refusal is news again
-        self.link.refused(self.name, None)
         return client
 
     def _ask(self, client: InferenceServerClient, epoch: int) -> str | None:
@@ -162,7 +166,7 @@ class ServedNetwork:
             if link_error(exc):
                 self.link.failed(f"{self.name}: {short_error(exc)}", epoch)
                 return LINK_DOWN
-            return f"the server does not host it ({short_error(exc)})"
+            return f"{NOT_HOSTED} ({short_error(exc)})"
         params = config.get("config", {}).get("parameters", {})
         theirs = params.get(SHA256, {}).get("string_value", "")
         if theirs == self.sha256:
@@ -182,7 +186,7 @@ class ServedNetwork:
     def _say(self, why: str) -> None:
         """A refusal in the log: once as a warning, again (every RETRY_S) only when the
         reason changed; and in the link's state (HUD, /health) while it lasts."""
-        self.link.refused(self.name, why)
+        self.link.refused(self, self.name, why)
         if why == self._said:
             log.debug("%s still runs locally: %s", self.name, why)
             return

@@ -18,6 +18,9 @@ from installation.errors import UserError
 SHA256 = "sha256"  # of the model file the server runs: the display side runs the same
 NETWORK = "network"  # the project's name for it ("fast-dream:ripples")
 CLIENT = "client"  # a request's parameter: which display machine sent it (server metrics)
+# Why a network runs locally when the server has no such model: a server may host only some
+# (`serve --networks`), so it is shown in the HUD but is no fault in /health.
+NOT_HOSTED = "the server does not host it"
 
 _URL = re.compile(r"^(?:grpc://)?(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})$")
 

@@ -43,6 +43,9 @@ class ServingClient:
 
     def get_model_config(self, name: str, as_json: bool,
                          client_timeout: float) -> dict[str, Any]:
+        if not self.world.get("hosted", True):
+            raise InferenceServerException("Request for unknown model",
+                                           status="StatusCode.NOT_FOUND")
         return {"config": {"parameters": {"sha256": {"string_value": self.world["sha256"]}}}}
 
     def infer(self, name: str, inputs: list[Any], **kw: Any) -> Answer:
@@ -107,6 +110,16 @@ def test_late_while_others_were_answered_only_this_network_runs_locally(
     assert state.line().endswith("local: gan-faces")
     (reason,) = remote_reasons(state)
     assert reason.startswith("remote 127.0.0.1:1: gan-faces runs locally (it was late there")
+    # Asked again (every RETRY_S) and late again: not said again, and never cleared between.
+    for _ in range(3):
+        net._retry_at = 0.0
+        net.run(feeds)
+        assert net.link.state().refused == state.refused
+    assert world["calls"] == calls + 3 and len(caplog.records) == 1
+    # Served again: sent there, and no longer named.
+    world["call"], net._retry_at = "answer", 0.0
+    net.run(feeds)
+    assert net.remote_calls == 2 and net.link.state().refused == ()
 
 
 def test_a_refusal_is_forgotten_once_that_network_is_not_called(
@@ -117,6 +130,17 @@ def test_a_refusal_is_forgotten_once_that_network_is_not_called(
     assert net.local_calls == 1 and "another file" in net.link.state().refused[0]
     monkeypatch.setattr(link_module, "REFUSED_KEPT_S", 0.0)  # (a scene change, long ago)
     assert net.link.state().refused == () and remote_reasons(net.link.state()) == []
+
+
+def test_a_network_the_server_does_not_host_is_shown_but_no_fault(
+        served: tuple[ServedNetwork, dict[str, Any]]) -> None:
+    """A server may host only some networks (`serve --networks`): by design, not a fault."""
+    net, world = served
+    world["hosted"] = False
+    net.run({"z": world["z"]})
+    state = net.link.state()
+    assert net.local_calls == 1 and state.line().endswith("local: gan-faces")
+    assert "does not host it" in state.refused[0] and remote_reasons(state) == []
 
 
 def test_late_with_nothing_else_answered_takes_every_network_local(
