@@ -73,6 +73,11 @@ def test_the_cpu_half_writes_real_figures(tmp_path: Path) -> None:
     # The view held what the GPU machine would: no eyes GAN, so its stand-in ran.
     assert any("stand-in" in n and "eyes.onnx" in n for n in report["notes"])
     assert "stand-in `av`" in report["av"]
+    # Whether a serving check could run there: this Python's shared library (the serving
+    # tests run Triton here, so it has one), said in the notes.
+    assert report["machine"]["serving"]["python_shared"] is True
+    assert any(n.startswith("serving (Triton's Python backend): this Python has")
+               for n in report["notes"])
     md = (tmp_path / "gpu-check.md").read_text()
     assert md.count("not measured (no CUDA)") == 4
     assert "| 64x36 | onnxruntime |" in md and "## Not measured, and why" in md
