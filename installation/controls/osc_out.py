@@ -13,6 +13,7 @@ Every address is in `OUT` (type tags, ranges): the README's table and the answer
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -125,9 +126,10 @@ class Target:
         self._lock = threading.Lock()
         self._looking = False
         self._tried = -RESOLVE_EVERY_S  # when the last failed lookup ended, monotonic s
-        if _numeric(self.host):  # read at once (no name server asked, so no wait)
+        with contextlib.suppress(OSError, ValueError):  # a name: looked up when needed
             self._take(socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM,
                                           flags=socket.AI_NUMERICHOST))
+        self.numeric = self.address is not None  # an IP address, read at once (no wait)
 
     def resolve(self, now: float) -> bool:
         """Whether the address is known; if not, a lookup starts when one is due."""
@@ -142,7 +144,7 @@ class Target:
 
     def forget(self) -> None:
         """The address failed: look the name up again (a numeric one is kept)."""
-        if not _numeric(self.host):
+        if not self.numeric:
             self.address = None
 
     def _look_up(self) -> None:

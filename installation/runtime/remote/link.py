@@ -269,18 +269,21 @@ LINK_ERRORS = ("StatusCode.UNAVAILABLE", "StatusCode.DEADLINE_EXCEEDED",
                "StatusCode.CANCELLED", "StatusCode.RESOURCE_EXHAUSTED")
 
 
+def _status(exc: BaseException) -> str:
+    """A client error's gRPC status ("StatusCode.…"), or its message when it has none."""
+    status = getattr(exc, "status", None)
+    return str(status() if callable(status) else "") or str(exc)
+
+
 def late(exc: BaseException) -> bool:
     """Whether a failed call ran out of its deadline (rather than found no server)."""
-    status = getattr(exc, "status", None)
-    said = str(status() if callable(status) else "") or str(exc)
-    return "StatusCode.DEADLINE_EXCEEDED" in said or isinstance(exc, TimeoutError)
+    return "StatusCode.DEADLINE_EXCEEDED" in _status(exc) or isinstance(exc, TimeoutError)
 
 
 def link_error(exc: BaseException) -> bool:
     """Whether a failed call says the server is unreachable, late or overloaded (the link
     falls) rather than that this one network failed there (that network stays local)."""
-    status = getattr(exc, "status", None)
-    said = str(status() if callable(status) else "") or str(exc)
+    said = _status(exc)
     return any(code in said for code in LINK_ERRORS) or isinstance(exc, (OSError,
                                                                           TimeoutError))
 
